@@ -1,0 +1,110 @@
+"""The API's error format: every 4xx/5xx body is a problem document (RFC 9457) with a list of field errors.
+
+Example body::
+
+    {"type": "urn:vpp:problem:invalid", "title": "Invalid input.", "status": 400,
+     "detail": "pue: Ensure this value is greater than or equal to 1.",
+     "errors": [{"field": "pue", "reason": "Ensure this value is greater than or equal to 1."}]}
+
+``field`` is a dotted path into the request body (``rows[3].start`` for the fourth row of a batch), or
+``null`` for an error about the request as a whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.errors import DomainError
+
+_TITLES = {
+    400: "Invalid input.",
+    401: "Authentication required.",
+    403: "Permission denied.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    409: "Conflict with the current state.",
+    415: "Unsupported media type.",
+    429: "Too many requests.",
+}
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]:
+    """Flatten DRF's nested error structure into ``[{"field": path, "reason": text}]``.
+
+    Dicts add ``.key`` to the path, lists of dicts add ``[i]``; ``non_field_errors`` and ``detail`` map to the
+    enclosing path (``None`` at the top level).
+    """
+    out: list[dict[str, str | None]] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key in ("non_field_errors", "detail", "__all__"):
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(flatten_errors(value, path))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            out.extend({"field": prefix or None, "reason": str(item)} for item in detail)
+        else:
+            for index, item in enumerate(detail):
+                if item in ({}, [], None, ""):
+                    continue
+                out.extend(flatten_errors(item, f"{prefix}[{index}]"))
+    else:
+        out.append({"field": prefix or None, "reason": str(detail)})
+    return out
+
+
+def problem_response(
+    status_code: int,
+    errors: list[dict[str, str | None]],
+    *,
+    code: str = "invalid",
+    headers: dict | None = None,
+) -> Response:
+    """Build a problem-details response with ``errors``; ``detail`` joins the first few reasons."""
+    detail = "; ".join(f"{e['field']}: {e['reason']}" if e["field"] else str(e["reason"]) for e in errors[:5])
+    body = {
+        "type": f"urn:vpp:problem:{code}",
+        "title": _TITLES.get(status_code, "Error."),
+        "status": status_code,
+        "detail": detail,
+        "errors": errors,
+    }
+    return Response(body, status=status_code, headers=headers, content_type="application/problem+json")
+
+
+def _django_validation_errors(exc: DjangoValidationError) -> list[dict[str, str | None]]:
+    if hasattr(exc, "error_dict"):
+        return flatten_errors({k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()})
+    return [{"field": None, "reason": m} for m in exc.messages]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF ``EXCEPTION_HANDLER``: domain errors, Django validation errors and DRF errors as problem documents."""
+    if isinstance(exc, DomainError):
+        return problem_response(exc.status, [{"field": exc.field, "reason": exc.reason}], code=exc.code)
+    if isinstance(exc, DjangoValidationError):
+        return problem_response(status.HTTP_400_BAD_REQUEST, _django_validation_errors(exc))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    code = exc.default_code if isinstance(exc.default_code, str) else "error"
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten_errors(exc.detail)
+    else:
+        errors = [{"field": None, "reason": str(exc.detail)}]
+    headers = {k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
+    return problem_response(response.status_code, errors, code=code, headers=headers)

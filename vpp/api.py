@@ -1,0 +1,16 @@
+"""The single API router: every app registers its viewsets here under ``/api/v1/``."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from apps.accounts.api.views import MeView, TokenView
+from apps.assets.api.urls import register as register_assets
+
+router = DefaultRouter()
+register_assets(router)
+
+urlpatterns = [
+    path("me/", MeView.as_view(), name="me"),
+    path("auth/token", TokenView.as_view(), name="auth-token"),
+    *router.urls,
+]

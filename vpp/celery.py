@@ -1,0 +1,44 @@
+"""The Celery app: configured from Django settings (``CELERY_*``), tasks autodiscovered from every app.
+
+Queues: ``default`` for ordinary work, ``dispatch`` (high priority, its own workers in production).
+The beat schedule lives here so that every periodic task is visible in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vpp.settings.local")
+
+app = Celery("vpp")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _prepare_embedded_broker() -> None:
+    """Create the folders of kombu's filesystem transport and the file result backend (zero-config mode)."""
+    from django.conf import settings
+
+    if not str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
+        return
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        Path(options[key]).mkdir(parents=True, exist_ok=True)
+    Path(str(settings.CELERY_RESULT_BACKEND).removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+
+
+app.on_after_configure.connect(lambda sender, **kwargs: _prepare_embedded_broker(), weak=False)
+
+app.conf.task_routes = {"apps.dispatch.tasks.*": {"queue": "dispatch"}}
+
+# Periodic tasks. Each carries ``expires`` so that a late run is dropped rather than executed stale.
+app.conf.beat_schedule = {
+    "core-heartbeat": {
+        "task": "apps.core.tasks.heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}

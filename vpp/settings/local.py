@@ -1,0 +1,6 @@
+"""Development and demo settings: debug on, SQLite and the embedded broker unless env vars say otherwise."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
