@@ -1,0 +1,36 @@
+"""Pure flexibility library: asset models, flexibility envelopes and LP scheduling.
+
+Never imports Django, Celery or ``apps``: pandas/numpy in, pandas/numpy or dataclasses out.
+
+Public API::
+
+    flexibility.solve(problem) -> Result                 # cost-optimal schedule (one sparse LP, HiGHS)
+    flexibility.envelope(problem, durations=...) -> Envelope  # down/up flexibility per start and duration
+    flexibility.Problem.from_json(dict) / .to_json()
+    flexibility.Result.from_json(dict) / .to_json()
+
+CLI: ``python -m flexibility solve|envelope|bench``.
+"""
+
+from flexibility.errors import FlexibilityError, FlexibilityInfeasible, FlexibilityInputError
+from flexibility.problem import Battery, Commitment, Problem, Site, Workload, Zone
+from flexibility.result import CommitmentResult, Migration, Result, SiteResult, WorkloadResult
+from flexibility.schedule import solve
+
+__all__ = [
+    "Battery",
+    "Commitment",
+    "CommitmentResult",
+    "FlexibilityError",
+    "FlexibilityInfeasible",
+    "FlexibilityInputError",
+    "Migration",
+    "Problem",
+    "Result",
+    "Site",
+    "SiteResult",
+    "Workload",
+    "WorkloadResult",
+    "Zone",
+    "solve",
+]

@@ -1,0 +1,153 @@
+"""Infeasibility explanations: cheap pre-checks per constraint family, and an elastic LP as a last resort.
+
+Each check raises :class:`~flexibility.errors.FlexibilityInfeasible` naming the family, the site and (when it
+applies) the workload and the first step that fails. The checks are *sufficient* conditions for infeasibility
+(each proves that one family alone cannot be met); interactions between families (e.g. a deferral that only
+fails because the grid import limit leaves no room to catch up) are found by :func:`diagnose_infeasible`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from flexibility.errors import FlexibilityInfeasible
+from flexibility.highs import solve_lp
+from flexibility.model import Model, cumulative_lower_kwh
+
+_TOL = 1e-6
+
+
+def fastest_cumulative_kwh(cum_kwh: np.ndarray, cap_kw: np.ndarray, dt_hours: float) -> np.ndarray:
+    """Largest possible cumulative served energy S(t) when work is served as soon as it arrives at ≤ ``cap_kw``.
+
+    S_fast(t) = min(A(t), min_{τ ≤ t} [A(τ−1) + (t − τ + 1) · cap · Δt]) with A(−1) = 0
+    (the classic "earliest finish" of a fluid queue with arrivals A and service rate cap), vectorised over
+    workloads with a running minimum. Shapes: cum_kwh ``(n, T)``, cap_kw ``(n,)`` (``inf`` allowed).
+    """
+    n, T = cum_kwh.shape
+    if n == 0 or T == 0:
+        return cum_kwh.copy()
+    capdt = np.where(np.isfinite(cap_kw), cap_kw, 0.0)[:, None] * dt_hours
+    a_prev = np.concatenate([np.zeros((n, 1)), cum_kwh[:, :-1]], axis=1)
+    tau = np.arange(T)[None, :]
+    run_min = np.minimum.accumulate(a_prev - tau * capdt, axis=1)
+    fast = np.minimum(cum_kwh, run_min + (tau + 1) * capdt)
+    return np.where(np.isfinite(cap_kw)[:, None], fast, cum_kwh)
+
+
+def precheck(model: Model) -> None:
+    """Raise :class:`FlexibilityInfeasible` for the first constraint family that cannot be met on its own.
+
+    Families checked: battery SoC bounds at the start (``battery_soc``: the SoC must lie in
+    [max(soc_min, backup_reserve), soc_max] from the start, so a backup reserve above soc_initial is
+    infeasible), final SoC reachability (``battery_final_soc``), deferrable deadlines with ``max_kw``
+    (``deferrable_deadline``), and non-movable load above the import limit (``grid_import_limit``).
+    """
+    p = model.problem
+    bt = model.batt
+    sid = [s.id for s in p.sites]
+    dt = model.arrays.dt_hours
+    T = p.steps
+    for b in range(bt.site.size):
+        site = sid[bt.site[b]]
+        batt = p.sites[bt.site[b]].batteries
+        reserve = max(x.backup_reserve_kwh for x in batt)
+        if bt.floor_kwh[b] > bt.soc_max_kwh[b] + _TOL:
+            raise FlexibilityInfeasible(
+                "battery_soc",
+                f"battery SoC floor max(soc_min, backup_reserve)={bt.floor_kwh[b]:g} kWh above soc_max="
+                f"{bt.soc_max_kwh[b]:g} kWh at site {site}",
+                site=site,
+            )
+        if bt.soc0_kwh[b] < bt.floor_kwh[b] - _TOL:
+            what = "backup reserve" if reserve >= bt.floor_kwh[b] else "soc_min"
+            raise FlexibilityInfeasible(
+                "battery_soc",
+                f"{what} above soc_initial at site {site} ({bt.floor_kwh[b]:g} > {bt.soc0_kwh[b]:g} kWh)",
+                site=site,
+            )
+        if bt.soc0_kwh[b] > bt.soc_max_kwh[b] + _TOL:
+            raise FlexibilityInfeasible("battery_soc", f"soc_initial above soc_max at site {site}", site=site)
+        reach = bt.soc0_kwh[b] + bt.eta_c[b] * bt.power_kw[b] * T * dt
+        final = bt.final_min_kwh[b]
+        if final > bt.soc_max_kwh[b] + _TOL or final > reach + _TOL:
+            raise FlexibilityInfeasible(
+                "battery_final_soc",
+                f"soc_final_min_kwh={final:g} cannot be reached at site {site} "
+                f"(at most {min(reach, bt.soc_max_kwh[b]):g} kWh by the end of the horizon)",
+                site=site,
+            )
+    fl = model.flex
+    if fl.origin.size:
+        fast = fastest_cumulative_kwh(fl.cum_kwh, fl.max_kw, dt)
+        lower = cumulative_lower_kwh(fl.cum_kwh, fl.delay)
+        late = fast < lower - _TOL * np.maximum(1.0, np.abs(lower))
+        if late.any():
+            f, t = map(int, np.argwhere(late)[0])
+            w = fl.workloads[f]
+            site = sid[fl.origin[f]]
+            why = f"max_delay_steps={w.max_delay_steps}" if w.deferrable else "its baseline (not deferrable)"
+            raise FlexibilityInfeasible(
+                "deferrable_deadline",
+                f"deferrable workload {w.id} at site {site} cannot finish within {why}: "
+                f"max_kw={w.max_kw:g} is too low (first late at step {t})",
+                site=site,
+                workload=w.id,
+                step=t,
+            )
+    a = model.arrays
+    batt_power = np.zeros(len(p.sites))
+    np.add.at(batt_power, bt.site, bt.power_kw)
+    need = a.pue[:, None] * a.fixed_it_kw - a.pv_kw - batt_power[:, None]
+    over = need > a.import_limit_kw[:, None] + _TOL
+    if over.any():
+        s, t = map(int, np.argwhere(over)[0])
+        raise FlexibilityInfeasible(
+            "grid_import_limit",
+            f"non-deferrable load at site {sid[s]} needs {need[s, t]:.6g} kW from the grid at step {t}, above "
+            f"grid_import_limit_kw={a.import_limit_kw[s]:g} even with all PV and full battery discharge",
+            site=sid[s],
+            step=t,
+        )
+
+
+def diagnose_infeasible(model: Model) -> FlexibilityInfeasible:
+    """Explain an infeasible LP with an elastic copy: extra (penalised) grid import at every site and step.
+
+    The elastic LP minimises the total import above the limits; the sites and steps that need it are where
+    ``grid_import_limit_kw`` cannot be met together with the deferral deadlines, migration caps and final SoC.
+    Returns (does not raise) the exception to raise.
+    """
+    p = model.problem
+    n, T = len(p.sites), p.steps
+    m = model.n_cols
+    # extra import columns, one per (site, step), entering the balance rows with +1
+    rows = model.row_offsets["balance"] + np.arange(n * T)
+    E = sp.csc_matrix((np.ones(n * T), (rows, np.arange(n * T))), shape=(model.n_rows, n * T))
+    A = sp.hstack([model.A, E], format="csc")
+    c = np.concatenate([np.zeros(m), np.ones(n * T)])
+    lo = np.concatenate([model.col_lo, np.zeros(n * T)])
+    hi = np.concatenate([model.col_hi, np.full(n * T, np.inf)])
+    sol = solve_lp(c, lo, hi, A, model.row_lo, model.row_hi)
+    if sol.status != "optimal":
+        return FlexibilityInfeasible(
+            "unknown",
+            "no schedule satisfies the constraints, and relaxing the grid import limits does not help "
+            f"(elastic LP status: {sol.status})",
+        )
+    extra = sol.x[m:].reshape(n, T)
+    if extra.max() <= _TOL:
+        return FlexibilityInfeasible(
+            "unknown", "HiGHS reported infeasible but the elastic LP needs no relaxation"
+        )
+    s, t = map(int, np.unravel_index(np.argmax(extra), extra.shape))
+    site = p.sites[s].id
+    return FlexibilityInfeasible(
+        "grid_import_limit",
+        f"grid_import_limit_kw cannot be met at site {site}: {extra[s].sum() * model.arrays.dt_hours:.6g} kWh "
+        f"more import needed in total, up to {extra[s, t]:.6g} kW at step {t}, given the deferrable deadlines, "
+        "migration options and battery SoC targets",
+        site=site,
+        step=t,
+    )

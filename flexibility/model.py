@@ -1,0 +1,376 @@
+"""Assembly of the scheduling LP as sparse matrices (issue 5 semantics), vectorised over time steps.
+
+Columns (each block has one entry per time step ``t = 0..T-1``):
+
+===========  =================  ==========================================================================
+block        size               meaning (units)
+===========  =================  ==========================================================================
+``imp``      n_sites · T        grid import, kW, in [0, grid_import_limit_kw]
+``exp``      n_sites · T        grid export, kW, in [0, grid_export_limit_kw]
+``pv``       n_sites · T        PV used, kW, in [0, pv_kw(t)] (curtailable)
+``ch``       n_batt · T         battery charge, kW, in [0, power_kw]
+``dis``      n_batt · T         battery discharge, kW, in [0, power_kw]
+``soc``      n_batt · T         state of charge at the end of step t, kWh, in [max(soc_min, reserve), soc_max]
+``x``        n_place · T        served IT power of a flexible workload at one allowed site, kW
+``cum``      n_flex · T         cumulative served energy S(t) of a flexible workload, kWh, in [A(t-d), A(t)]
+``short``    Σ window lengths   commitment shortfall, kW, >= 0
+===========  =================  ==========================================================================
+
+Rows:
+
+* balance (n_sites · T, =): ``imp − exp + pv − Σch + Σdis − PUE · Σx = PUE · fixed_IT``
+  i.e. grid = import − export = PUE × IT − PV used + charge − discharge.
+* soc (n_batt · T, =): ``soc_t − soc_{t−1} − η_c Δt ch_t + Δt/η_d dis_t = soc_initial·[t = 0]``.
+* cumulative (n_flex · T, =): ``S_t − S_{t−1} − Δt Σ_sites x_t = 0``; S bounds carry
+  S(t) ≤ A(t), S(t) ≥ A(t − max_delay_steps) and S(T−1) = A(T−1).
+* max_kw (per migratable workload with a cap, T rows, ≤): ``Σ_sites x_t ≤ max_kw`` (single-site caps are bounds).
+* commitment (per window step, ≤): ``Σ_sites (imp − exp) − short_t ≤ Σ_sites baseline_grid − reduction_kw``.
+
+Objective (currency): Σ (price × imp − export_price × exp) Δt/1000 + carbon_price × Σ CI × imp Δt/10⁶
++ cycle_cost × Σ dis Δt/1000 + Σ penalty × short Δt/1000.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from flexibility.arrays import SiteArrays, site_arrays
+from flexibility.baseline import Baseline, baseline, commitment_site_mask
+from flexibility.problem import Problem, Workload
+
+
+@dataclass(frozen=True, eq=False)
+class Flex:
+    """Flexible (deferrable and/or migratable) workloads and where they may run.
+
+    Attributes:
+        origin: ``(n_flex,)`` origin site index; workloads: the :class:`Workload` objects.
+        delay: ``(n_flex,)`` max_delay_steps (0 for migratable-only); max_kw: ``(n_flex,)`` (inf when none).
+        cum_kwh: ``(n_flex, T)`` cumulative baseline energy A(t).
+        place_flex, place_site: ``(n_place,)`` workload index and site index of each placement
+            (the origin placement comes first for each workload).
+    """
+
+    origin: np.ndarray
+    workloads: tuple[Workload, ...]
+    delay: np.ndarray
+    max_kw: np.ndarray
+    cum_kwh: np.ndarray
+    place_flex: np.ndarray
+    place_site: np.ndarray
+
+
+def flex_workloads(problem: Problem) -> Flex:
+    """Collect the flexible workloads of every site and their placements (origin + ``migratable_to``)."""
+    idx = problem.site_index()
+    origin, wls, delay, maxkw, base = [], [], [], [], []
+    pf, ps = [], []
+    for si, s in enumerate(problem.sites):
+        for w in s.workloads:
+            if not w.flexible:
+                continue
+            f = len(wls)
+            origin.append(si)
+            wls.append(w)
+            delay.append(w.max_delay_steps or 0)
+            maxkw.append(np.inf if w.max_kw is None else w.max_kw)
+            base.append(w.baseline_kw)
+            dests = [si] + [idx[d] for d in dict.fromkeys(w.migratable_to) if idx[d] != si]
+            pf.extend([f] * len(dests))
+            ps.extend(dests)
+    T = problem.steps
+    cum = np.cumsum(np.array(base).reshape(len(wls), T), axis=1) * problem.dt_hours
+    return Flex(
+        origin=np.array(origin, dtype=np.int64),
+        workloads=tuple(wls),
+        delay=np.array(delay, dtype=np.int64),
+        max_kw=np.array(maxkw, dtype=np.float64),
+        cum_kwh=cum,
+        place_flex=np.array(pf, dtype=np.int64),
+        place_site=np.array(ps, dtype=np.int64),
+    )
+
+
+def cumulative_lower_kwh(cum_kwh: np.ndarray, delay: np.ndarray) -> np.ndarray:
+    """A(t − d) per workload, ``(n_flex, T)``; 0 where t − d < 0; the last step equals A(T−1)."""
+    n, T = cum_kwh.shape
+    t = np.arange(T)[None, :] - delay[:, None]
+    lower = np.where(t >= 0, np.take_along_axis(cum_kwh, np.clip(t, 0, T - 1), axis=1), 0.0)
+    if T:
+        lower[:, -1] = cum_kwh[:, -1]
+    return lower
+
+
+@dataclass(frozen=True, eq=False)
+class Batteries:
+    """All batteries, flattened: ``site`` index and parameters, each ``(n_batt,)``."""
+
+    site: np.ndarray
+    power_kw: np.ndarray
+    eta_c: np.ndarray
+    eta_d: np.ndarray
+    soc0_kwh: np.ndarray
+    floor_kwh: np.ndarray
+    soc_max_kwh: np.ndarray
+    final_min_kwh: np.ndarray
+    cycle_cost_per_mwh: np.ndarray
+
+
+def batteries(problem: Problem) -> Batteries:
+    """Flatten every site's batteries into :class:`Batteries`."""
+    rows = [(i, b) for i, s in enumerate(problem.sites) for b in s.batteries]
+    return Batteries(
+        site=np.array([i for i, _ in rows], dtype=np.int64),
+        power_kw=np.array([b.power_kw for _, b in rows], dtype=np.float64),
+        eta_c=np.array([b.charge_efficiency for _, b in rows], dtype=np.float64),
+        eta_d=np.array([b.discharge_efficiency for _, b in rows], dtype=np.float64),
+        soc0_kwh=np.array([b.soc_initial_kwh for _, b in rows], dtype=np.float64),
+        floor_kwh=np.array([b.soc_floor_kwh for _, b in rows], dtype=np.float64),
+        soc_max_kwh=np.array([b.soc_upper_kwh for _, b in rows], dtype=np.float64),
+        final_min_kwh=np.array(
+            [-np.inf if b.soc_final_min_kwh is None else b.soc_final_min_kwh for _, b in rows],
+            dtype=np.float64,
+        ),
+        cycle_cost_per_mwh=np.array([b.cycle_cost_per_mwh for _, b in rows], dtype=np.float64),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """The LP ``min c·x  s.t. row_lo ≤ A x ≤ row_hi, col_lo ≤ x ≤ col_hi`` plus the index layout.
+
+    ``offsets`` maps block name -> first column; ``row_offsets`` maps row family -> first row.
+    """
+
+    c: np.ndarray
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    A: sp.csc_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    offsets: dict[str, int]
+    row_offsets: dict[str, int]
+    problem: Problem
+    arrays: SiteArrays
+    base: Baseline
+    flex: Flex
+    batt: Batteries
+    commitment_mask: np.ndarray
+
+    @property
+    def n_cols(self) -> int:
+        return self.c.size
+
+    @property
+    def n_rows(self) -> int:
+        return self.row_lo.size
+
+
+def _block(sites: np.ndarray, T: int, offset: int) -> np.ndarray:
+    """Column/row indices ``offset + sites[k] * T + t`` as a ``(len(sites), T)`` array."""
+    return offset + sites[:, None] * T + np.arange(T)[None, :]
+
+
+def build_model(problem: Problem, *, with_commitments: bool = True) -> Model:
+    """Assemble the LP for ``problem`` as one sparse CSC matrix (COO triplets built with numpy, no per-step loops).
+
+    Args:
+        problem: the validated problem.
+        with_commitments: include commitment rows and shortfall columns (the envelope drops them).
+
+    Returns:
+        :class:`Model`; the row/column semantics are listed in the module docstring.
+    """
+    T = problem.steps
+    a = site_arrays(problem)
+    base = baseline(problem, a)
+    fl = flex_workloads(problem)
+    bt = batteries(problem)
+    n, nb, nf, npl = len(problem.sites), bt.site.size, fl.origin.size, fl.place_flex.size
+    dt = a.dt_hours
+    sites = np.arange(n)
+    comm = [c for c in problem.commitments] if with_commitments else []
+    cmask = commitment_site_mask(problem) if with_commitments else np.zeros((0, n), dtype=bool)
+    short_len = sum(c.end_step - c.start_step for c in comm)
+
+    off: dict[str, int] = {}
+    pos = 0
+    for name, size in (
+        ("imp", n * T),
+        ("exp", n * T),
+        ("pv", n * T),
+        ("ch", nb * T),
+        ("dis", nb * T),
+        ("soc", nb * T),
+        ("x", npl * T),
+        ("cum", nf * T),
+        ("short", short_len),
+    ):
+        off[name] = pos
+        pos += size
+    ncol = pos
+
+    c = np.zeros(ncol)
+    lo = np.zeros(ncol)
+    hi = np.zeros(ncol)
+    # grid
+    s_imp = slice(off["imp"], off["imp"] + n * T)
+    s_exp = slice(off["exp"], off["exp"] + n * T)
+    s_pv = slice(off["pv"], off["pv"] + n * T)
+    c[s_imp] = (
+        a.price_per_mwh * dt / 1000 + problem.carbon_price_per_tonne * a.carbon_g_per_kwh * dt / 1e6
+    ).ravel()
+    c[s_exp] = (-a.export_price_per_mwh * dt / 1000).ravel()
+    hi[s_imp] = np.repeat(a.import_limit_kw, T)
+    hi[s_exp] = np.repeat(a.export_limit_kw, T)
+    hi[s_pv] = a.pv_kw.ravel()
+    # batteries
+    s_ch = slice(off["ch"], off["ch"] + nb * T)
+    s_dis = slice(off["dis"], off["dis"] + nb * T)
+    s_soc = slice(off["soc"], off["soc"] + nb * T)
+    hi[s_ch] = np.repeat(bt.power_kw, T)
+    hi[s_dis] = np.repeat(bt.power_kw, T)
+    c[s_dis] = np.repeat(bt.cycle_cost_per_mwh * dt / 1000, T)
+    soc_lo = np.repeat(bt.floor_kwh[:, None], T, axis=1)
+    if T and nb:
+        soc_lo[:, -1] = np.maximum(soc_lo[:, -1], bt.final_min_kwh)
+    lo[s_soc] = soc_lo.ravel()
+    hi[s_soc] = np.repeat(bt.soc_max_kwh, T)
+    # flexible workloads
+    s_x = slice(off["x"], off["x"] + npl * T)
+    s_cum = slice(off["cum"], off["cum"] + nf * T)
+    n_places = np.bincount(fl.place_flex, minlength=nf) if nf else np.zeros(0, dtype=np.int64)
+    single_cap = (
+        np.where(n_places[fl.place_flex] == 1, fl.max_kw[fl.place_flex], np.inf) if npl else np.zeros(0)
+    )
+    hi[s_x] = np.repeat(single_cap, T)
+    lo[s_cum] = cumulative_lower_kwh(fl.cum_kwh, fl.delay).ravel()
+    hi[s_cum] = fl.cum_kwh.ravel()
+    # commitments
+    if short_len:
+        s_sh = slice(off["short"], off["short"] + short_len)
+        hi[s_sh] = np.inf
+        c[s_sh] = np.concatenate(
+            [np.full(cm.end_step - cm.start_step, cm.shortfall_penalty_per_mwh * dt / 1000) for cm in comm]
+        )
+
+    rows, cols, vals = [], [], []
+    roff: dict[str, int] = {}
+    r = 0
+    # balance rows
+    roff["balance"] = r
+    bal = _block(sites, T, r)
+    for block, v in (("imp", 1.0), ("exp", -1.0), ("pv", 1.0)):
+        rows.append(bal.ravel())
+        cols.append(_block(sites, T, off[block]).ravel())
+        vals.append(np.full(n * T, v))
+    if nb:
+        bidx = np.arange(nb)
+        brows = _block(bt.site, T, r).ravel()
+        rows += [brows, brows]
+        cols += [_block(bidx, T, off["ch"]).ravel(), _block(bidx, T, off["dis"]).ravel()]
+        vals += [np.full(nb * T, -1.0), np.full(nb * T, 1.0)]
+    if npl:
+        rows.append(_block(fl.place_site, T, r).ravel())
+        cols.append(_block(np.arange(npl), T, off["x"]).ravel())
+        vals.append(np.repeat(-a.pue[fl.place_site], T))
+    row_lo = [(a.pue[:, None] * a.fixed_it_kw).ravel()]
+    row_hi = [row_lo[0]]
+    r += n * T
+    # soc rows
+    if nb:
+        roff["soc"] = r
+        bidx = np.arange(nb)
+        srow = _block(bidx, T, r).ravel()
+        rows += [srow, srow, srow]
+        cols += [
+            _block(bidx, T, off["soc"]).ravel(),
+            _block(bidx, T, off["ch"]).ravel(),
+            _block(bidx, T, off["dis"]).ravel(),
+        ]
+        vals += [np.ones(nb * T), np.repeat(-bt.eta_c * dt, T), np.repeat(dt / bt.eta_d, T)]
+        prev = _block(bidx, T, off["soc"])[:, :-1].ravel()
+        rows.append(_block(bidx, T, r)[:, 1:].ravel())
+        cols.append(prev)
+        vals.append(-np.ones(prev.size))
+        rhs = np.zeros((nb, T))
+        rhs[:, 0] = bt.soc0_kwh
+        row_lo.append(rhs.ravel())
+        row_hi.append(rhs.ravel())
+        r += nb * T
+    # cumulative rows
+    if nf:
+        roff["cumulative"] = r
+        fidx = np.arange(nf)
+        crow = _block(fidx, T, r)
+        rows.append(crow.ravel())
+        cols.append(_block(fidx, T, off["cum"]).ravel())
+        vals.append(np.ones(nf * T))
+        prev = _block(fidx, T, off["cum"])[:, :-1].ravel()
+        rows.append(crow[:, 1:].ravel())
+        cols.append(prev)
+        vals.append(-np.ones(prev.size))
+        rows.append(_block(fl.place_flex, T, r).ravel())
+        cols.append(_block(np.arange(npl), T, off["x"]).ravel())
+        vals.append(np.full(npl * T, -dt))
+        row_lo.append(np.zeros(nf * T))
+        row_hi.append(np.zeros(nf * T))
+        r += nf * T
+        # max_kw rows for multi-site workloads with a cap
+        capped = np.flatnonzero((n_places > 1) & np.isfinite(fl.max_kw))
+        if capped.size:
+            roff["max_kw"] = r
+            remap = np.full(nf, -1)
+            remap[capped] = np.arange(capped.size)
+            pl = np.flatnonzero(remap[fl.place_flex] >= 0)
+            rows.append(_block(remap[fl.place_flex[pl]], T, r).ravel())
+            cols.append(_block(pl, T, off["x"]).ravel())
+            vals.append(np.ones(pl.size * T))
+            row_lo.append(np.full(capped.size * T, -np.inf))
+            row_hi.append(np.repeat(fl.max_kw[capped], T))
+            r += capped.size * T
+    # commitment rows
+    if short_len:
+        roff["commitment"] = r
+        k = 0
+        for ci, cm in enumerate(comm):
+            steps = np.arange(cm.start_step, cm.end_step)
+            L = steps.size
+            members = np.flatnonzero(cmask[ci])
+            crows = r + k + np.arange(L)
+            for block, v in (("imp", 1.0), ("exp", -1.0)):
+                rows.append(np.repeat(crows[None, :], members.size, axis=0).ravel())
+                cols.append((off[block] + members[:, None] * T + steps[None, :]).ravel())
+                vals.append(np.full(members.size * L, v))
+            rows.append(crows)
+            cols.append(off["short"] + k + np.arange(L))
+            vals.append(-np.ones(L))
+            row_lo.append(np.full(L, -np.inf))
+            row_hi.append(base.grid_kw[members][:, steps].sum(axis=0) - cm.reduction_kw)
+            k += L
+        r += short_len
+
+    A = sp.csc_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(r, ncol),
+        dtype=np.float64,
+    )
+    return Model(
+        c=c,
+        col_lo=lo,
+        col_hi=hi,
+        A=A,
+        row_lo=np.concatenate(row_lo),
+        row_hi=np.concatenate(row_hi),
+        offsets=off,
+        row_offsets=roff,
+        problem=problem,
+        arrays=a,
+        base=base,
+        flex=fl,
+        batt=bt,
+        commitment_mask=cmask,
+    )
