@@ -1,0 +1,88 @@
+"""When forecasts are issued and which intervals they cover (the rolling-origin schedule)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from forecasting.timeseries import local_midnight, parse_clock, parse_duration
+
+
+@dataclass(frozen=True)
+class Origin:
+    """One forecast: issued at ``issue_time`` (UTC) for the intervals starting at ``target_index`` (UTC).
+
+    Only values whose interval ``[start, start + freq)`` ends at or before ``issue_time`` are known.
+    """
+
+    issue_time: pd.Timestamp
+    target_index: pd.DatetimeIndex
+
+    @property
+    def delivery_day(self) -> dt.date:
+        """UTC date of the first target interval (for display)."""
+        return self.target_index[0].date()
+
+
+@dataclass(frozen=True)
+class DayAheadSchedule:
+    """Day-ahead schedule: issued at ``issue_time`` local on day D-1 for the delivery window starting at local
+    midnight of day D.
+
+    The delivery window is ``horizon`` long; when ``horizon`` is a whole number of days it is that many *local
+    calendar days* (23 or 25 hours across a DST change), otherwise ``horizon`` of absolute time.
+
+    Attributes:
+        tz: IANA time zone of the market / site, e.g. ``"America/Los_Angeles"``.
+        issue_time: local wall-clock issue time on D-1 (``"10:00"`` or ``datetime.time``).
+        horizon: ISO 8601 duration or Timedelta, e.g. ``"PT24H"``.
+        freq: step of the forecast grid, e.g. ``"PT1H"`` or ``"PT15M"``.
+    """
+
+    tz: str = "UTC"
+    issue_time: dt.time | str = dt.time(10, 0)
+    horizon: pd.Timedelta | str = "PT24H"
+    freq: pd.Timedelta | str = "PT1H"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "issue_time", parse_clock(self.issue_time))
+        object.__setattr__(self, "horizon", parse_duration(self.horizon))
+        object.__setattr__(self, "freq", parse_duration(self.freq))
+        try:
+            pd.Timestamp("2020-01-01", tz=self.tz)
+        except Exception as exc:
+            raise ValueError(f"unknown time zone {self.tz!r}") from exc
+        if pd.Timedelta(days=1) % self.freq != pd.Timedelta(0):
+            raise ValueError(f"freq {self.freq} must divide one day")
+
+    @property
+    def step(self) -> pd.Timedelta:
+        """The grid step as a Timedelta."""
+        return pd.Timedelta(self.freq)
+
+    def origin_for(self, delivery_day: dt.date | str | pd.Timestamp) -> Origin:
+        """The forecast for local delivery day ``delivery_day`` (a date in ``tz``)."""
+        day = pd.Timestamp(delivery_day).date()
+        start = pd.Timestamp(day).tz_localize(self.tz, nonexistent="shift_forward", ambiguous=True)
+        horizon = pd.Timedelta(self.horizon)
+        if horizon % pd.Timedelta(days=1) == pd.Timedelta(0):
+            end_day = day + dt.timedelta(days=horizon // pd.Timedelta(days=1))
+            end = pd.Timestamp(end_day).tz_localize(self.tz, nonexistent="shift_forward", ambiguous=True)
+        else:
+            end = start + horizon
+        issue_local = dt.datetime.combine(day - dt.timedelta(days=1), self.issue_time)  # type: ignore[arg-type]
+        issue = pd.Timestamp(issue_local).tz_localize(self.tz, nonexistent="shift_forward", ambiguous=True)
+        start, end, issue = (t.tz_convert("UTC") for t in (start, end, issue))
+        index = pd.date_range(start, end, freq=self.step, inclusive="left")
+        return Origin(issue_time=issue, target_index=index)
+
+    def origins(self, start: dt.date | str | pd.Timestamp, end: dt.date | str | pd.Timestamp) -> list[Origin]:
+        """Forecasts for every local delivery day from ``start`` to ``end`` inclusive."""
+        days = pd.date_range(pd.Timestamp(start).date(), pd.Timestamp(end).date(), freq="D")
+        return [self.origin_for(d) for d in days]
+
+    def delivery_day_of(self, issue_time: pd.Timestamp) -> dt.date:
+        """The local delivery day served by a forecast issued at ``issue_time`` (the next local day)."""
+        return (local_midnight(issue_time, self.tz).tz_convert(self.tz).date()) + dt.timedelta(days=1)
