@@ -25,7 +25,7 @@ def _prepare_embedded_broker() -> None:
     if not str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
         return
     options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         Path(options[key]).mkdir(parents=True, exist_ok=True)
     Path(str(settings.CELERY_RESULT_BACKEND).removeprefix("file://")).mkdir(parents=True, exist_ok=True)
 
@@ -38,7 +38,7 @@ app.conf.task_routes = {"apps.dispatch.tasks.*": {"queue": "dispatch"}}
 app.conf.beat_schedule = {
     "core-heartbeat": {
         "task": "apps.core.tasks.heartbeat",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+        "schedule": 30.0,
+        "options": {"expires": 25},
     },
 }

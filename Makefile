@@ -1,0 +1,41 @@
+# Quick start: `make demo` runs the product, `make test` runs the tests (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+.PHONY: demo test lint typecheck bench services migrate clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+## demo: install, migrate, seed the demo portfolio, start web + worker + beat on http://127.0.0.1:8000
+demo: migrate
+	$(PY) manage.py seed_demo
+	bin/run-demo
+
+## test: the whole suite against PostgreSQL and Redis (started, or installed, by bin/services)
+test: venv
+	@eval "$$(bin/services)" && export CI=$${CI:-} && \
+	  $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy apps vpp forecasting flexibility
+
+services:
+	bin/services
+
+clean:
+	rm -rf var db.sqlite3 staticfiles

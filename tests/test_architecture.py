@@ -1,0 +1,105 @@
+"""Architecture rules of DESIGN.md, checked on the import statements of every module.
+
+- ``forecasting/`` and ``flexibility/`` are pure: no Django, DRF, Celery, kombu, ``apps`` or ``vpp``.
+- Apps import only downward in the layer order (core at the bottom, dashboard at the top); an app not in the
+  order fails the test, so adding one is a deliberate decision.
+- The dashboard reads other apps through their selectors and never writes through their services.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = [
+    "core",
+    "accounts",
+    "assets",
+    "telemetry",
+    "forecasts",
+    "markets",
+    "dispatch",
+    "settlement",
+    "dashboard",
+]
+IMPURE = ("django", "rest_framework", "celery", "kombu", "apps", "vpp", "drf_spectacular", "django_filters")
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """``(line, module)`` for every absolute import in the file (relative imports stay inside a package)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def python_files(folder: str) -> list[Path]:
+    return sorted(p for p in (ROOT / folder).rglob("*.py") if ".venv" not in p.parts)
+
+
+@pytest.mark.parametrize("package", ["forecasting", "flexibility"])
+def test_pure_libraries_import_no_framework(package: str) -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in python_files(package)
+        for line, module in imported_modules(path)
+        if module.split(".")[0] in IMPURE
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def app_dirs() -> list[str]:
+    return sorted(p.name for p in (ROOT / "apps").iterdir() if (p / "__init__.py").exists())
+
+
+def test_every_app_has_a_layer() -> None:
+    unknown = set(app_dirs()) - set(LAYERS)
+    assert not unknown, f"apps missing from the layer order in DESIGN.md / this test: {unknown}"
+
+
+def test_apps_import_only_downward() -> None:
+    offenders = []
+    for app in app_dirs():
+        rank = LAYERS.index(app)
+        for path in python_files(f"apps/{app}"):
+            for line, module in imported_modules(path):
+                parts = module.split(".")
+                if parts[0] == "vpp":
+                    offenders.append(f"{path.relative_to(ROOT)}:{line} imports {module} (vpp is the top)")
+                if (
+                    parts[0] == "apps"
+                    and len(parts) > 1
+                    and parts[1] in LAYERS
+                    and LAYERS.index(parts[1]) > rank
+                ):
+                    offenders.append(f"{path.relative_to(ROOT)}:{line} imports {module} (upward)")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_dashboard_reads_through_selectors_only() -> None:
+    if not (ROOT / "apps" / "dashboard").exists():
+        pytest.skip("no dashboard app yet")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in python_files("apps/dashboard")
+        for line, module in imported_modules(path)
+        if module.startswith("apps.")
+        and module.endswith(".services")
+        and not module.startswith("apps.dashboard")
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_rule_detects_an_upward_import(tmp_path: Path) -> None:
+    """The checker itself works: an upward import in a sample file is found."""
+    sample = tmp_path / "m.py"
+    sample.write_text("from apps.dashboard.views import x\nimport django.db\n")
+    assert (1, "apps.dashboard.views") in imported_modules(sample)
+    assert (2, "django.db") in imported_modules(sample)
