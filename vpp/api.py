@@ -5,9 +5,13 @@ from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api.views import MeView, TokenView
 from apps.assets.api.urls import register as register_assets
+from apps.markets.api.urls import register as register_markets
+from apps.telemetry.api.urls import register as register_telemetry
 
 router = DefaultRouter()
 register_assets(router)
+register_telemetry(router)
+register_markets(router)
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

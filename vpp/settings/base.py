@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.assets",
+    "apps.telemetry",
+    "apps.markets",
+    "apps.dashboard",
 ]
 
 MIDDLEWARE = [
