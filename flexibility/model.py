@@ -96,7 +96,7 @@ def flex_workloads(problem: Problem) -> Flex:
 
 def cumulative_lower_kwh(cum_kwh: np.ndarray, delay: np.ndarray) -> np.ndarray:
     """A(t − d) per workload, ``(n_flex, T)``; 0 where t − d < 0; the last step equals A(T−1)."""
-    n, T = cum_kwh.shape
+    T = cum_kwh.shape[1]
     t = np.arange(T)[None, :] - delay[:, None]
     lower = np.where(t >= 0, np.take_along_axis(cum_kwh, np.clip(t, 0, T - 1), axis=1), 0.0)
     if T:

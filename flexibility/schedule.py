@@ -10,6 +10,7 @@ import numpy as np
 
 from flexibility.baseline import baseline_costs, cost_breakdown, emissions_kg
 from flexibility.checks import diagnose_infeasible, precheck
+from flexibility.decompose import solve_blocks
 from flexibility.errors import FlexibilityError
 from flexibility.highs import new_highs, pass_lp, run
 from flexibility.model import Model, build_model
@@ -19,12 +20,17 @@ from flexibility.result import CommitmentResult, Migration, Result, SiteResult, 
 _MIGRATION_TOL_KW = 1e-6
 
 
-def solve(problem: Problem | Mapping[str, Any], *, threads: int | None = None) -> Result:
+def solve(
+    problem: Problem | Mapping[str, Any], *, threads: int | None = None, decompose: bool = True
+) -> Result:
     """Cost-optimal schedule of every site, workload and battery over the horizon (issue 5 semantics).
 
     Args:
         problem: a :class:`~flexibility.problem.Problem` or its JSON dict.
         threads: HiGHS thread count (default: HiGHS' own choice).
+        decompose: solve independent groups of sites (no migration or commitment between them) as separate
+            HiGHS runs with basis reuse (:mod:`flexibility.decompose`; same optimum). ``False`` solves the
+            assembled LP in one HiGHS run.
 
     Returns:
         :class:`~flexibility.result.Result` with ``status == "optimal"``; ``timings`` holds
@@ -40,10 +46,14 @@ def solve(problem: Problem | Mapping[str, Any], *, threads: int | None = None) -
     p = as_problem(problem)
     model = build_model(p)
     precheck(model)
-    h = new_highs(threads=threads)
-    pass_lp(h, model.c, model.col_lo, model.col_hi, model.A, model.row_lo, model.row_hi)
     build_s = time.perf_counter() - t0
-    sol = run(h)
+    if decompose:
+        sol = solve_blocks(model, threads=threads)
+    else:
+        h = new_highs(threads=threads)
+        pass_lp(h, model.c, model.col_lo, model.col_hi, model.A, model.row_lo, model.row_hi)
+        build_s = time.perf_counter() - t0
+        sol = run(h)
     if sol.status != "optimal":
         if sol.status in ("infeasible", "unbounded_or_infeasible"):
             raise diagnose_infeasible(model)
