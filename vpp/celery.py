@@ -41,4 +41,14 @@ app.conf.beat_schedule = {
         "schedule": 30.0,
         "options": {"expires": 25},
     },
+    "markets-close-due-gates": {
+        "task": "apps.markets.tasks.close_due_gates",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "markets-complete-finished-events": {
+        "task": "apps.markets.tasks.complete_finished_events",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }

@@ -36,3 +36,21 @@ class MarketZone(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class ReplayClock(models.Model):
+    """Singleton (pk=1) anchoring simulated time for a replay; see :mod:`apps.core.clock`."""
+
+    enabled = models.BooleanField(default=False, verbose_name="enabled")
+    sim_anchor = models.DateTimeField(verbose_name="simulated time at the anchor")
+    wall_anchor = models.DateTimeField(verbose_name="wall time at the anchor")
+    speed = models.FloatField(default=1.0, verbose_name="speed (simulated seconds per wall second)")
+
+    class Meta:
+        verbose_name = "replay clock"
+        verbose_name_plural = "replay clock"
+
+    def __str__(self) -> str:
+        return (
+            f"replay ×{self.speed:g} from {self.sim_anchor:%Y-%m-%d %H:%M}" if self.enabled else "wall clock"
+        )

@@ -1,0 +1,50 @@
+"""Reads for markets, scoped to the caller.
+
+A market operator sees only its own programs, their events and activations, and the bids made to them —
+bids only once the gate has closed (sealed until then). The aggregator sees every program and event and
+its own bids. Site owners see programs and events (public market information) but no bids.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from apps.accounts.principal import Principal
+from apps.core import clock
+
+from .choices import EventStatus
+from .models import Activation, Bid, Event, Program
+
+
+def program_list(*, principal: Principal) -> QuerySet[Program]:
+    qs = Program.objects.select_related("zone", "operator")
+    if principal.is_market_operator:
+        return qs.filter(operator=principal.organisation)
+    if principal.organisation is None:
+        return qs.none()
+    return qs
+
+
+def event_list(*, principal: Principal) -> QuerySet[Event]:
+    return Event.objects.filter(program__in=program_list(principal=principal)).select_related("program__zone")
+
+
+def bid_list(*, principal: Principal) -> QuerySet[Bid]:
+    qs = Bid.objects.select_related("event__program", "bidder").prefetch_related("intervals")
+    if principal.is_market_operator:
+        sealed = Q(event__status=EventStatus.ANNOUNCED) & Q(event__gate_closure_at__gt=clock.now())
+        return qs.filter(event__program__operator=principal.organisation).exclude(sealed)
+    if principal.is_aggregator:
+        return qs.filter(bidder=principal.organisation)
+    return qs.none()
+
+
+def activation_list(*, principal: Principal) -> QuerySet[Activation]:
+    return Activation.objects.filter(event__in=event_list(principal=principal)).select_related("event")
+
+
+def events_gate_closing_between(*, start, end) -> QuerySet[Event]:  # type: ignore[no-untyped-def]
+    """Announced events whose gate closes in ``[start, end)`` (the bidding cycle's work list)."""
+    return Event.objects.filter(
+        status=EventStatus.ANNOUNCED, gate_closure_at__gte=start, gate_closure_at__lt=end
+    )
