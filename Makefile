@@ -20,6 +20,7 @@ migrate: venv
 ## demo: install, migrate, seed the demo portfolio, start web + worker + beat on http://127.0.0.1:8000
 demo: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_programs
 	bin/run-demo
 
 ## test: the whole suite against PostgreSQL and Redis (started, or installed, by bin/services)
