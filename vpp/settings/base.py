@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.assets",
     "apps.telemetry",
     "apps.markets",
+    "apps.openadr",
     "apps.dashboard",
 ]
 
