@@ -100,3 +100,29 @@ class PVArrayFactory(factory.django.DjangoModelFactory):
     tilt_deg = 20.0
     azimuth_deg = 180.0
     losses_pct = 14.0
+
+
+class TimeSeriesFactory(factory.django.DjangoModelFactory):
+    """A site's IT-power series at 15 min by default; pass ``site=None`` with another owner for the others."""
+
+    class Meta:
+        model = "telemetry.TimeSeries"
+
+    site = factory.SubFactory(SiteFactory)
+    quantity = "it_power_kw"
+    name = ""
+    unit = "kW"
+    resolution = "PT15M"
+    resolution_s = 900
+    source = "tests"
+
+
+class ZoneSeriesFactory(TimeSeriesFactory):
+    """An hourly price series of CAISO NP15 (USD/MWh)."""
+
+    site = None
+    market_zone = factory.LazyFunction(zone)
+    quantity = "price"
+    unit = "USD/MWh"
+    resolution = "PT1H"
+    resolution_s = 3600

@@ -2,6 +2,9 @@
 
 from rest_framework.routers import BaseRouter
 
+from .views import TimeSeriesViewSet
+
 
 def register(router: BaseRouter) -> None:
-    """Register the telemetry viewsets (none yet)."""
+    """``/timeseries/`` (list, create), ``/timeseries/{id}/`` and ``/timeseries/{id}/data/`` (read, ingest)."""
+    router.register("timeseries", TimeSeriesViewSet, basename="timeseries")

@@ -1,0 +1,67 @@
+"""Admin of the time-series store. Data points are read-only and only listed for one series at a time, so that
+the admin never counts or loads a whole table of millions of rows."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.functional import cached_property
+
+from .models import DataPoint, TimeSeries
+
+
+@admin.register(TimeSeries)
+class TimeSeriesAdmin(admin.ModelAdmin):
+    list_display = ("id", "owner_key", "quantity", "name", "unit", "resolution", "source")
+    list_filter = ("quantity", "resolution", "market_zone")
+    search_fields = ("owner_key", "name", "source")
+    readonly_fields = ("owner_key", "unit", "resolution_s", "created_at", "updated_at")
+    raw_id_fields = ("site", "battery", "pv_array")
+
+
+class SeriesFilter(admin.SimpleListFilter):
+    """Pick one series; without a choice the list is empty (never the whole table)."""
+
+    title = "series"
+    parameter_name = "series__id__exact"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        return [
+            (str(s.pk), str(s)) for s in TimeSeries.objects.order_by("owner_key", "quantity", "name")[:200]
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(series_id=self.value())
+        return queryset.none()
+
+
+class EstimatedCountPaginator(Paginator):
+    """Skips ``COUNT(*)`` over a huge series: reports at most 10 000 rows (pages beyond stay reachable by URL)."""
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]
+        return self.object_list[:10_000].count()
+
+
+@admin.register(DataPoint)
+class DataPointAdmin(admin.ModelAdmin):
+    list_display = ("series", "start", "value")
+    list_filter = (SeriesFilter,)
+    list_select_related = ("series",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    readonly_fields = ("series", "start", "value")
+    date_hierarchy = None
+    ordering = ("-start",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: DataPoint | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: DataPoint | None = None) -> bool:
+        return False

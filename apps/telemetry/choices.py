@@ -1,0 +1,142 @@
+"""Choices of the time-series store: what a series measures, who owns it, and how it aggregates.
+
+Each :class:`Quantity` has a :class:`QuantitySpec`: its unit, the rule used to resample it
+(:class:`Aggregation`), the physical range a value must lie in, and the kinds of owner it may belong to.
+Sign convention (DESIGN.md): positive = consumption / import, negative = production / export. PV power is the
+exception by design: it is stored as positive generation (a PV array cannot consume), so negative PV is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class OwnerKind(models.TextChoices):
+    """What a series belongs to: a site, one of its assets, or a market zone (prices, carbon, weather, load)."""
+
+    SITE = "site", "Site"
+    BATTERY = "battery", "Battery"
+    PV_ARRAY = "pv_array", "PV array"
+    ZONE = "zone", "Market zone"
+
+
+class Aggregation(models.TextChoices):
+    """How values of finer intervals combine into a coarser one.
+
+    ``mean``: average power, intensity, price or state (kW, g/kWh, currency/MWh, °C);
+    ``sum``: energy or counts per interval (kWh) — adds up;
+    ``last``: a state sampled at instants, e.g. state of charge (kWh) — the latest reading wins.
+    """
+
+    MEAN = "mean", "Mean"
+    SUM = "sum", "Sum"
+    LAST = "last", "Last"
+
+
+class Quantity(models.TextChoices):
+    """What a series measures; units are in the names (and in :data:`QUANTITY_SPECS`)."""
+
+    SITE_POWER_KW = "site_power_kw", "Site grid power (kW, + = import)"
+    IT_POWER_KW = "it_power_kw", "IT power (kW)"
+    PV_POWER_KW = "pv_power_kw", "PV generation (kW, stored positive)"
+    BATTERY_POWER_KW = "battery_power_kw", "Battery power (kW, + = charging)"
+    SOC_KWH = "soc_kwh", "Battery state of charge (kWh)"
+    ENERGY_KWH = "energy_kwh", "Energy per interval (kWh, + = import)"
+    UTILIZATION_FRACTION = "utilization_fraction", "Utilisation (fraction of rated capacity)"
+    TEMPERATURE_C = "temperature_c", "Air temperature (°C)"
+    RELATIVE_HUMIDITY_PCT = "relative_humidity_pct", "Relative humidity (%)"
+    CLOUD_COVER_PCT = "cloud_cover_pct", "Cloud cover (%)"
+    WIND_SPEED_M_PER_S = "wind_speed_m_per_s", "Wind speed (m/s)"
+    GHI_W_PER_M2 = "ghi_w_per_m2", "Global horizontal irradiance (W/m²)"
+    POA_IRRADIANCE_W_PER_M2 = "poa_irradiance_w_per_m2", "Plane-of-array irradiance (W/m²)"
+    PRICE = "price", "Price (zone currency per MWh)"
+    CARBON_INTENSITY_G_PER_KWH = "carbon_intensity_g_per_kwh", "Carbon intensity (gCO2eq/kWh)"
+    LOW_CARBON_PCT = "low_carbon_pct", "Low-carbon share (%)"
+    RENEWABLE_PCT = "renewable_pct", "Renewable share (%)"
+    SYSTEM_LOAD_KW = "system_load_kw", "System load (kW)"
+
+
+SITE_AND_ASSETS = frozenset({OwnerKind.SITE, OwnerKind.BATTERY, OwnerKind.PV_ARRAY})
+WEATHER_OWNERS = frozenset({OwnerKind.SITE, OwnerKind.PV_ARRAY, OwnerKind.ZONE})
+
+
+@dataclass(frozen=True)
+class QuantitySpec:
+    """Unit, resampling rule, physical range ``[minimum, maximum]`` and allowed owner kinds of a quantity.
+
+    ``unit`` of ``price`` is a template: ``{currency}/MWh`` is filled with the zone's ISO 4217 currency.
+    Owner-derived limits (SoC ≤ battery capacity, PV ≤ the array's DC kWp, battery power within its charge
+    and discharge ratings) narrow the range further; see :func:`apps.telemetry.services.value_bounds`.
+    """
+
+    unit: str
+    aggregation: str
+    minimum: float
+    maximum: float
+    owners: frozenset[str]
+    why: str = ""
+
+
+#: Generous physical bounds: they catch unit mistakes (W for kW, MW for kW) and impossible values, not outliers.
+QUANTITY_SPECS: dict[str, QuantitySpec] = {
+    Quantity.SITE_POWER_KW: QuantitySpec(
+        "kW", Aggregation.MEAN, -1e7, 1e7, frozenset({OwnerKind.SITE}), "a site draws less than 10 GW"
+    ),
+    Quantity.IT_POWER_KW: QuantitySpec(
+        "kW", Aggregation.MEAN, 0.0, 1e7, frozenset({OwnerKind.SITE}), "IT load is consumption (≥ 0)"
+    ),
+    Quantity.PV_POWER_KW: QuantitySpec(
+        "kW",
+        Aggregation.MEAN,
+        0.0,
+        1e7,
+        frozenset({OwnerKind.SITE, OwnerKind.PV_ARRAY}),
+        "PV generation is stored as a positive number",
+    ),
+    Quantity.BATTERY_POWER_KW: QuantitySpec(
+        "kW", Aggregation.MEAN, -1e7, 1e7, frozenset({OwnerKind.SITE, OwnerKind.BATTERY})
+    ),
+    Quantity.SOC_KWH: QuantitySpec(
+        "kWh", Aggregation.LAST, 0.0, 1e8, frozenset({OwnerKind.BATTERY}), "a state of charge is ≥ 0"
+    ),
+    Quantity.ENERGY_KWH: QuantitySpec("kWh", Aggregation.SUM, -1e8, 1e8, SITE_AND_ASSETS),
+    Quantity.UTILIZATION_FRACTION: QuantitySpec(
+        "1", Aggregation.MEAN, 0.0, 1.0, frozenset({OwnerKind.SITE}), "a fraction lies in [0, 1]"
+    ),
+    Quantity.TEMPERATURE_C: QuantitySpec(
+        "°C", Aggregation.MEAN, -90.0, 60.0, WEATHER_OWNERS, "air temperatures on Earth lie in −90…60 °C"
+    ),
+    Quantity.RELATIVE_HUMIDITY_PCT: QuantitySpec("%", Aggregation.MEAN, 0.0, 100.0, WEATHER_OWNERS),
+    Quantity.CLOUD_COVER_PCT: QuantitySpec("%", Aggregation.MEAN, 0.0, 100.0, WEATHER_OWNERS),
+    Quantity.WIND_SPEED_M_PER_S: QuantitySpec(
+        "m/s", Aggregation.MEAN, 0.0, 120.0, WEATHER_OWNERS, "a speed is ≥ 0"
+    ),
+    Quantity.GHI_W_PER_M2: QuantitySpec(
+        "W/m²", Aggregation.MEAN, 0.0, 2000.0, WEATHER_OWNERS, "irradiance is ≥ 0 and below 2 kW/m²"
+    ),
+    Quantity.POA_IRRADIANCE_W_PER_M2: QuantitySpec(
+        "W/m²", Aggregation.MEAN, 0.0, 2000.0, WEATHER_OWNERS, "irradiance is ≥ 0 and below 2 kW/m²"
+    ),
+    Quantity.PRICE: QuantitySpec(
+        "{currency}/MWh",
+        Aggregation.MEAN,
+        -10_000.0,
+        100_000.0,
+        frozenset({OwnerKind.ZONE}),
+        "wholesale prices stay within −10 000…100 000 per MWh",
+    ),
+    Quantity.CARBON_INTENSITY_G_PER_KWH: QuantitySpec(
+        "gCO2eq/kWh", Aggregation.MEAN, 0.0, 2000.0, frozenset({OwnerKind.ZONE, OwnerKind.SITE})
+    ),
+    Quantity.LOW_CARBON_PCT: QuantitySpec("%", Aggregation.MEAN, 0.0, 100.0, frozenset({OwnerKind.ZONE})),
+    Quantity.RENEWABLE_PCT: QuantitySpec("%", Aggregation.MEAN, 0.0, 100.0, frozenset({OwnerKind.ZONE})),
+    Quantity.SYSTEM_LOAD_KW: QuantitySpec(
+        "kW", Aggregation.MEAN, 0.0, 1e9, frozenset({OwnerKind.ZONE}), "system load is consumption (≥ 0)"
+    ),
+}
+
+assert set(QUANTITY_SPECS) == set(Quantity.values), "every quantity needs a spec"
+assert all(math.isfinite(s.minimum) and s.minimum < s.maximum for s in QUANTITY_SPECS.values())
