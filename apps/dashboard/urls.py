@@ -1,4 +1,69 @@
-"""Pages of the staff dashboard and the site-owner portal."""
+"""Pages of the staff dashboard, the site-owner portal and the market-operator home, and the login pages."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path, re_path, reverse_lazy
+
+from . import views
+from .access import login_required_here
 
 app_name = "dashboard"
-urlpatterns: list = []
+
+ACTIONS = "submit|approve|reject|activate|suspend"
+KINDS = "workloads|batteries|pv-arrays"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="dashboard/auth/login.html",
+            redirect_authenticated_user=True,
+            next_page="dashboard:home",
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page="dashboard:login"), name="logout"),
+    path(
+        "account/password/",
+        login_required_here(
+            auth_views.PasswordChangeView.as_view(
+                template_name="dashboard/auth/password_change.html",
+                success_url=reverse_lazy("dashboard:password_change_done"),
+            )
+        ),
+        name="password_change",
+    ),
+    path(
+        "account/password/done/",
+        login_required_here(
+            auth_views.PasswordChangeDoneView.as_view(
+                template_name="dashboard/auth/password_change_done.html"
+            )
+        ),
+        name="password_change_done",
+    ),
+    # staff (aggregator)
+    path("overview/", views.overview, name="overview"),
+    path("sites/", views.site_list, name="site_list"),
+    # staff and site owners (scoped: another owner's site is 404)
+    path("sites/<int:pk>/", views.site_detail, name="site_detail"),
+    re_path(rf"^sites/(?P<pk>[0-9]+)/(?P<action>{ACTIONS})/$", views.site_action, name="site_action"),
+    # site owners
+    path("portal/", views.portal, name="portal"),
+    path("portal/sites/new/", views.site_create, name="site_create"),
+    path("sites/<int:pk>/edit/", views.site_edit, name="site_edit"),
+    path("sites/<int:pk>/delete/", views.site_delete, name="site_delete"),
+    re_path(rf"^sites/(?P<pk>[0-9]+)/(?P<kind>{KINDS})/new/$", views.asset_form, name="asset_create"),
+    re_path(
+        rf"^sites/(?P<pk>[0-9]+)/(?P<kind>{KINDS})/(?P<asset_pk>[0-9]+)/edit/$",
+        views.asset_form,
+        name="asset_edit",
+    ),
+    re_path(
+        rf"^sites/(?P<pk>[0-9]+)/(?P<kind>{KINDS})/(?P<asset_pk>[0-9]+)/delete/$",
+        views.asset_delete,
+        name="asset_delete",
+    ),
+    # market operators
+    path("operator/", views.operator_home, name="operator_home"),
+]

@@ -1,0 +1,179 @@
+"""Forms of the owner portal and the staff enrolment buttons.
+
+They validate exactly like the API: the model fields' validators (bounds in physical units) and
+``Model.clean()`` run through ``ModelForm``; the cross-field rules come from :mod:`apps.assets.validators`,
+and what only the service can know (shares of a site ≤ 100 %, migration targets, editable status) is
+checked by the service on save and mapped back onto the fields by the view. Forms never save themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from apps.accounts.principal import Principal
+from apps.assets import selectors
+from apps.assets.models import Battery, PVArray, Site, WorkloadClass
+from apps.assets.validators import workload_class_errors
+
+SITE_FIELDS = [
+    "name",
+    "latitude",
+    "longitude",
+    "timezone",
+    "market_zone",
+    "grid_import_limit_kw",
+    "grid_export_limit_kw",
+    "pue",
+    "it_capacity_kw",
+]
+
+
+def _number_inputs(form: forms.ModelForm) -> None:
+    for field in form.fields.values():
+        if isinstance(field, forms.FloatField):
+            field.widget.attrs.setdefault("step", "any")
+            field.widget.attrs.setdefault("inputmode", "decimal")
+
+
+class SiteForm(forms.ModelForm):
+    """A site's registration. ``owner`` is the caller's organisation (set by the service, not the form)."""
+
+    class Meta:
+        model = Site
+        fields = SITE_FIELDS
+        help_texts = {
+            "timezone": "IANA name, e.g. America/Chicago.",
+            "pue": "Power usage effectiveness = facility power / IT power (≥ 1).",
+            "grid_import_limit_kw": "At the point of connection.",
+        }
+
+    def __init__(self, *args: Any, principal: Principal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.principal = principal
+        self.fields["timezone"].widget.attrs.update(placeholder="America/Chicago", autocomplete="off")
+        _number_inputs(self)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        clash = selectors.site_list(principal=self.principal).filter(
+            owner=self.principal.organisation, name=name
+        )
+        if self.instance.pk is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(f"You already have a site named '{name}'.")
+        return name
+
+
+class _SiteChildForm(forms.ModelForm):
+    """A workload class, battery or PV array of ``site``; names are unique per site."""
+
+    related_name: str = ""
+    noun: str = ""
+
+    def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.site = site
+        self.instance.site = site
+        _number_inputs(self)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        clash = getattr(self.site, self.related_name).filter(name=name)
+        if self.instance.pk is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(f"This site already has a {self.noun} named '{name}'.")
+        return name
+
+
+class WorkloadClassForm(_SiteChildForm):
+    related_name = "workload_classes"
+    noun = "workload class"
+
+    class Meta:
+        model = WorkloadClass
+        fields = [
+            "name",
+            "kind",
+            "share_pct",
+            "max_delay_h",
+            "interruptible",
+            "migratable_to",
+            "min_power_fraction",
+            "ramp_kw_per_min",
+        ]
+        widgets = {"migratable_to": forms.CheckboxSelectMultiple}
+        help_texts = {
+            "share_pct": "Shares of one site add up to at most 100 %.",
+            "max_delay_h": "Empty: not deferrable (inference never is).",
+            "migratable_to": "Your other sites this workload can move to (not for inference).",
+            "min_power_fraction": "Lowest fraction of its power it can run at when curtailed (0–1).",
+        }
+
+    def __init__(self, *args: Any, site: Site, principal: Principal, **kwargs: Any) -> None:
+        super().__init__(*args, site=site, **kwargs)
+        self.fields["migratable_to"].queryset = (
+            selectors.site_list(principal=principal).filter(owner=site.owner_id).exclude(pk=site.pk)
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for field, reason in workload_class_errors(cleaned).items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, reason)
+        return cleaned
+
+
+class BatteryForm(_SiteChildForm):
+    """Bounds and ``Battery.clean()`` (SoC min ≤ max ≤ capacity, reserve ≤ …) run in ``ModelForm``."""
+
+    related_name = "batteries"
+    noun = "battery"
+
+    class Meta:
+        model = Battery
+        fields = [
+            "name",
+            "energy_capacity_kwh",
+            "max_charge_kw",
+            "max_discharge_kw",
+            "charge_efficiency",
+            "discharge_efficiency",
+            "soc_min_kwh",
+            "soc_max_kwh",
+            "backup_reserve_kwh",
+            "degradation_cost_per_mwh",
+        ]
+        help_texts = {
+            "backup_reserve_kwh": "Energy that must always remain for UPS duty; never dispatched.",
+            "charge_efficiency": "Fraction in (0, 1].",
+            "discharge_efficiency": "Fraction in (0, 1].",
+        }
+
+
+class PVArrayForm(_SiteChildForm):
+    """Bounds and ``PVArray.clean()`` (AC limit ≤ 1.5 × DC capacity) run in ``ModelForm``."""
+
+    related_name = "pv_arrays"
+    noun = "PV array"
+
+    class Meta:
+        model = PVArray
+        fields = ["name", "dc_capacity_kwp", "ac_limit_kw", "tilt_deg", "azimuth_deg", "losses_pct"]
+        help_texts = {"azimuth_deg": "Clockwise from north; 180 = south-facing."}
+
+
+class TransitionForm(forms.Form):
+    """Reason of an enrolment action (required by the service to reject or suspend)."""
+
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+ASSET_FORMS: dict[str, type[_SiteChildForm]] = {
+    "workloads": WorkloadClassForm,
+    "batteries": BatteryForm,
+    "pv-arrays": PVArrayForm,
+}

@@ -1,0 +1,140 @@
+"""Read models of the dashboard pages, built only from the asset selectors (scoped to the caller).
+
+Kept apart from the views so that page data can be tested and timed without HTTP. "Portfolio" means the
+sites whose enrolment is active (DESIGN.md: staff approve, then activate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from apps.accounts.principal import Principal
+from apps.assets import selectors
+from apps.assets.choices import EDITABLE_STATUSES, EnrolmentStatus
+from apps.assets.models import Battery, EnrolmentTransition, PVArray, Site, WorkloadClass
+
+PIPELINE = (EnrolmentStatus.SUBMITTED, EnrolmentStatus.APPROVED)
+
+
+@dataclass(frozen=True)
+class ZoneCapacity:
+    zone: str
+    active_kw: float
+    pipeline_kw: float
+
+
+@dataclass(frozen=True)
+class PortfolioSummary:
+    """What the staff overview shows. Powers in kW, energies in kWh."""
+
+    zones: list[ZoneCapacity]
+    status_counts: dict[str, int]
+    queue: list[Site]
+    active_sites: int
+    active_it_kw: float
+    battery_energy_kwh: float
+    battery_discharge_kw: float
+    battery_count: int
+    pv_dc_kwp: float
+    pv_ac_kw: float
+    pv_count: int
+
+
+def _sum(qs: QuerySet, **fields: str) -> dict[str, float]:
+    result = qs.aggregate(**{name: Sum(column) for name, column in fields.items()})
+    return {name: float(value or 0.0) for name, value in result.items()}
+
+
+def portfolio_summary(*, principal: Principal) -> PortfolioSummary:
+    """Capacity by zone, sites by status, the enrolment queue and the portfolio's batteries and PV.
+
+    Six queries whatever the size of the portfolio.
+    """
+    sites = selectors.site_list(principal=principal).order_by()
+    zone_rows = (
+        sites.filter(enrolment_status__in=(EnrolmentStatus.ACTIVE, *PIPELINE))
+        .values("market_zone")
+        .annotate(
+            active=Sum("it_capacity_kw", filter=Q(enrolment_status=EnrolmentStatus.ACTIVE)),
+            pipeline=Sum("it_capacity_kw", filter=Q(enrolment_status__in=PIPELINE)),
+        )
+        .order_by("market_zone")
+    )
+    zones = [
+        ZoneCapacity(row["market_zone"], float(row["active"] or 0.0), float(row["pipeline"] or 0.0))
+        for row in zone_rows
+    ]
+    counts = dict(sites.values_list("enrolment_status").annotate(n=Count("id")).order_by())
+    status_counts = {status.value: counts.get(status.value, 0) for status in EnrolmentStatus}
+    queue = list(
+        selectors.site_list(principal=principal)
+        .filter(enrolment_status=EnrolmentStatus.SUBMITTED)
+        .annotate(workloads=Count("workload_classes", distinct=True))
+        .order_by("updated_at", "id")
+    )
+    active = Q(site__enrolment_status=EnrolmentStatus.ACTIVE)
+    battery = selectors.battery_list(principal=principal).filter(active)
+    pv = selectors.pv_array_list(principal=principal).filter(active)
+    battery_sums = _sum(battery, energy="energy_capacity_kwh", power="max_discharge_kw")
+    pv_sums = _sum(pv, dc="dc_capacity_kwp", ac="ac_limit_kw")
+    return PortfolioSummary(
+        zones=zones,
+        status_counts=status_counts,
+        queue=queue,
+        active_sites=status_counts[EnrolmentStatus.ACTIVE],
+        active_it_kw=sum(z.active_kw for z in zones),
+        battery_energy_kwh=battery_sums["energy"],
+        battery_discharge_kw=battery_sums["power"],
+        battery_count=battery.count(),
+        pv_dc_kwp=pv_sums["dc"],
+        pv_ac_kw=pv_sums["ac"],
+        pv_count=pv.count(),
+    )
+
+
+@dataclass(frozen=True)
+class SiteDetail:
+    """Everything the site page shows about one site the caller may see."""
+
+    site: Site
+    workloads: list[WorkloadClass]
+    batteries: list[Battery]
+    pv_arrays: list[PVArray]
+    transitions: list[EnrolmentTransition]
+    allocated_pct: float = field(default=0.0)
+
+    @property
+    def editable(self) -> bool:
+        return self.site.enrolment_status in EDITABLE_STATUSES
+
+    @property
+    def unallocated_pct(self) -> float:
+        return max(0.0, 100.0 - self.allocated_pct)
+
+
+def site_detail(*, principal: Principal, site: Site) -> SiteDetail:
+    """The site's assets and enrolment history (``site`` already looked up in the caller's scope)."""
+    workloads = list(selectors.workload_class_list(principal=principal).filter(site=site))
+    return SiteDetail(
+        site=site,
+        workloads=workloads,
+        batteries=list(selectors.battery_list(principal=principal).filter(site=site)),
+        pv_arrays=list(selectors.pv_array_list(principal=principal).filter(site=site)),
+        transitions=list(selectors.site_transition_list(site=site)),
+        allocated_pct=sum(w.share_pct for w in workloads),
+    )
+
+
+def owner_site_list(*, principal: Principal) -> QuerySet[Site]:
+    """The caller's sites with the number of workload classes, batteries and PV arrays of each."""
+    return (
+        selectors.site_list(principal=principal)
+        .annotate(
+            workload_count=Count("workload_classes", distinct=True),
+            battery_count=Count("batteries", distinct=True),
+            pv_count=Count("pv_arrays", distinct=True),
+        )
+        .order_by("name", "id")
+    )

@@ -1,0 +1,103 @@
+"""Template helpers: the persona's navigation, status badges and unit formatting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+
+from apps.assets.choices import EnrolmentStatus
+
+from ..access import principal_of
+
+register = template.Library()
+
+#: (URL name, label, URL names that mark it as the current page)
+NAV = {
+    "aggregator": [
+        ("dashboard:overview", "Overview", {"overview"}),
+        ("dashboard:site_list", "Sites", {"site_list", "site_detail"}),
+    ],
+    "site_owner": [
+        (
+            "dashboard:portal",
+            "My sites",
+            {"portal", "site_detail", "site_edit", "asset_create", "asset_edit"},
+        ),
+        ("dashboard:site_create", "Enrol a site", {"site_create"}),
+    ],
+    "market_operator": [("dashboard:operator_home", "Home", {"operator_home"})],
+}
+ROLE_LABEL = {
+    "aggregator": "Aggregator staff",
+    "site_owner": "Site owner",
+    "market_operator": "Market operator",
+}
+
+
+@register.inclusion_tag("dashboard/_nav.html", takes_context=True)
+def nav(context: Any) -> dict[str, Any]:
+    """Links for the caller's kind of organisation; the current page is marked."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if request is None or user is None or not user.is_authenticated:
+        return {"links": [], "user": None}
+    principal = principal_of(request)
+    match = getattr(request, "resolver_match", None)
+    current = match.url_name if match and match.namespace == "dashboard" else ""
+    links = [
+        {"url": reverse(name), "label": label, "active": current in names}
+        for name, label, names in NAV.get(principal.kind or "", [])
+    ]
+    return {
+        "links": links,
+        "user": user,
+        "organisation": principal.organisation,
+        "role_label": ROLE_LABEL.get(principal.kind or "", "No organisation"),
+        "show_admin": bool(getattr(user, "is_staff", False)),
+        "request": request,
+    }
+
+
+@register.simple_tag
+def status_badge(status: str) -> str:
+    """A coloured badge for an enrolment status."""
+    try:
+        label = EnrolmentStatus(status).label
+    except ValueError:
+        label = status
+    return format_html('<span class="badge badge-{}">{}</span>', status, label)
+
+
+@register.filter
+def mw(kw: float | None, digits: int = 1) -> str:
+    """kW → ``"12.3 MW"``."""
+    if kw is None:
+        return "—"
+    return f"{float(kw) / 1000:,.{digits}f} MW"
+
+
+@register.filter
+def mwh(kwh: float | None, digits: int = 1) -> str:
+    """kWh → ``"12.3 MWh"``."""
+    if kwh is None:
+        return "—"
+    return f"{float(kwh) / 1000:,.{digits}f} MWh"
+
+
+@register.filter
+def num(value: float | None, digits: int = 0) -> str:
+    """A number with thousands separators, ``—`` when missing."""
+    if value is None:
+        return "—"
+    return f"{float(value):,.{digits}f}"
+
+
+@register.filter
+def pct_of(pct: float | None, whole: float | None) -> float | None:
+    """``pct`` percent of ``whole`` (e.g. a workload's share of the IT capacity in kW)."""
+    if pct is None or whole is None:
+        return None
+    return float(pct) * float(whole) / 100.0

@@ -1,0 +1,373 @@
+"""Pages of the staff dashboard, the site-owner portal and the market-operator home.
+
+Views only: they check who is calling (:mod:`.access`), read through the selectors of the apps below (via
+:mod:`.summaries`), validate input with :mod:`.forms` and write through :mod:`.writes` (the asset services).
+Objects outside the caller's scope are 404, never 403, so their existence does not leak.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.assets import selectors
+from apps.assets.choices import EDITABLE_STATUSES, EnrolmentAction, EnrolmentStatus
+from apps.assets.models import Battery, PVArray, Site, WorkloadClass
+from apps.core.errors import DomainError, NotPermitted
+
+from . import charts, summaries, writes
+from .access import (
+    aggregator_required,
+    asset_reader_required,
+    member_required,
+    operator_required,
+    owner_required,
+    owner_writer_required,
+    principal_of,
+)
+from .forms import ASSET_FORMS, SiteForm, TransitionForm
+
+#: URL segment → (model, selector of the caller's objects, label)
+ASSET_KINDS: dict[str, tuple[type, Any, str]] = {
+    "workloads": (WorkloadClass, selectors.workload_class_list, "workload class"),
+    "batteries": (Battery, selectors.battery_list, "battery"),
+    "pv-arrays": (PVArray, selectors.pv_array_list, "PV array"),
+}
+
+
+#: Chart colours of the enrolment statuses (the badge colours of static/dashboard/app.css).
+STATUS_COLORS = {
+    EnrolmentStatus.DRAFT: "#7a8894",
+    EnrolmentStatus.SUBMITTED: "#4c8dd6",
+    EnrolmentStatus.APPROVED: "#2f9e4f",
+    EnrolmentStatus.REJECTED: "#d9534f",
+    EnrolmentStatus.ACTIVE: "#0e7c66",
+    EnrolmentStatus.SUSPENDED: "#e0a030",
+}
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def _scoped_site(request: HttpRequest, pk: int) -> Site:
+    """The site ``pk`` if the caller may see it, else 404."""
+    return get_object_or_404(selectors.site_list(principal=principal_of(request)), pk=pk)
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _not_editable(request: HttpRequest, site: Site) -> HttpResponse:
+    """409 page: the site's registration is frozen while it is submitted, approved, active or suspended."""
+    reason = (
+        f"'{site.name}' is {site.get_enrolment_status_display().lower()}; its registration can only be changed "
+        "while it is a draft or rejected."
+    )
+    return render(request, "dashboard/conflict.html", {"site": site, "reason": reason}, status=409)
+
+
+def _service_error(request: HttpRequest, site: Site | None, error: DomainError) -> HttpResponse:
+    """Render a refused write with the service's status (400/409) and reason; 403 for ``NotPermitted``."""
+    if isinstance(error, NotPermitted):
+        raise PermissionDenied(error.reason)
+    return render(
+        request, "dashboard/conflict.html", {"site": site, "reason": error.reason}, status=error.status
+    )
+
+
+def _post_or_none(request: HttpRequest) -> Any:
+    """The POST data of a submission (even an empty one, so it fails validation), ``None`` for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
+def _attach(form: Any, error: ValidationError) -> None:
+    """Put a service's ``ValidationError`` next to the form fields it names (others above the form)."""
+    if hasattr(error, "error_dict"):
+        for field_name, errors in error.error_dict.items():
+            form.add_error(field_name if field_name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# --- entry and persona homes --------------------------------------------------------------------------------
+
+
+@require_GET
+@member_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each persona to its own start page."""
+    principal = principal_of(request)
+    if principal.is_aggregator:
+        return redirect("dashboard:overview")
+    if principal.is_site_owner:
+        return redirect("dashboard:portal")
+    return redirect("dashboard:operator_home")
+
+
+@require_GET
+@aggregator_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """Staff overview: enrolled capacity by zone, sites by status, the enrolment queue, batteries and PV."""
+    principal = principal_of(request)
+    summary = summaries.portfolio_summary(principal=principal)
+    zone_chart = charts.bar_chart(
+        categories=[z.zone for z in summary.zones],
+        series={
+            "Active": [z.active_kw / 1000 for z in summary.zones],
+            "Submitted or approved": [z.pipeline_kw / 1000 for z in summary.zones],
+        },
+        unit="MW",
+        empty="No site is active or in enrolment yet.",
+    )
+    status_chart = charts.bar_chart(
+        categories=[EnrolmentStatus(s).label for s in summary.status_counts],
+        series={"Sites": list(summary.status_counts.values())},
+        unit="sites",
+        horizontal=True,
+        colors=[STATUS_COLORS[s] for s in summary.status_counts],
+        empty="No sites registered yet.",
+    )
+    return render(
+        request,
+        "dashboard/overview.html",
+        {
+            "summary": summary,
+            "zone_chart": zone_chart,
+            "status_chart": status_chart,
+            "statuses": [(EnrolmentStatus(s), n) for s, n in summary.status_counts.items()],
+            "can_act": principal.can_write,
+            "reject_form": TransitionForm(),
+        },
+    )
+
+
+@require_GET
+@aggregator_required
+def site_list(request: HttpRequest) -> HttpResponse:
+    """Every site (staff), optionally filtered by enrolment status."""
+    status = request.GET.get("status", "")
+    sites = summaries.owner_site_list(principal=principal_of(request))
+    if status in EnrolmentStatus.values:
+        sites = sites.filter(enrolment_status=status)
+    else:
+        status = ""
+    return render(
+        request,
+        "dashboard/site_list.html",
+        {"sites": sites, "status": status, "statuses": EnrolmentStatus.choices},
+    )
+
+
+@require_GET
+@operator_required
+def operator_home(request: HttpRequest) -> HttpResponse:
+    """Market operators work through the API; this page says so and links the API docs."""
+    return render(request, "dashboard/operator.html")
+
+
+# --- site page (staff: any site; owner: own sites) -----------------------------------------------------------
+
+
+def _site_page(
+    request: HttpRequest, site: Site, *, status: int = 200, extra: dict[str, Any] | None = None
+) -> HttpResponse:
+    principal = principal_of(request)
+    detail = summaries.site_detail(principal=principal, site=site)
+    shares = {w.name: w.share_pct for w in detail.workloads}
+    if detail.workloads and detail.unallocated_pct > 0:
+        shares["Not declared"] = detail.unallocated_pct
+    context = {
+        "detail": detail,
+        "site": site,
+        "share_chart": charts.donut_chart(slices=shares, unit="%", empty="No workload classes declared yet."),
+        "is_owner": principal.is_site_owner,
+        "can_edit": principal.is_site_owner and principal.can_write and detail.editable,
+        "can_act": principal.can_write,
+        "actions": _available_actions(principal, site),
+        "transition_form": TransitionForm(),
+        **(extra or {}),
+    }
+    return render(request, "dashboard/site_detail.html", context, status=status)
+
+
+def _available_actions(principal: Any, site: Site) -> list[tuple[str, str, bool]]:
+    """(action, label, needs a reason) the caller could take now, for the buttons on the site page."""
+    if not principal.can_write:
+        return []
+    status = site.enrolment_status
+    if principal.is_site_owner:
+        return [("submit", "Submit for approval", False)] if status in EDITABLE_STATUSES else []
+    if not principal.is_aggregator:
+        return []
+    return {
+        EnrolmentStatus.SUBMITTED: [("approve", "Approve", False), ("reject", "Reject", True)],
+        EnrolmentStatus.APPROVED: [("activate", "Activate", False)],
+        EnrolmentStatus.ACTIVE: [("suspend", "Suspend", True)],
+        EnrolmentStatus.SUSPENDED: [("activate", "Re-activate", False)],
+    }.get(status, [])
+
+
+@require_GET
+@asset_reader_required
+def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A site's registration, workload classes, batteries, PV arrays and enrolment history."""
+    return _site_page(request, _scoped_site(request, pk))
+
+
+@require_POST
+@asset_reader_required
+def site_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Take an enrolment action through the state machine: submit (owner); approve, reject, activate,
+    suspend (aggregator). A refusal is shown with the service's status and reason."""
+    if action not in EnrolmentAction.values:
+        raise Http404("unknown enrolment action")
+    site = _scoped_site(request, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return _site_page(request, site, status=400, extra={"transition_form": form})
+    try:
+        site = writes.enrolment_act(
+            principal=principal_of(request), site=site, action=action, reason=form.cleaned_data["reason"]
+        )
+    except NotPermitted as error:
+        raise PermissionDenied(error.reason) from error
+    except DomainError as error:
+        return _site_page(
+            request, site, status=error.status, extra={"action_error": error.reason, "failed_action": action}
+        )
+    messages.success(request, f"{site.name}: {site.get_enrolment_status_display().lower()}.")
+    return HttpResponseRedirect(_safe_next(request, reverse("dashboard:site_detail", args=[site.pk])))
+
+
+# --- owner portal ------------------------------------------------------------------------------------------
+
+
+@require_GET
+@owner_required
+def portal(request: HttpRequest) -> HttpResponse:
+    """The owner's sites with their enrolment status and what to do next."""
+    principal = principal_of(request)
+    return render(
+        request,
+        "dashboard/portal.html",
+        {"sites": summaries.owner_site_list(principal=principal), "can_write": principal.can_write},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@owner_writer_required
+def site_create(request: HttpRequest) -> HttpResponse:
+    """Step 1 of enrolment: register the site (a draft)."""
+    return _site_form(request, site=None)
+
+
+@require_http_methods(["GET", "POST"])
+@owner_writer_required
+def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a draft or rejected site's registration (409 otherwise)."""
+    site = _scoped_site(request, pk)
+    if site.enrolment_status not in EDITABLE_STATUSES:
+        return _not_editable(request, site)
+    return _site_form(request, site=site)
+
+
+def _site_form(request: HttpRequest, *, site: Site | None) -> HttpResponse:
+    principal = principal_of(request)
+    form = SiteForm(_post_or_none(request), instance=site, principal=principal)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            saved = writes.site_save(principal=principal, site=site, data=data)
+        except ValidationError as error:
+            _attach(form, error)
+        except DomainError as error:
+            return _service_error(request, site, error)
+        else:
+            verb = "registered as a draft" if site is None else "saved"
+            messages.success(request, f"{saved.name} {verb}.")
+            return redirect("dashboard:site_detail", pk=saved.pk)
+    status = 400 if form.errors else 200
+    return render(request, "dashboard/site_form.html", {"form": form, "site": site}, status=status)
+
+
+@require_POST
+@owner_writer_required
+def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a draft site."""
+    site = _scoped_site(request, pk)
+    try:
+        writes.site_remove(principal=principal_of(request), site=site)
+    except DomainError as error:
+        return _service_error(request, site, error)
+    messages.success(request, f"Draft {site.name} deleted.")
+    return redirect("dashboard:portal")
+
+
+@require_http_methods(["GET", "POST"])
+@owner_writer_required
+def asset_form(request: HttpRequest, pk: int, kind: str, asset_pk: int | None = None) -> HttpResponse:
+    """Add or change a workload class, battery or PV array of a draft or rejected site."""
+    if kind not in ASSET_KINDS:
+        raise Http404("unknown asset kind")
+    principal = principal_of(request)
+    site = _scoped_site(request, pk)
+    model, selector, noun = ASSET_KINDS[kind]
+    asset = None
+    if asset_pk is not None:
+        asset = get_object_or_404(selector(principal=principal).filter(site=site), pk=asset_pk)
+    if site.enrolment_status not in EDITABLE_STATUSES:
+        return _not_editable(request, site)
+    form_class = ASSET_FORMS[kind]
+    extra = {"principal": principal} if kind == "workloads" else {}
+    form = form_class(_post_or_none(request), instance=asset, site=site, **extra)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            saved = writes.asset_save(principal=principal, site=site, model=model, asset=asset, data=data)
+        except ValidationError as error:
+            _attach(form, error)
+        except DomainError as error:
+            return _service_error(request, site, error)
+        else:
+            messages.success(request, f"{noun.capitalize()} {saved.name} saved.")
+            if "add_another" in request.POST:
+                return redirect("dashboard:asset_create", pk=site.pk, kind=kind)
+            return redirect("dashboard:site_detail", pk=site.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "dashboard/asset_form.html",
+        {"form": form, "site": site, "asset": asset, "noun": noun, "kind": kind},
+        status=status,
+    )
+
+
+@require_POST
+@owner_writer_required
+def asset_delete(request: HttpRequest, pk: int, kind: str, asset_pk: int) -> HttpResponse:
+    """Remove a workload class, battery or PV array from a draft or rejected site."""
+    if kind not in ASSET_KINDS:
+        raise Http404("unknown asset kind")
+    principal = principal_of(request)
+    site = _scoped_site(request, pk)
+    _, selector, noun = ASSET_KINDS[kind]
+    asset = get_object_or_404(selector(principal=principal).filter(site=site), pk=asset_pk)
+    try:
+        writes.asset_remove(principal=principal, asset=asset)
+    except DomainError as error:
+        return _service_error(request, site, error)
+    messages.success(request, f"{noun.capitalize()} {asset.name} removed.")
+    return redirect("dashboard:site_detail", pk=site.pk)
