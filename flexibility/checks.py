@@ -51,20 +51,21 @@ def precheck(model: Model) -> None:
     T = p.steps
     for b in range(bt.site.size):
         site = sid[bt.site[b]]
+        k = bt.count[b]  # merged identical batteries: report per-battery figures
         batt = p.sites[bt.site[b]].batteries
         reserve = max(x.backup_reserve_kwh for x in batt)
         if bt.floor_kwh[b] > bt.soc_max_kwh[b] + _TOL:
             raise FlexibilityInfeasible(
                 "battery_soc",
-                f"battery SoC floor max(soc_min, backup_reserve)={bt.floor_kwh[b]:g} kWh above soc_max="
-                f"{bt.soc_max_kwh[b]:g} kWh at site {site}",
+                f"battery SoC floor max(soc_min, backup_reserve)={bt.floor_kwh[b] / k:g} kWh above soc_max="
+                f"{bt.soc_max_kwh[b] / k:g} kWh at site {site}",
                 site=site,
             )
         if bt.soc0_kwh[b] < bt.floor_kwh[b] - _TOL:
-            what = "backup reserve" if reserve >= bt.floor_kwh[b] else "soc_min"
+            what = "backup reserve" if reserve >= bt.floor_kwh[b] / k else "soc_min"
             raise FlexibilityInfeasible(
                 "battery_soc",
-                f"{what} above soc_initial at site {site} ({bt.floor_kwh[b]:g} > {bt.soc0_kwh[b]:g} kWh)",
+                f"{what} above soc_initial at site {site} ({bt.floor_kwh[b] / k:g} > {bt.soc0_kwh[b] / k:g} kWh)",
                 site=site,
             )
         if bt.soc0_kwh[b] > bt.soc_max_kwh[b] + _TOL:
@@ -74,8 +75,8 @@ def precheck(model: Model) -> None:
         if final > bt.soc_max_kwh[b] + _TOL or final > reach + _TOL:
             raise FlexibilityInfeasible(
                 "battery_final_soc",
-                f"soc_final_min_kwh={final:g} cannot be reached at site {site} "
-                f"(at most {min(reach, bt.soc_max_kwh[b]):g} kWh by the end of the horizon)",
+                f"soc_final_min_kwh={final / k:g} cannot be reached at site {site} "
+                f"(at most {min(reach, bt.soc_max_kwh[b]) / k:g} kWh by the end of the horizon)",
                 site=site,
             )
     fl = model.flex

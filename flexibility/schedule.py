@@ -21,7 +21,11 @@ _MIGRATION_TOL_KW = 1e-6
 
 
 def solve(
-    problem: Problem | Mapping[str, Any], *, threads: int | None = None, decompose: bool = True
+    problem: Problem | Mapping[str, Any],
+    *,
+    threads: int | None = None,
+    decompose: bool = True,
+    merge_batteries: bool = True,
 ) -> Result:
     """Cost-optimal schedule of every site, workload and battery over the horizon (issue 5 semantics).
 
@@ -31,6 +35,8 @@ def solve(
         decompose: solve independent groups of sites (no migration or commitment between them) as separate
             HiGHS runs with basis reuse (:mod:`flexibility.decompose`; same optimum). ``False`` solves the
             assembled LP in one HiGHS run.
+        merge_batteries: merge identical batteries of a site into one LP battery (exact, see
+            :class:`flexibility.model.Batteries`); ``False`` keeps one set of columns per battery.
 
     Returns:
         :class:`~flexibility.result.Result` with ``status == "optimal"``; ``timings`` holds
@@ -44,7 +50,7 @@ def solve(
     """
     t0 = time.perf_counter()
     p = as_problem(problem)
-    model = build_model(p)
+    model = build_model(p, merge_batteries=merge_batteries)
     precheck(model)
     build_s = time.perf_counter() - t0
     if decompose:
