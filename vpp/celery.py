@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from celery import Celery
 
@@ -24,7 +25,7 @@ def _prepare_embedded_broker() -> None:
 
     if not str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
         return
-    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    options: dict[str, Any] = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         Path(options[key]).mkdir(parents=True, exist_ok=True)
     Path(str(settings.CELERY_RESULT_BACKEND).removeprefix("file://")).mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ class IsMember(permissions.BasePermission):
 
     message = "Your account is not a member of any organisation."
 
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated) and (
             principal_for(request.user).organisation is not None
         )
@@ -26,7 +26,7 @@ class AssetsAccess(IsMember):
 
     message = "Market operators have no access to the asset registry; viewers may only read."
 
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
         principal = principal_for(request.user)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from apps.core.errors import NotPermitted
+
 from .choices import WRITE_ROLES, OrganisationKind
 from .models import ApiClient, Organisation
 
@@ -20,6 +22,17 @@ class Principal:
     role: str | None
     user: Any = None
     api_client: ApiClient | None = None
+
+    @property
+    def org(self) -> Organisation:
+        """The caller's organisation.
+
+        Raises:
+            NotPermitted: the caller belongs to no organisation.
+        """
+        if self.organisation is None:
+            raise NotPermitted("Your account is not a member of any organisation.")
+        return self.organisation
 
     @property
     def kind(self) -> str | None:

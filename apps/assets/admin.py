@@ -26,7 +26,7 @@ class EnrolmentTransitionInline(admin.TabularInline):
     can_delete = False
     readonly_fields = ("from_status", "to_status", "actor", "user", "reason", "at")
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
 

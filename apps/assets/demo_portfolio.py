@@ -247,11 +247,12 @@ def _site_seed(spec: DemoSite, owner: Organisation) -> Site:
             azimuth_deg=180.0,
             losses_pct=14.0,
         )
-    path = {
+    paths: dict[str, list[str]] = {
         EnrolmentStatus.ACTIVE: [EnrolmentStatus.SUBMITTED, EnrolmentStatus.APPROVED, EnrolmentStatus.ACTIVE],
         EnrolmentStatus.SUBMITTED: [EnrolmentStatus.SUBMITTED],
-    }.get(spec.status, [])
-    previous = EnrolmentStatus.DRAFT
+    }
+    previous: str = EnrolmentStatus.DRAFT
+    path = paths.get(spec.status, [])
     for status in path:
         EnrolmentTransition.objects.create(
             site=site, from_status=previous, to_status=status, actor="seed:demo", reason="demo portfolio"

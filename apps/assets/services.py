@@ -68,7 +68,7 @@ def site_create(*, principal: Principal, data: dict[str, Any]) -> Site:
     """
     if not (principal.is_site_owner and principal.can_write):
         raise NotPermitted("Only site owners' admins and staff may register sites.")
-    return Site.objects.create(owner=principal.organisation, enrolment_status=EnrolmentStatus.DRAFT, **data)
+    return Site.objects.create(owner=principal.org, enrolment_status=EnrolmentStatus.DRAFT, **data)
 
 
 def site_update(*, principal: Principal, site: Site, data: dict[str, Any]) -> Site:
@@ -222,7 +222,7 @@ def site_transition(*, principal: Principal, site: Site, action: str, reason: st
         user = principal.user if principal.api_client is None else None
         EnrolmentTransition.objects.create(
             site=site,
-            from_status=current,
+            from_status=str(current),
             to_status=to_status,
             actor=principal.actor_label,
             user=user,

@@ -45,17 +45,17 @@ class BidAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "submitted_at", "overridden_by")
     actions = ["submit_bids"]
 
-    def save_formset(self, request, form, formset, change):  # type: ignore[no-untyped-def]
+    def save_formset(self, request, form, formset, change):
         """A staff edit of a draft's intervals is an override: recorded with who made it."""
         super().save_formset(request, form, formset, change)
         if formset.has_changed():
             Bid.objects.filter(pk=form.instance.pk).update(overridden_by=request.user.get_username())
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or obj.status == BidStatus.DRAFT)
 
     @admin.action(description="Submit the selected draft bids")
-    def submit_bids(self, request, queryset):  # type: ignore[no-untyped-def]
+    def submit_bids(self, request, queryset):
         for bid in queryset:
             try:
                 services.bid_submit(bid=bid)

@@ -43,7 +43,7 @@ def activation_list(*, principal: Principal) -> QuerySet[Activation]:
     return Activation.objects.filter(event__in=event_list(principal=principal)).select_related("event")
 
 
-def events_gate_closing_between(*, start, end) -> QuerySet[Event]:  # type: ignore[no-untyped-def]
+def events_gate_closing_between(*, start, end) -> QuerySet[Event]:
     """Announced events whose gate closes in ``[start, end)`` (the bidding cycle's work list)."""
     return Event.objects.filter(
         status=EventStatus.ANNOUNCED, gate_closure_at__gte=start, gate_closure_at__lt=end

@@ -43,14 +43,14 @@ def rules_of(program: Program) -> ProgramRules:
 def _require_operator(principal: Principal, program: Program | None = None) -> None:
     if not (principal.is_market_operator and principal.can_write):
         raise NotPermitted("Only a market operator's admins and staff may do this.")
-    if program is not None and program.operator_id != principal.organisation.pk:  # type: ignore[union-attr]
+    if program is not None and program.operator_id != principal.org.pk:
         raise NotPermitted("This program belongs to another market operator.")
 
 
 def program_create(*, principal: Principal, data: dict[str, Any]) -> Program:
     """Create a program run by the caller's market-operator organisation."""
     _require_operator(principal)
-    return Program.objects.create(operator=principal.organisation, **data)
+    return Program.objects.create(operator=principal.org, **data)
 
 
 def program_update(*, principal: Principal, program: Program, data: dict[str, Any]) -> Program:
@@ -316,7 +316,7 @@ def activation_post(
     with transaction.atomic():
         activation = Activation.objects.create(
             event=event,
-            operator=principal.organisation,
+            operator=principal.org,
             activation_id=activation_id,
             start=start,
             end=end,

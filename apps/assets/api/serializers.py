@@ -17,7 +17,7 @@ from apps.assets.validators import battery_errors, pv_array_errors, workload_cla
 class ScopedSitePrimaryKeyField(serializers.PrimaryKeyRelatedField):
     """A site reference that only resolves to sites the caller can see (others read as "does not exist")."""
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         request = self.context.get("request")
         if request is None:
             return Site.objects.none()
@@ -35,7 +35,7 @@ def _merged(serializer: serializers.ModelSerializer, attrs: dict[str, Any]) -> d
 
 
 class SiteSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = Site

@@ -8,7 +8,7 @@ from apps.markets.models import Activation, Award, AwardInterval, Bid, BidInterv
 
 
 class ProgramSerializer(serializers.ModelSerializer):
-    operator = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    operator: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     currency = serializers.CharField(read_only=True)
 
     class Meta:
@@ -86,7 +86,7 @@ class BidIntervalSerializer(serializers.ModelSerializer):
 
 
 class BidSerializer(serializers.ModelSerializer):
-    bidder = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    bidder: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     intervals = BidIntervalSerializer(many=True, read_only=True)
 
     class Meta:

@@ -44,7 +44,7 @@ class MarketOperatorAccess(IsMember):
 
     message = "Only market operators may use the market-operator API; viewers may only read."
 
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
         principal = principal_for(request.user)
@@ -54,11 +54,9 @@ class MarketOperatorAccess(IsMember):
 
 
 class _PrincipalMixin:
-    request: Request
-
     @property
     def principal(self) -> Principal:
-        return principal_for(self.request.user)
+        return principal_for(self.request.user)  # type: ignore[attr-defined]
 
 
 @extend_schema_view(
@@ -82,7 +80,7 @@ class MarketProgramViewSet(
     permission_classes = [MarketOperatorAccess]
     filterset_fields = ["zone", "product", "is_active"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return selectors.program_list(principal=self.principal)
 
     def perform_create(self, serializer: Any) -> None:
@@ -105,7 +103,7 @@ class MarketEventViewSet(
     permission_classes = [MarketOperatorAccess]
     filterset_fields = ["program", "status"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return selectors.event_list(principal=self.principal)
 
     @extend_schema(
@@ -145,7 +143,7 @@ class MarketEventViewSet(
     @action(detail=True, methods=["post"], url_path="close-gate")
     def close_gate(self, request: Request, pk: str | None = None) -> Response:
         event = self.get_object()
-        if event.program.operator_id != self.principal.organisation.pk:  # type: ignore[union-attr]
+        if event.program.operator_id != self.principal.org.pk:
             raise NotPermitted("This event belongs to another market operator.")
         return Response(EventSerializer(services.event_close_gate(event=event)).data)
 
@@ -210,7 +208,7 @@ class MarketActivationViewSet(
     permission_classes = [MarketOperatorAccess]
     filterset_fields = ["event", "status"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return selectors.activation_list(principal=self.principal)
 
     @extend_schema(
@@ -237,7 +235,7 @@ class EventViewSet(
     permission_classes = [IsMember]
     filterset_fields = ["program", "status"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return selectors.event_list(principal=self.principal)
 
 
@@ -248,7 +246,7 @@ class BidViewSet(_PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     permission_classes = [IsMember]
     filterset_fields = ["event", "status"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return selectors.bid_list(principal=self.principal)
 
     @extend_schema(
