@@ -324,6 +324,23 @@ def pg_copy_payload(starts_us: np.ndarray, values: np.ndarray) -> bytes:
     return _PG_COPY_HEADER + rows.tobytes() + _PG_COPY_TRAILER
 
 
+#: One binary COPY tuple (series_id int8, start timestamptz, value float8) for the append fast path.
+PG_ROW3_DTYPE = np.dtype(
+    [
+        ("n", ">i2"),
+        ("l0", ">i4"),
+        ("series", ">i8"),
+        ("l1", ">i4"),
+        ("start", ">i8"),
+        ("l2", ">i4"),
+        ("value", ">f8"),
+    ],
+    align=False,
+)
+_LOCK_SQL = "SELECT id FROM telemetry_timeseries WHERE id = %s FOR UPDATE"
+_OVERLAP_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM telemetry_datapoint WHERE series_id = %s AND start >= %s AND start <= %s)"
+)
 _BUFFER_DDL = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS telemetry_ingest_buffer "
     "(start timestamptz NOT NULL, value double precision NOT NULL) ON COMMIT DELETE ROWS"
@@ -340,17 +357,46 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 """
 
 
+def _copy(cursor: Any, statement: str, payload: bytes) -> None:
+    with cursor.cursor.copy(statement) as copy:  # the psycopg 3 cursor under Django's wrapper
+        block = 8 << 20
+        for offset in range(0, len(payload), block):
+            copy.write(payload[offset : offset + block])
+
+
 def _upsert_postgresql(series_id: int, batch: CleanBatch) -> tuple[int, int]:
-    """Binary COPY into a session temp table, then one INSERT … ON CONFLICT DO UPDATE. Returns (created,
-    updated); rows whose value did not change are not rewritten."""
-    payload = pg_copy_payload(batch.starts_us, batch.values)
+    """Upsert on PostgreSQL; returns ``(created, updated)``. Must run inside a transaction.
+
+    Writers of one series are serialised by a row lock on the series. When no stored point falls inside the
+    batch's time span (the usual append), the rows are copied straight into the table (binary COPY). Otherwise
+    they are copied into a session temporary table and merged with ``INSERT … ON CONFLICT DO UPDATE``, which
+    leaves rows whose value did not change untouched.
+    """
+    first = pd.Timestamp(int(batch.starts_us[0]), unit="us", tz="UTC").to_pydatetime()
+    last = pd.Timestamp(int(batch.starts_us[-1]), unit="us", tz="UTC").to_pydatetime()
     with connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL, [series_id])
+        cursor.execute(_OVERLAP_SQL, [series_id, first, last])
+        if not cursor.fetchone()[0]:
+            rows = np.empty(len(batch), dtype=PG_ROW3_DTYPE)
+            rows["n"], rows["l0"], rows["l1"], rows["l2"] = 3, 8, 8, 8
+            rows["series"] = series_id
+            rows["start"] = batch.starts_us - PG_EPOCH_OFFSET_US
+            rows["value"] = batch.values
+            payload = _PG_COPY_HEADER + rows.tobytes() + _PG_COPY_TRAILER
+            _copy(
+                cursor,
+                "COPY telemetry_datapoint (series_id, start, value) FROM STDIN (FORMAT BINARY)",
+                payload,
+            )
+            return len(batch), 0
         cursor.execute(_BUFFER_DDL)
         cursor.execute("TRUNCATE telemetry_ingest_buffer")
-        with cursor.copy("COPY telemetry_ingest_buffer (start, value) FROM STDIN (FORMAT BINARY)") as copy:
-            block = 8 << 20
-            for offset in range(0, len(payload), block):
-                copy.write(payload[offset : offset + block])
+        _copy(
+            cursor,
+            "COPY telemetry_ingest_buffer (start, value) FROM STDIN (FORMAT BINARY)",
+            pg_copy_payload(batch.starts_us, batch.values),
+        )
         cursor.execute(_UPSERT_SQL, [series_id])
         created, updated = cursor.fetchone()
         cursor.execute("TRUNCATE telemetry_ingest_buffer")

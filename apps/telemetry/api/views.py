@@ -31,7 +31,7 @@ from apps.telemetry.models import TimeSeries
 from apps.telemetry.validation import batch_refused, parse_csv, parse_records
 
 from .filters import TimeSeriesFilter
-from .parsers import CSVParser, CSVText, LenientJSONParser
+from .parsers import CSVParser, CSVText, IngestJSONParser
 from .serializers import (
     DataPointRowInputSerializer,
     DataQueryInputSerializer,
@@ -167,7 +167,7 @@ class TimeSeriesViewSet(
         methods=["get", "post"],
         url_path="data",
         url_name="data",
-        parser_classes=[LenientJSONParser, CSVParser],
+        parser_classes=[IngestJSONParser, CSVParser],
         filter_backends=[],
     )
     def data(self, request: Request, pk: str | None = None) -> Response:
