@@ -30,14 +30,46 @@ SITE_FIELDS = [
 ]
 
 
-def _number_inputs(form: forms.ModelForm) -> None:
-    for field in form.fields.values():
-        if isinstance(field, forms.FloatField):
-            field.widget.attrs.setdefault("step", "any")
-            field.widget.attrs.setdefault("inputmode", "decimal")
+class _RegistryForm(forms.ModelForm):
+    """Validates in the API's order: first each field on its own (the model field's validators, i.e. its
+    physical bounds, run on the form field), then — only if every field is valid — the cross-field rules
+    (``Model.clean()``, constraints, :mod:`apps.assets.validators`). So a bad value is reported once, on its
+    own field, as the API does.
+
+    Like the API, a field whose model column has a default may be left empty and then gets that default (the
+    form shows it pre-filled). Number inputs accept any decimal.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._defaults: dict[str, Any] = {}
+        for name, field in self.fields.items():
+            model_field = self._meta.model._meta.get_field(name)
+            field.validators = [
+                *field.validators,
+                *(v for v in model_field.validators if v not in field.validators),
+            ]
+            if model_field.has_default() and not model_field.many_to_many:
+                self._defaults[name] = model_field.get_default()
+                field.required = False
+            if isinstance(field, forms.FloatField):
+                field.widget.attrs.setdefault("step", "any")
+                field.widget.attrs.setdefault("inputmode", "decimal")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name, default in self._defaults.items():
+            if name in cleaned and cleaned[name] in (None, ""):
+                cleaned[name] = default
+        return cleaned
+
+    def _post_clean(self) -> None:
+        if self._errors:  # a field is invalid: cross-field rules wait, as in the API
+            return
+        super()._post_clean()
 
 
-class SiteForm(forms.ModelForm):
+class SiteForm(_RegistryForm):
     """A site's registration. ``owner`` is the caller's organisation (set by the service, not the form)."""
 
     class Meta:
@@ -53,7 +85,6 @@ class SiteForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.principal = principal
         self.fields["timezone"].widget.attrs.update(placeholder="America/Chicago", autocomplete="off")
-        _number_inputs(self)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
@@ -67,7 +98,7 @@ class SiteForm(forms.ModelForm):
         return name
 
 
-class _SiteChildForm(forms.ModelForm):
+class _SiteChildForm(_RegistryForm):
     """A workload class, battery or PV array of ``site``; names are unique per site."""
 
     related_name: str = ""
@@ -77,7 +108,6 @@ class _SiteChildForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.site = site
         self.instance.site = site
-        _number_inputs(self)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
@@ -121,9 +151,9 @@ class WorkloadClassForm(_SiteChildForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        for field, reason in workload_class_errors(cleaned).items():
-            if field in self.fields and field not in self.errors:
-                self.add_error(field, reason)
+        if not self._errors:
+            for field, reason in workload_class_errors(cleaned).items():
+                self.add_error(field if field in self.fields else None, reason)
         return cleaned
 
 
