@@ -72,7 +72,7 @@ def synthetic_problem(
             {
                 "id": f"s{i}",
                 "zone": zone_names[zi],
-                "grid_import_limit_kw": round(1.6 * cap, 3),
+                "grid_import_limit_kw": round(2.0 * cap, 3),
                 "grid_export_limit_kw": round(0.05 * cap, 3),
                 "pue": round(float(rng.uniform(1.1, 1.5)), 3),
                 "pv_kw": pv.round(3).tolist(),

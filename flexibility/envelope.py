@@ -1,0 +1,424 @@
+"""Flexibility envelope: the largest reduction ("down") and increase ("up") versus baseline grid power that
+each site and the portfolio can hold for a whole window, for every start step and duration (bidding input).
+
+Definition (per scope = one site or the portfolio, start step ``a``, duration ``D`` steps, window
+``W = [a, a + D)``): ``down_kw`` is the largest ``r >= 0`` such that some schedule meeting every hard
+constraint of the problem (deferral windows, all work done in the horizon, ``max_kw``, SoC bounds, backup
+reserve, final SoC, grid import/export limits; commitments and costs ignored) has
+``grid(t) <= baseline_grid(t) - r`` for all ``t`` in ``W``; ``up_kw`` likewise with ``grid(t) >= baseline + r``.
+Windows that do not fit in the horizon are NaN.
+
+Two methods:
+
+``method="exact"``
+    One LP per (direction, duration, start) for all sites at once (each site alone, without migration, with
+    its own ``r``; the LP is block-separable so maximising the sum gives every site's maximum) and one for the
+    portfolio (migration allowed, one shared ``r``). The LPs differ only in row bounds, so a single HiGHS
+    instance per direction is re-solved from the previous basis. Exact, but 2 × 2 × |durations| × T LPs:
+    use it for small portfolios and to validate the fast method.
+
+``method="fast"`` (default)
+    A sound lower bound computed in closed form, vectorised with numpy over sites × starts × steps. Each
+    site keeps its baseline except for one explicit plan per resource, so the value is *achievable* (never
+    an over-promise) but may be below the exact optimum:
+
+    * deferrable workload, down: serve ``baseline − ρ`` in ``W``, then catch up as early as ``max_kw`` and
+      the import headroom allow; ρ is the largest value with ``S(t) ≥ A(t − d)`` everywhere (closed form
+      with cumulative sums: the fluid-queue earliest-finish bound, as in :func:`flexibility.checks.fastest_cumulative_kwh`).
+      Up: defer ``ρ·D·Δt`` of work arriving just before ``W`` (``S(t) = max(A(t) − B, A(t − d))``) and
+      serve it at ``baseline + ρ`` in ``W``.
+    * battery, down: charge greedily from the import headroom before ``W``, discharge at a constant ``q``
+      in ``W`` within power, SoC floor and what can be recharged after ``W`` for ``soc_final_min``.
+      Up: discharge greedily before ``W`` (only as far as non-deferrable load + export limit absorbs it),
+      charge at ``q`` in ``W`` within SoC room (requires ``soc_final_min <= soc_initial``, else 0).
+    * PV, up: curtail the PV used at baseline.
+    * Resources are allocated the import headroom one after another (deferrable catch-up, then batteries),
+      and the site total is capped by ``min_W(baseline + export limit)`` (down) and
+      ``min_W(import limit − baseline)`` (up); scaling a plan down keeps it feasible, so the sum is feasible.
+    * Migration is not counted (conservative); the portfolio value is the sum of the sites' values, which
+      is achievable because sites are otherwise independent.
+    * It assumes the baseline itself is feasible at the site (within the import limit, ``max_kw`` ≥ baseline,
+      ``soc_initial`` within bounds). Other sites are not assessed: their values are NaN, they are listed in
+      ``Envelope.unassessed``, and the portfolio value is the sum over the assessed sites only (a site whose
+      baseline breaks its own limits must deviate from it anyway, so no flexibility can be promised for it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import highspy
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from flexibility.errors import FlexibilityInputError
+from flexibility.highs import new_highs, pass_lp
+from flexibility.model import batteries, build_model, cumulative_lower_kwh, flex_workloads
+from flexibility.problem import Problem, as_problem
+
+_BIG = 1e12
+_TOL = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class Envelope:
+    """Down/up flexibility in kW.
+
+    Attributes:
+        scopes: ``("portfolio", site ids...)``.
+        start_times: UTC timestamps of the T start steps.
+        durations_steps, durations_hours: the durations, each ``(n_dur,)``.
+        down_kw, up_kw: ``(n_dur, n_scopes, T)``; NaN where the window does not fit in the horizon.
+        method: ``"fast"`` or ``"exact"``; seconds: wall time of the computation.
+        unassessed: site ids whose baseline is itself infeasible (fast method: NaN, left out of the portfolio).
+    """
+
+    scopes: tuple[str, ...]
+    start_times: pd.DatetimeIndex
+    durations_steps: tuple[int, ...]
+    durations_hours: tuple[float, ...]
+    down_kw: np.ndarray
+    up_kw: np.ndarray
+    method: str
+    seconds: float
+    unassessed: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long-to-wide table: index (duration_hours, start), columns ``<scope>_down_kw`` and ``<scope>_up_kw``."""
+        frames = []
+        for i, h in enumerate(self.durations_hours):
+            cols: dict[str, np.ndarray] = {}
+            for j, scope in enumerate(self.scopes):
+                cols[f"{scope}_down_kw"] = self.down_kw[i, j]
+                cols[f"{scope}_up_kw"] = self.up_kw[i, j]
+            idx = pd.MultiIndex.from_arrays(
+                [np.full(len(self.start_times), h), self.start_times], names=["duration_hours", "start"]
+            )
+            frames.append(pd.DataFrame(cols, index=idx))
+        return pd.concat(frames)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"method", "seconds", "start": [...], "durations_hours": [...],
+        "scopes": {scope: {"down_kw": {hours: [...]}, "up_kw": {...}}}}`` (NaN -> null)."""
+
+        def clean(a: np.ndarray) -> list[float | None]:
+            return [None if np.isnan(v) else float(v) for v in a]
+
+        return {
+            "method": self.method,
+            "seconds": self.seconds,
+            "unassessed": list(self.unassessed),
+            "start": [t.isoformat().replace("+00:00", "Z") for t in self.start_times],
+            "durations_hours": list(self.durations_hours),
+            "scopes": {
+                scope: {
+                    "down_kw": {
+                        str(h): clean(self.down_kw[i, j]) for i, h in enumerate(self.durations_hours)
+                    },
+                    "up_kw": {str(h): clean(self.up_kw[i, j]) for i, h in enumerate(self.durations_hours)},
+                }
+                for j, scope in enumerate(self.scopes)
+            },
+        }
+
+
+def envelope(
+    problem: Problem | Mapping[str, Any],
+    durations: Sequence[float] = (1.0, 2.0, 4.0),
+    *,
+    method: str = "fast",
+    chunk_sites: int = 64,
+) -> Envelope:
+    """Flexibility envelope of every site and of the portfolio (definition and methods: module docstring).
+
+    Args:
+        problem: a :class:`Problem` or its JSON dict.
+        durations: window lengths in hours; each must be a whole number of steps.
+        method: ``"fast"`` (sound lower bound, vectorised) or ``"exact"`` (one warm-started LP per window).
+        chunk_sites: sites processed together by the fast method (memory ~ chunk × T² × 8 bytes per array).
+
+    Returns:
+        :class:`Envelope` with ``down_kw``/``up_kw`` of shape ``(len(durations), 1 + n_sites, steps)``.
+
+    Raises:
+        FlexibilityInputError: a duration that is not a positive whole number of steps, or an unknown method.
+    """
+    t0 = time.perf_counter()
+    p = as_problem(problem)
+    dt = p.dt_hours
+    steps = []
+    for h in durations:
+        d = round(h / dt)
+        if d < 1 or abs(d * dt - h) > 1e-9 or d > p.steps:
+            raise FlexibilityInputError(
+                "durations", f"{h} h is not a whole number of {p.resolution} steps in the horizon"
+            )
+        steps.append(d)
+    if method == "fast":
+        down, up = _fast(p, steps, chunk_sites)
+    elif method == "exact":
+        down, up = _exact(p, steps)
+    else:
+        raise FlexibilityInputError("method", f"expected 'fast' or 'exact', got {method!r}")
+    start = pd.Timestamp(p.start)
+    start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+    return Envelope(
+        scopes=("portfolio", *(s.id for s in p.sites)),
+        start_times=pd.date_range(start, periods=p.steps, freq=pd.Timedelta(hours=dt)),
+        durations_steps=tuple(steps),
+        durations_hours=tuple(float(h) for h in durations),
+        down_kw=down,
+        up_kw=up,
+        method=method,
+        seconds=time.perf_counter() - t0,
+        unassessed=tuple(s.id for j, s in enumerate(p.sites) if np.all(np.isnan(down[:, 1 + j]))),
+    )
+
+
+# ---------------------------------------------------------------- exact
+
+
+def _without_migration(p: Problem) -> Problem:
+    sites = tuple(
+        replace(s, workloads=tuple(replace(w, migratable_to=()) for w in s.workloads)) for s in p.sites
+    )
+    return replace(p, sites=sites, commitments=())
+
+
+def _window_lp(p: Problem, up: bool):
+    """HiGHS instance: max r subject to the schedule constraints and one row per step,
+    ``Σ_sites grid(t) + r ≤ Σ baseline(t)`` (down) or ``−Σ grid(t) + r ≤ −Σ baseline(t)`` (up); the row
+    upper bounds start at +inf (inactive) and are set per window by the caller."""
+    model = build_model(p, with_commitments=False)
+    n, T = len(p.sites), p.steps
+    m = model.n_cols
+    off = model.offsets
+    step_row = np.tile(np.arange(T), n)
+    sign = -1.0 if up else 1.0
+    rows = np.concatenate([step_row, step_row, np.arange(T)])
+    cols = np.concatenate([off["imp"] + np.arange(n * T), off["exp"] + np.arange(n * T), np.full(T, m)])
+    vals = np.concatenate([np.full(n * T, sign), np.full(n * T, -sign), np.ones(T)])
+    W = sp.csc_matrix((vals, (rows, cols)), shape=(T, m + 1))
+    A = sp.vstack([sp.hstack([model.A, sp.csc_matrix((model.n_rows, 1))]), W], format="csc")
+    base_scope = model.base.grid_kw.sum(axis=0) * sign
+    c = np.concatenate([np.zeros(m), [-1.0]])
+    lo = np.concatenate([model.col_lo, [0.0]])
+    hi = np.concatenate([model.col_hi, [np.inf]])
+    h = new_highs()
+    row_lo = np.concatenate([model.row_lo, np.full(T, -np.inf)])
+    row_hi = np.concatenate([model.row_hi, np.full(T, np.inf)])
+    pass_lp(h, c, lo, hi, A, row_lo, row_hi)
+    return h, model.n_rows, base_scope, m
+
+
+def _exact(p: Problem, steps: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    n, T = len(p.sites), p.steps
+    out = {d: np.full((len(steps), 1 + n, T), np.nan) for d in ("down", "up")}
+    alone = _without_migration(p)
+    # scope -1: the portfolio (migration allowed); scope j: site j alone, without migration
+    for direction in ("down", "up"):
+        for scope in range(-1, n):
+            prob = replace(p, commitments=()) if scope < 0 else replace(alone, sites=(alone.sites[scope],))
+            h, r0, base_scope, m = _window_lp(prob, direction == "up")
+            idx = np.arange(r0, r0 + T, dtype=np.int32)
+            for i, D in enumerate(steps):
+                for a in range(T - D + 1):
+                    upper = np.full(T, highspy.kHighsInf)
+                    upper[a : a + D] = base_scope[a : a + D]
+                    h.changeRowsBounds(idx.size, idx, np.full(T, -highspy.kHighsInf), upper)
+                    h.run()
+                    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                        out[direction][i, 1 + scope, a] = h.getSolution().col_value[m]
+    return out["down"], out["up"]
+
+
+# ---------------------------------------------------------------- fast
+
+
+def _window_min(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """min over the masked steps: values (S, A, T) or (S, 1, T), mask (A, T) -> (S, A); inf if none."""
+    return np.where(mask[None], values, np.inf).min(axis=-1)
+
+
+def _greedy_use(capacity: np.ndarray, need: np.ndarray, mask: np.ndarray, dt: float) -> np.ndarray:
+    """Power drawn (S, A, T) when ``need`` kWh (S, A) is taken as early as possible from ``capacity`` kW
+    (S, A, T) on the masked steps."""
+    cap = np.where(mask[None], capacity, 0.0) * dt
+    used = np.minimum(np.cumsum(cap, axis=-1), need[..., None])
+    return np.diff(used, axis=-1, prepend=0.0) / dt
+
+
+def _fast(p: Problem, steps: list[int], chunk: int) -> tuple[np.ndarray, np.ndarray]:
+    from flexibility.arrays import site_arrays
+    from flexibility.baseline import baseline
+
+    n, T, dt = len(p.sites), p.steps, p.dt_hours
+    arr = site_arrays(p)
+    base = baseline(p, arr)
+    fl = flex_workloads(p)
+    bt = batteries(p, merge=False)
+    deferrable = np.array([w.deferrable for w in fl.workloads], dtype=bool)
+    fidx = np.flatnonzero(deferrable) if fl.origin.size else np.zeros(0, dtype=np.int64)
+    lower = cumulative_lower_kwh(fl.cum_kwh, fl.delay) if fl.origin.size else np.zeros((0, T))
+    base_kw = np.diff(fl.cum_kwh, axis=1, prepend=0.0) / dt if fl.origin.size else np.zeros((0, T))
+
+    # baseline feasibility per site: import limit, max_kw >= baseline, soc_initial within bounds
+    ok = np.all(base.grid_kw <= arr.import_limit_kw[:, None] + _TOL, axis=1)
+    for f in fidx:
+        if base_kw[f].max(initial=0) > fl.max_kw[f] + _TOL:
+            ok[fl.origin[f]] = False
+    bad_batt = (bt.soc0_kwh < bt.floor_kwh - _TOL) | (bt.soc0_kwh > bt.soc_max_kwh + _TOL)
+    ok[bt.site[bad_batt]] = False
+
+    # slot layout: k-th deferrable / battery of each site
+    def slots(owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(owner, kind="stable")
+        rank = np.zeros(owner.size, dtype=np.int64)
+        if owner.size:
+            starts = np.searchsorted(owner[order], owner[order])
+            rank[order] = np.arange(owner.size) - starts
+        return rank, order
+
+    d_rank, _ = slots(fl.origin[fidx])
+    b_rank, _ = slots(bt.site)
+    n_dslot = int(d_rank.max()) + 1 if fidx.size else 0
+    n_bslot = int(b_rank.max()) + 1 if bt.site.size else 0
+    # dense per-(slot, site) parameters; empty slots have zero baseline / zero power
+    Db = np.zeros((n_dslot, n, T))
+    Dcum = np.zeros((n_dslot, n, T))
+    Dlow = np.zeros((n_dslot, n, T))
+    DM = np.full((n_dslot, n), np.inf)
+    for k, f in enumerate(fidx):
+        s, r = fl.origin[f], d_rank[k]
+        Db[r, s], Dcum[r, s], Dlow[r, s], DM[r, s] = base_kw[f], fl.cum_kwh[f], lower[f], fl.max_kw[f]
+    DM = np.minimum(DM, _BIG)
+    Bp = np.zeros((n_bslot, n))
+    Bec = np.ones((n_bslot, n))
+    Bed = np.ones((n_bslot, n))
+    Bs0 = np.zeros((n_bslot, n))
+    BF = np.zeros((n_bslot, n))
+    Bmax = np.zeros((n_bslot, n))
+    Bf = np.full((n_bslot, n), -np.inf)
+    for b in range(bt.site.size):
+        s, r = bt.site[b], b_rank[b]
+        Bp[r, s], Bec[r, s], Bed[r, s] = bt.power_kw[b], bt.eta_c[b], bt.eta_d[b]
+        Bs0[r, s], BF[r, s], Bmax[r, s], Bf[r, s] = (
+            bt.soc0_kwh[b],
+            bt.floor_kwh[b],
+            bt.soc_max_kwh[b],
+            bt.final_min_kwh[b],
+        )
+
+    L = np.minimum(arr.import_limit_kw, _BIG)
+    E = np.minimum(arr.export_limit_kw, _BIG)
+    pue = arr.pue
+    down = np.full((len(steps), 1 + n, T), np.nan)
+    up = np.full((len(steps), 1 + n, T), np.nan)
+    t = np.arange(T)
+    for i, D in enumerate(steps):
+        nA = T - D + 1
+        a = np.arange(nA)[:, None]
+        win = (t >= a) & (t < a + D)  # (A, T)
+        pre = t < a
+        post = t >= a + D
+        end_idx = (a[:, 0] + D - 1)[None, :, None]  # gather index for step a+D-1
+        for s0 in range(0, n, chunk):
+            sl = slice(s0, min(n, s0 + chunk))
+            S = sl.stop - sl.start
+            g = base.grid_kw[sl][:, None, :]  # (S,1,T)
+            p_ = pue[sl][:, None, None]
+            H0 = np.clip(L[sl][:, None, None] - g, 0.0, None)
+            # ---------------- down
+            H = np.broadcast_to(H0, (S, nA, T)).copy()
+            tot = np.zeros((S, nA))
+            for k in range(n_dslot):
+                b, Ac, Lw, M = (
+                    Db[k, sl][:, None, :],
+                    Dcum[k, sl][:, None, :],
+                    Dlow[k, sl][:, None, :],
+                    DM[k, sl],
+                )
+                slack = Ac - Lw
+                lim1 = _window_min(b, win)
+                denom = np.where(win, (t - a + 1) * dt, 1.0)
+                lim2 = _window_min(slack / denom[None], win)
+                c = np.where(post[None], np.clip(np.minimum(M[:, None, None] - b, H / p_), 0.0, None), 0.0)
+                Ccum = np.cumsum(c * dt, axis=-1)
+                Cbefore = np.take_along_axis(Ccum, np.broadcast_to(end_idx, (S, nA, 1)), axis=-1)[..., 0]
+                lim3 = (_window_min(slack + Ccum, post) - Cbefore) / (D * dt)
+                rho = np.clip(np.minimum(np.minimum(lim1, lim2), lim3), 0.0, None)
+                B = rho * D * dt
+                H -= p_ * _greedy_use(c, B, post, dt)
+                tot += pue[sl][:, None] * rho
+            for k in range(n_bslot):
+                P, ec, ed = Bp[k, sl][:, None], Bec[k, sl][:, None], Bed[k, sl][:, None]
+                s_init, F, smax, fin = (
+                    Bs0[k, sl][:, None],
+                    BF[k, sl][:, None],
+                    Bmax[k, sl][:, None],
+                    Bf[k, sl][:, None],
+                )
+                cap = np.minimum(P[..., None], H)
+                charge_kwh = np.maximum(smax - s_init, 0.0) / ec  # grid energy to fill up
+                use = _greedy_use(cap, np.broadcast_to(charge_kwh, (S, nA)), pre, dt)
+                H -= use
+                s_a = s_init + ec * use.sum(axis=-1) * dt
+                k_post = (np.where(post[None], np.minimum(P[..., None], H), 0.0)).sum(axis=-1) * dt
+                q = np.minimum(P, (s_a - F) * ed / (D * dt))
+                q = np.minimum(
+                    q, np.where(np.isfinite(fin), (s_a + ec * k_post - fin) * ed / (D * dt), np.inf)
+                )
+                q = np.clip(q, 0.0, None)
+                need = np.clip(fin - (s_a - q * D * dt / ed), 0.0, None) / ec
+                H -= _greedy_use(np.minimum(P[..., None], H), need, post, dt)
+                tot += q
+            cap_down = _window_min(g + E[sl][:, None, None], win)
+            val = np.where(ok[sl][:, None], np.clip(np.minimum(tot, cap_down), 0.0, None), np.nan)
+            down[i, 1 + sl.start : 1 + sl.stop, :nA] = val
+            # ---------------- up
+            X = np.broadcast_to(
+                (p_[..., 0] * arr.fixed_it_kw[sl] + E[sl][:, None])[:, None, :], (S, nA, T)
+            ).copy()
+            tot = _window_min(base.pv_used_kw[sl][:, None, :], win)
+            for k in range(n_dslot):
+                b, Ac, Lw, M = (
+                    Db[k, sl][:, None, :],
+                    Dcum[k, sl][:, None, :],
+                    Dlow[k, sl][:, None, :],
+                    DM[k, sl],
+                )
+                slack = (Ac - Lw)[:, 0, :]  # (S, T)
+                lim1 = _window_min(M[:, None, None] - b, win)
+                prev = np.where(a[:, 0] >= 1, slack[:, np.clip(a[:, 0] - 1, 0, T - 1)], 0.0)  # (S, A)
+                lim2 = prev / (D * dt)
+                rem = (a + D - 1 - t) * dt  # (A, T)
+                inner = win & (rem > 0)
+                lim3 = _window_min(slack[:, None, :] / np.where(inner, rem, 1.0)[None], inner)
+                rho = np.clip(np.minimum(np.minimum(lim1, lim2), lim3), 0.0, None)
+                tot += pue[sl][:, None] * rho
+            for k in range(n_bslot):
+                P, ec, ed = Bp[k, sl][:, None], Bec[k, sl][:, None], Bed[k, sl][:, None]
+                s_init, F, smax, fin = (
+                    Bs0[k, sl][:, None],
+                    BF[k, sl][:, None],
+                    Bmax[k, sl][:, None],
+                    Bf[k, sl][:, None],
+                )
+                cap = np.minimum(P[..., None], X)
+                d_pre = np.where(pre[None], cap, 0.0).sum(axis=-1) * dt / ed  # SoC that can be emptied
+                s_low = np.maximum(F, s_init - d_pre)
+                q = np.clip(np.minimum(P, (smax - s_low) / (ec * D * dt)), 0.0, None)
+                q = np.where(fin > s_init + _TOL, 0.0, q)
+                need_soc = np.clip(s_init + ec * q * D * dt - smax, 0.0, None)
+                X -= _greedy_use(cap, need_soc * ed, pre, dt)
+                tot += q
+            cap_up = _window_min(H0, win)
+            val = np.where(ok[sl][:, None], np.clip(np.minimum(tot, cap_up), 0.0, None), np.nan)
+            up[i, 1 + sl.start : 1 + sl.stop, :nA] = val
+        down[i, 0, :nA] = np.nansum(down[i, 1:, :nA], axis=0)
+        up[i, 0, :nA] = np.nansum(up[i, 1:, :nA], axis=0)
+    return down, up
