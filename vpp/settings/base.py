@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.assets",
     "apps.telemetry",
+    "apps.forecasts",
     "apps.markets",
     "apps.openadr",
     "apps.dashboard",

@@ -1,0 +1,107 @@
+"""Forecast runs and their values, with provenance: every value carries the belief time of its run, so that
+settlement and bidding can ask what was known at a given moment (e.g. gate closure)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from apps.core.models import TimeStampedModel
+from apps.telemetry.models import TimeSeries
+
+from .choices import RunKind, RunStatus
+
+
+class ForecastRun(TimeStampedModel):
+    """One forecast of ``series`` issued at ``issued_at`` (its belief time) for ``[horizon_start, horizon_end)``.
+
+    ``metrics`` holds the backtest scores of the model that made it (MAE, RMSE, MAPE, pinball, skill vs
+    baselines); ``training_start``/``training_end`` the window it was fitted on. Unique per series, model and
+    issue time, so a task that runs twice stores one run.
+    """
+
+    series = models.ForeignKey(
+        TimeSeries, on_delete=models.CASCADE, related_name="forecast_runs", verbose_name="series"
+    )
+    kind = models.CharField(
+        max_length=12, choices=RunKind.choices, default=RunKind.DAY_AHEAD, verbose_name="kind"
+    )
+    model_name = models.CharField(max_length=64, verbose_name="model")
+    model_version = models.CharField(max_length=32, verbose_name="model version")
+    issued_at = models.DateTimeField(db_index=True, verbose_name="issued at (belief time)")
+    horizon_start = models.DateTimeField(verbose_name="horizon start")
+    horizon_end = models.DateTimeField(verbose_name="horizon end")
+    resolution_s = models.PositiveIntegerField(verbose_name="resolution (s)")
+    training_start = models.DateTimeField(null=True, blank=True, verbose_name="training window start")
+    training_end = models.DateTimeField(null=True, blank=True, verbose_name="training window end")
+    metrics = models.JSONField(default=dict, blank=True, verbose_name="backtest metrics")
+    status = models.CharField(
+        max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING, verbose_name="status"
+    )
+    error = models.TextField(blank=True, verbose_name="error")
+    duration_s = models.FloatField(null=True, blank=True, verbose_name="duration (s)")
+
+    class Meta:
+        ordering = ["series", "-issued_at"]
+        verbose_name = "forecast run"
+        verbose_name_plural = "forecast runs"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "model_name", "kind", "issued_at"], name="forecast_run_unique_issue"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(horizon_end__gt=models.F("horizon_start")),
+                name="forecast_run_horizon_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.model_name} @ {self.issued_at:%Y-%m-%d %H:%M}"
+
+
+class ForecastValue(models.Model):
+    """Quantiles of one interval ``[start, start + resolution)`` of a run, in the series' unit."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="values", verbose_name="run")
+    start = models.DateTimeField(verbose_name="start")
+    p10 = models.FloatField(verbose_name="p10")
+    p50 = models.FloatField(verbose_name="p50")
+    p90 = models.FloatField(verbose_name="p90")
+
+    class Meta:
+        ordering = ["run", "start"]
+        verbose_name = "forecast value"
+        verbose_name_plural = "forecast values"
+        constraints = [
+            models.UniqueConstraint(fields=["run", "start"], name="forecast_value_unique_start"),
+            models.CheckConstraint(
+                condition=models.Q(p10__lte=models.F("p50")) & models.Q(p50__lte=models.F("p90")),
+                name="forecast_value_quantiles_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start:%Y-%m-%d %H:%M} p50={self.p50:g}"
+
+
+class TrainedModel(models.Model):
+    """A fitted model of a series, persisted for reuse until the next scheduled retraining."""
+
+    series = models.ForeignKey(
+        TimeSeries, on_delete=models.CASCADE, related_name="trained_models", verbose_name="series"
+    )
+    model_name = models.CharField(max_length=64, verbose_name="model")
+    model_version = models.CharField(max_length=32, verbose_name="model version")
+    trained_at = models.DateTimeField(verbose_name="trained at")
+    training_start = models.DateTimeField(verbose_name="training window start")
+    training_end = models.DateTimeField(verbose_name="training window end")
+    artifact = models.BinaryField(verbose_name="serialised model")
+    metrics = models.JSONField(default=dict, blank=True, verbose_name="backtest metrics")
+
+    class Meta:
+        ordering = ["series", "-trained_at"]
+        get_latest_by = "trained_at"
+        verbose_name = "trained model"
+        verbose_name_plural = "trained models"
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.model_name} trained {self.trained_at:%Y-%m-%d}"
