@@ -162,7 +162,7 @@ def timeseries_create(
         seconds = resolution_seconds(resolution)
     except ValueError as exc:
         raise ValidationError({"resolution": str(exc)}) from exc
-    owner_field = {"zone": "market_zone"}.get(kind, kind)
+    owner_field = _owner_field(owner)
     series = TimeSeries(
         quantity=quantity,
         name=name,
@@ -188,6 +188,21 @@ def timeseries_create(
     return series
 
 
+def _owner_field(owner: Any) -> str:
+    kind = _owner_kind(owner)
+    return "market_zone" if kind == OwnerKind.ZONE else kind
+
+
+def timeseries_lookup(
+    *, owner: Site | Battery | PVArray | MarketZone, quantity: str, name: str = ""
+) -> TimeSeries | None:
+    """The series of ``owner`` measuring ``quantity`` under ``name``, if it exists (no scoping: system use)."""
+    probe = TimeSeries(**{_owner_field(owner): owner}, quantity=quantity, name=name)
+    return TimeSeries.objects.filter(
+        owner_key=probe.compute_owner_key(), quantity=quantity, name=name
+    ).first()
+
+
 def timeseries_get_or_create(
     *,
     owner: Site | Battery | PVArray | MarketZone,
@@ -199,23 +214,16 @@ def timeseries_get_or_create(
     """The system's series of ``owner``/``quantity``/``name``, created if missing (importers, demo data).
 
     Raises:
-        ValidationError: as :func:`timeseries_create`, or an existing series has another resolution.
+        ValidationError: as :func:`timeseries_create`, or the existing series has another resolution.
     """
-    probe = TimeSeries(
-        **{{"zone": "market_zone"}.get(_owner_kind(owner), _owner_kind(owner)): owner},
-        quantity=quantity,
-        name=name,
-    )
-    existing = TimeSeries.objects.filter(
-        owner_key=probe.compute_owner_key(), quantity=quantity, name=name
-    ).first()
+    existing = timeseries_lookup(owner=owner, quantity=quantity, name=name)
     if existing is not None:
         wanted = resolution_seconds(resolution)
         if existing.resolution_s != wanted:
             raise ValidationError(
                 {
-                    "resolution": f"series {existing.pk} ({existing}) has resolution {existing.resolution}, not "
-                    f"{duration_iso(wanted)}."
+                    "resolution": f"series {existing.pk} ({existing}) has resolution {existing.resolution}, "
+                    f"not {duration_iso(wanted)}."
                 }
             )
         return existing, False
@@ -235,7 +243,10 @@ def value_bounds(*, series: TimeSeries) -> Bounds:
     """
     spec = QUANTITY_SPECS[series.quantity]
     lower, upper = spec.minimum, spec.maximum
-    why = spec.why or f"outside the physical range of {series.quantity}"
+    unit = series.unit
+    why = f"{series.quantity} lies within {spec.minimum:g}…{spec.maximum:g} {unit}" + (
+        f" ({spec.why})" if spec.why else ""
+    )
     lower_reason = upper_reason = why
     quantity = series.quantity
     if quantity == Quantity.SOC_KWH and series.battery_id is not None:

@@ -1,0 +1,346 @@
+"""Import of CSV files into time series: a column mapping (several value columns → several series in one pass,
+each with a scale factor), time-zone handling and a progress bar. Used by ``manage.py import_timeseries`` and
+``manage.py load_bundled_data``.
+
+Time column: ISO 8601 timestamps *with* an offset are converted to UTC as they are. Local timestamps without an
+offset need the IANA zone they were written in (``tz``): on the autumn fall-back day the repeated hour is
+resolved from the order of the rows (the first 01:30 is daylight time, the second standard time; pandas'
+``ambiguous="infer"``), or forced with ``ambiguous="dst"|"standard"``; on the spring-forward day a time that
+does not exist (02:30 in America/Los_Angeles on 2022-03-13) is refused with its line number. ``time_label="end"``
+shifts hour-ending labels (EIA-930 style) back by one resolution so that every value is stored at its interval
+start. The import of a file is all-or-nothing: every column is validated before anything is written, and all
+writes of a file run in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.assets.models import Battery, PVArray, Site
+from apps.core.models import MarketZone
+
+from .choices import QUANTITY_SPECS
+from .durations import duration_iso, resolution_seconds
+from .models import TimeSeries
+from .services import datapoints_ingest, timeseries_get_or_create, timeseries_lookup, value_bounds
+from .validation import MAX_REPORTED_ERRORS, BatchRefused, from_arrays, has_utc_offset, validate_batch
+
+_MAPPING_RE = re.compile(
+    r"^(?P<column>[^=]+)=(?P<quantity>[a-z0-9_]+)(?::(?P<name>[^*/]*))?(?:(?P<op>[*/])(?P<factor>.+))?$"
+)
+
+
+class ImportRefused(Exception):
+    """The file cannot be imported as asked; ``errors`` are human-readable lines (with CSV line numbers)."""
+
+    def __init__(self, message: str, errors: Sequence[str] = (), total: int | None = None) -> None:
+        self.errors = list(errors)
+        self.total = len(self.errors) if total is None else total
+        listed = "\n".join(f"  {e}" for e in self.errors[:MAX_REPORTED_ERRORS])
+        more = (
+            f"\n  … {self.total - len(self.errors[:MAX_REPORTED_ERRORS])} more"
+            if self.total > MAX_REPORTED_ERRORS
+            else ""
+        )
+        super().__init__(message + ("\n" + listed + more if listed else ""))
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """One value column → one series: ``quantity`` (and optional series ``name``), values multiplied by
+    ``scale`` (e.g. 1000 for MW → kW, 1/3.6 for km/h → m/s)."""
+
+    column: str
+    quantity: str
+    name: str = ""
+    scale: float = 1.0
+
+
+def parse_mapping(text: str) -> ColumnMapping:
+    """Parse ``COLUMN=QUANTITY[:NAME][*FACTOR|/DIVISOR]``, e.g. ``demand_mw=system_load_kw*1000`` or
+    ``wind_kmh=wind_speed_m_per_s/3.6`` or ``pdu6=utilization_fraction:pdu6``.
+
+    Raises:
+        ValueError: malformed text, unknown quantity or a factor that is not a positive number.
+    """
+    match = _MAPPING_RE.match(text.strip())
+    if match is None:
+        raise ValueError(f"'{text}' is not COLUMN=QUANTITY[:NAME][*FACTOR|/DIVISOR].")
+    quantity = match["quantity"]
+    if quantity not in QUANTITY_SPECS:
+        raise ValueError(f"unknown quantity '{quantity}' (choose from: {', '.join(QUANTITY_SPECS)}).")
+    scale = 1.0
+    if match["op"]:
+        try:
+            factor = float(match["factor"])
+        except ValueError as exc:
+            raise ValueError(f"'{match['factor']}' is not a number.") from exc
+        if not np.isfinite(factor) or factor <= 0:
+            raise ValueError(f"the factor must be a positive number, not {factor}.")
+        scale = factor if match["op"] == "*" else 1.0 / factor
+    return ColumnMapping(match["column"].strip(), quantity, (match["name"] or "").strip(), scale)
+
+
+@dataclass
+class ColumnOutcome:
+    """What happened to one mapped column."""
+
+    mapping: ColumnMapping
+    series: TimeSeries
+    series_created: bool
+    rows: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped_empty: int = 0
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    columns: list[ColumnOutcome] = field(default_factory=list)
+    dry_run: bool = False
+
+
+def parse_times(
+    texts: pd.Series, *, tz: str | None, ambiguous: str = "infer", line_numbers: np.ndarray | None = None
+) -> pd.DatetimeIndex:
+    """Timestamp strings → UTC ``DatetimeIndex``.
+
+    Strings with an offset are converted as they are; strings without one are local times in ``tz``.
+
+    Raises:
+        ImportRefused: unparsable times, naive times without ``tz``, a mix of both, times that do not exist
+            in ``tz`` (spring forward) or a fall-back hour whose offset cannot be inferred from the order.
+    """
+    lines = line_numbers if line_numbers is not None else np.arange(len(texts)) + 2
+    values = texts.astype(str).str.strip()
+    offset = np.fromiter((has_utc_offset(v) for v in values), dtype=bool, count=len(values))
+    if offset.all():
+        parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
+        _refuse_unparsable(values, parsed, lines)
+        return pd.DatetimeIndex(parsed)
+    if offset.any():
+        bad = np.flatnonzero(offset != offset[0])[:5]
+        raise ImportRefused(
+            "the time column mixes timestamps with and without UTC offset.",
+            [f"line {lines[i]}: '{values.iloc[i]}'" for i in bad],
+        )
+    if not tz:
+        raise ImportRefused(
+            f"timestamps have no UTC offset (e.g. '{values.iloc[0]}'); pass the time zone they are in "
+            "(--tz America/Los_Angeles, or --tz UTC)."
+        )
+    naive = pd.to_datetime(values, format="ISO8601", errors="coerce")
+    _refuse_unparsable(values, naive, lines)
+    index = pd.DatetimeIndex(naive)
+    if ambiguous == "infer":
+        amb: Any = "infer"
+    elif ambiguous in ("dst", "standard"):
+        amb = np.full(len(index), ambiguous == "dst")
+    else:
+        raise ImportRefused(f"ambiguous must be infer, dst or standard, not '{ambiguous}'.")
+    probe = index.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    nonexistent_rows = [i for i in np.flatnonzero(probe.isna()) if _nonexistent(index[i], tz)]
+    if nonexistent_rows:
+        raise ImportRefused(
+            f"{len(nonexistent_rows)} local time(s) do not exist in {tz} (the clocks jump forward on that day); "
+            "fix or drop these rows:",
+            [
+                f"line {lines[i]}: {index[i]:%Y-%m-%d %H:%M} does not exist in {tz} (spring-forward gap)."
+                for i in nonexistent_rows
+            ],
+        )
+    try:
+        local = index.tz_localize(tz, ambiguous=amb, nonexistent="raise")
+    except Exception as exc:  # pytz/pandas AmbiguousTimeError; its class moved between pandas versions
+        if "ambiguous" not in type(exc).__name__.lower() and "infer" not in str(exc).lower():
+            raise
+        rows = np.flatnonzero(probe.isna())[:MAX_REPORTED_ERRORS]
+        raise ImportRefused(
+            f"the fall-back hour in {tz} cannot be resolved from the order of the rows ({exc}); sort the file by "
+            "time with the repeated hour given twice, or pass --ambiguous dst|standard.",
+            [f"line {lines[i]}: {index[i]:%Y-%m-%d %H:%M} is ambiguous in {tz}." for i in rows],
+        ) from exc
+    return local.tz_convert("UTC")
+
+
+def _nonexistent(moment: pd.Timestamp, tz: str) -> bool:
+    try:
+        pd.DatetimeIndex([moment]).tz_localize(tz, ambiguous="NaT", nonexistent="raise")
+    except Exception:
+        return True
+    return False
+
+
+def _refuse_unparsable(values: pd.Series, parsed: Any, lines: np.ndarray) -> None:
+    bad = np.flatnonzero(pd.isna(np.asarray(parsed)))
+    if len(bad):
+        raise ImportRefused(
+            f"{len(bad)} timestamp(s) are not ISO 8601:",
+            [f"line {lines[i]}: '{values.iloc[i]}'" for i in bad[:MAX_REPORTED_ERRORS]],
+            total=len(bad),
+        )
+
+
+def infer_resolution_s(times: pd.DatetimeIndex) -> int:
+    """The most common step between consecutive distinct times, in seconds.
+
+    Raises:
+        ImportRefused: fewer than two distinct times.
+    """
+    steps = np.diff(np.unique(times.as_unit("s").asi8))
+    if len(steps) == 0:
+        raise ImportRefused("cannot infer the resolution from fewer than two times; pass --resolution.")
+    values, counts = np.unique(steps, return_counts=True)
+    return int(values[np.argmax(counts)])
+
+
+Owner = Site | Battery | PVArray | MarketZone
+
+
+def csv_import(
+    *,
+    path: Path | str,
+    owner: Owner,
+    mappings: Sequence[ColumnMapping],
+    time_column: str | None = None,
+    tz: str | None = None,
+    ambiguous: str = "infer",
+    time_label: str = "start",
+    resolution: str | None = None,
+    where: dict[str, str] | None = None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    source: str = "",
+    chunk_rows: int = 100_000,
+    dry_run: bool = False,
+    progress: Callable[[int], Any] | None = None,
+    progress_total: Callable[[int], Any] | None = None,
+) -> FileOutcome:
+    """Import one CSV file into series of ``owner`` (created if missing), all or nothing.
+
+    Args:
+        path: the CSV file (header row required).
+        owner: the site, battery, PV array or market zone owning the series.
+        mappings: value columns → quantities (with scale factors).
+        time_column: the time column (default: the first column).
+        tz: IANA zone of timestamps written without offset.
+        ambiguous: fall-back hour handling for local times: ``infer`` (from order), ``dst`` or ``standard``.
+        time_label: ``start`` (default) or ``end`` when a time labels the end of its interval.
+        resolution: ISO 8601 resolution of new series (default: inferred from the times).
+        where: keep only rows whose column equals the value (long files, e.g. ``{"pdu": "pdu6"}``).
+        start, end: keep only intervals with ``start ≤ t < end`` (UTC).
+        source: provenance written on new series.
+        chunk_rows: rows per ingestion call (and progress step).
+        dry_run: validate only, write nothing.
+        progress: called with the number of rows written after each chunk (e.g. ``tqdm.update``).
+        progress_total: called once with the number of rows to write, before writing.
+
+    Returns:
+        per column: the series, whether it was created, and rows created/updated/unchanged/skipped (empty cells).
+
+    Raises:
+        ImportRefused: missing columns, bad times (see :func:`parse_times`), non-numeric cells, or values the
+            series refuses (line numbers given); nothing is written.
+    """
+    path = Path(path)
+    header = pd.read_csv(path, nrows=0).columns.tolist()
+    time_column = time_column or header[0]
+    filters = where or {}
+    wanted = [time_column, *[m.column for m in mappings], *filters]
+    missing = [c for c in dict.fromkeys(wanted) if c not in header]
+    if missing:
+        raise ImportRefused(f"{path.name}: no column(s) {missing}; the header has {header}.")
+    frame = pd.read_csv(path, usecols=list(dict.fromkeys(wanted)), dtype=str, keep_default_na=False)
+    lines = np.arange(len(frame)) + 2  # 1-based, after the header
+    for column, value in filters.items():
+        keep = (frame[column].str.strip() == value).to_numpy()
+        frame, lines = frame[keep], lines[keep]
+    if frame.empty:
+        raise ImportRefused(f"{path.name}: no rows to import (after filters {filters}).")
+    times = parse_times(frame[time_column], tz=tz, ambiguous=ambiguous, line_numbers=lines)
+    res_s = resolution_seconds(resolution) if resolution else None
+
+    outcome = FileOutcome(path=path, dry_run=dry_run)
+    plans = []
+    errors: list[str] = []
+    total_errors = 0
+    with transaction.atomic():
+        for mapping in mappings:
+            series, created = _series_for(owner, mapping, res_s, times, source)
+            stamps = times - pd.Timedelta(seconds=series.resolution_s) if time_label == "end" else times
+            text = frame[mapping.column].str.strip()
+            empty = (text == "").to_numpy()
+            numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+            not_number = np.isnan(numbers) & ~empty & ~text.str.lower().isin(["nan", "-nan"]).to_numpy()
+            keep = ~empty & ~np.isnan(numbers)
+            if start is not None:
+                keep &= stamps >= start
+            if end is not None:
+                keep &= stamps < end
+            for i in np.flatnonzero(not_number)[:MAX_REPORTED_ERRORS]:
+                errors.append(f"line {lines[i]}, {mapping.column}: '{text.iloc[i]}' is not a number.")
+            total_errors += int(not_number.sum())
+            values = numbers[keep] * mapping.scale
+            raw = from_arrays(stamps[keep], values)
+            try:
+                validate_batch(raw, resolution_s=series.resolution_s, bounds=value_bounds(series=series))
+            except BatchRefused as exc:
+                kept_lines = lines[keep]
+                errors += [f"line {kept_lines[e.row]}, {mapping.column}: {e.reason}" for e in exc.row_errors]
+                total_errors += exc.total
+            plans.append((mapping, series, created, pd.Series(values, index=stamps[keep]), int(empty.sum())))
+        if errors:
+            transaction.set_rollback(True)
+            raise ImportRefused(
+                f"{path.name}: {total_errors} error(s); nothing was imported:", errors, total_errors
+            )
+        if progress_total is not None:
+            progress_total(sum(len(plan[3]) for plan in plans))
+        for mapping, series, created, values, skipped in plans:
+            column = ColumnOutcome(mapping, series, created, rows=len(values), skipped_empty=skipped)
+            outcome.columns.append(column)
+            if dry_run:
+                continue
+            for offset in range(0, len(values), chunk_rows):
+                part = values.iloc[offset : offset + chunk_rows]
+                result = datapoints_ingest(series=series, rows=part)
+                column.created += result.created
+                column.updated += result.updated
+                column.unchanged += result.unchanged
+                if progress is not None:
+                    progress(len(part))
+        if dry_run:
+            transaction.set_rollback(True)
+    return outcome
+
+
+def _series_for(
+    owner: Owner, mapping: ColumnMapping, res_s: int | None, times: pd.DatetimeIndex, source: str
+) -> tuple[TimeSeries, bool]:
+    """The owner's series for ``mapping`` (its resolution wins), or a new one at ``res_s`` or the inferred step."""
+    existing = timeseries_lookup(owner=owner, quantity=mapping.quantity, name=mapping.name)
+    if existing is not None and res_s is None:
+        return existing, False
+    seconds = res_s or infer_resolution_s(times)
+    try:
+        return timeseries_get_or_create(
+            owner=owner,
+            quantity=mapping.quantity,
+            name=mapping.name,
+            resolution=duration_iso(seconds),
+            source=source,
+        )
+    except ValidationError as exc:
+        reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        raise ImportRefused(f"column {mapping.column}: {reasons}") from exc
