@@ -1,6 +1,15 @@
-"""Test settings: fast password hashing. DATABASE_URL / REDIS_URL select PostgreSQL and Redis (CI sets both)."""
+"""Test settings: fast password hashing. DATABASE_URL / REDIS_URL select PostgreSQL and Redis (CI sets both).
+
+On PostgreSQL each test run gets its own test database (``test_vpp_<pid>``, or ``$VPP_TEST_DB_NAME``), so that concurrent
+runs on one server do not drop each other's database.
+"""
+
+import os
 
 from .base import *  # noqa: F403
+from .base import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = False
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("VPP_TEST_DB_NAME", f"test_vpp_{os.getpid()}")}
