@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from django.db.models import QuerySet
 
@@ -61,3 +63,89 @@ def forecast_latest_run(*, series: TimeSeries) -> ForecastRun | None:
     return (
         ForecastRun.objects.filter(series=series, status=RunStatus.SUCCEEDED).order_by("-issued_at").first()
     )
+
+
+@dataclass(frozen=True)
+class Expected:
+    """An expected profile over a horizon: ``values`` (``steps``,) in the series' unit and where it came from
+    (``forecast:<model>@<issued>``, ``seasonal_naive``, ``actual``, ``nominal`` or ``none``)."""
+
+    values: np.ndarray
+    source: str
+
+
+def _grid(start: datetime, steps: int, resolution_s: int) -> pd.DatetimeIndex:
+    return pd.date_range(
+        pd.Timestamp(start).tz_convert("UTC"), periods=steps, freq=pd.Timedelta(seconds=resolution_s)
+    )
+
+
+def _on_grid(series: pd.Series, grid: pd.DatetimeIndex, native_s: int) -> np.ndarray:
+    """Values of ``series`` (native resolution ``native_s``) on ``grid``: a coarser native value holds over its own
+    interval; finer values are averaged over each grid interval."""
+    if series.empty:
+        return np.full(len(grid), np.nan)
+    step = grid[1] - grid[0] if len(grid) > 1 else pd.Timedelta(seconds=native_s)
+    ordered = series.sort_index()
+    ordered = ordered[~ordered.index.duplicated(keep="last")]
+    if pd.Timedelta(seconds=native_s) > step:
+        tolerance = pd.Timedelta(seconds=native_s) - pd.Timedelta(microseconds=1)
+        return ordered.reindex(grid, method="ffill", tolerance=tolerance).to_numpy(dtype=float)
+    return ordered.resample(step).mean().reindex(grid).to_numpy(dtype=float)
+
+
+def series_expected(
+    *,
+    series: TimeSeries | None,
+    start: datetime,
+    steps: int,
+    resolution_s: int,
+    belief_time: datetime,
+    quantile: str = "p50",
+    nominal: float | None = None,
+    use_actuals: bool = False,
+) -> Expected:
+    """What ``series`` is expected to be over ``steps`` intervals of ``resolution_s`` from ``start``, as known at
+    ``belief_time``.
+
+    Order of preference: (1) actual stored values when ``use_actuals`` (prices and carbon of a day-ahead market
+    are published before the day); (2) the ``quantile`` of the latest forecast issued at or before
+    ``belief_time``; (3) seasonal naive — the same time one week earlier from stored actuals, provided they lie
+    before ``belief_time``; (4) ``nominal`` (a constant); gaps left after (2)/(3) are filled by (3) then (4).
+
+    Raises:
+        ValueError: ``quantile`` is not one of p10, p50, p90.
+    """
+    if quantile not in ("p10", "p50", "p90"):
+        raise ValueError("quantile must be p10, p50 or p90")
+    from apps.telemetry.selectors import datapoints_series
+
+    grid = _grid(start, steps, resolution_s)
+    native = series.resolution_s if series is not None else resolution_s
+    end = grid[-1] + pd.Timedelta(seconds=resolution_s)
+    values = np.full(steps, np.nan)
+    sources: list[str] = []
+    if series is not None and use_actuals:
+        values = _on_grid(datapoints_series(series=series, start=grid[0], end=end), grid, native)
+        sources.append("actual")
+    if series is not None and np.isnan(values).any():
+        known = forecast_known_at(series=series, start=grid[0], end=end, belief_time=belief_time)
+        if not known.empty:
+            forecast = _on_grid(known[quantile], grid, native)
+            fill = np.isnan(values) & ~np.isnan(forecast)
+            values[fill] = forecast[fill]
+            issued = known["issued_at"].max()
+            sources.append(f"forecast@{pd.Timestamp(issued).isoformat()}")
+    if series is not None and np.isnan(values).any():
+        week = pd.Timedelta(days=7)
+        history_end = min(end - week, pd.Timestamp(belief_time))
+        past = datapoints_series(series=series, start=grid[0] - week, end=history_end)
+        if not past.empty:
+            naive = _on_grid(past.set_axis(past.index + week), grid, native)
+            fill = np.isnan(values) & ~np.isnan(naive)
+            values[fill] = naive[fill]
+            sources.append("seasonal_naive")
+    if np.isnan(values).any() and nominal is not None:
+        values[np.isnan(values)] = nominal
+        sources.append("nominal")
+    return Expected(values=values, source="+".join(sources) or "none")

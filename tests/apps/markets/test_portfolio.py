@@ -1,0 +1,102 @@
+"""The portfolio problem: inputs from forecasts, telemetry or honest nominal fallbacks, solvable by flexibility/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import flexibility
+from apps.assets.choices import EnrolmentStatus, WorkloadKind
+from apps.forecasts.services import RunSpec, forecast_run_store
+from apps.markets.portfolio import NOMINAL_IT_UTILISATION, portfolio_problem
+from apps.telemetry.services import datapoints_ingest
+from tests.factories import (
+    BatteryFactory,
+    SiteFactory,
+    TimeSeriesFactory,
+    WorkloadClassFactory,
+    ZoneSeriesFactory,
+    zone,
+)
+
+START = datetime(2022, 9, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def two_sites(db):  # type: ignore[no-untyped-def]
+    a = SiteFactory(it_capacity_kw=1000, enrolment_status=EnrolmentStatus.ACTIVE)
+    b = SiteFactory(
+        owner=a.owner, it_capacity_kw=800, market_zone=zone("ERCOT_HUB"), enrolment_status="active"
+    )
+    WorkloadClassFactory(
+        site=a, name="inference", kind=WorkloadKind.INFERENCE, share_pct=40, max_delay_h=None
+    )
+    training = WorkloadClassFactory(site=a, name="training", share_pct=35, max_delay_h=4)
+    training.migratable_to.set([b])
+    BatteryFactory(
+        site=a,
+        energy_capacity_kwh=400,
+        max_charge_kw=200,
+        max_discharge_kw=200,
+        soc_min_kwh=40,
+        soc_max_kwh=400,
+        backup_reserve_kwh=100,
+    )
+    return a, b
+
+
+def test_nominal_fallbacks_are_labelled_and_solvable(two_sites) -> None:  # type: ignore[no-untyped-def]
+    a, b = two_sites
+    built = portfolio_problem(sites=[a], start=START, steps=16, belief_time=START - timedelta(hours=1))
+    ids = [s.id for s in built.problem.sites]
+    assert ids == [str(a.pk), str(b.pk)]  # the migration target joins the problem
+    site_a = built.problem.sites[0]
+    it_total = sum(w.baseline_kw for w in site_a.workloads)
+    assert np.allclose(it_total, NOMINAL_IT_UTILISATION * 1000)
+    assert {w.id.split(":")[1] for w in site_a.workloads} == {"inference", "training", "other"}
+    training = next(w for w in site_a.workloads if w.id.endswith("training"))
+    assert training.max_delay_steps == 16 and training.migratable_to == (str(b.pk),)
+    assert built.sources[f"site:{a.pk}:it_load"] == "nominal"
+    battery = site_a.batteries[0]
+    assert battery.soc_initial_kwh == pytest.approx((100 + 400) / 2)
+    result = flexibility.solve(built.problem)
+    assert result.status == "optimal"
+
+
+def test_forecast_quantile_and_real_prices_are_used(two_sites) -> None:  # type: ignore[no-untyped-def]
+    a, _ = two_sites
+    it_series = TimeSeriesFactory(site=a)
+    index = pd.date_range(START, periods=8, freq="15min", tz="UTC")
+    forecast_run_store(
+        series=it_series,
+        spec=RunSpec("gbm", "1", START - timedelta(hours=14)),
+        values=pd.DataFrame({"p10": 500.0, "p50": 600.0, "p90": 700.0}, index=index),
+    )
+    prices = ZoneSeriesFactory()
+    datapoints_ingest(
+        series=prices, rows=pd.Series([100.0, 101.0], index=pd.date_range(START, periods=2, freq="h"))
+    )
+    built = portfolio_problem(
+        sites=[a],
+        start=START,
+        steps=8,
+        belief_time=START,
+        load_quantile="p10",
+        include_migration_targets=False,
+    )
+    site_a = built.problem.sites[0]
+    assert np.allclose(sum(w.baseline_kw for w in site_a.workloads), 500.0)
+    assert built.sources[f"site:{a.pk}:it_load"].startswith("forecast@")
+    price = built.problem.zones["CAISO_NP15"].price_per_mwh
+    assert list(price) == [100.0] * 4 + [101.0] * 4
+
+
+def test_bad_start_refused(two_sites) -> None:  # type: ignore[no-untyped-def]
+    a, _ = two_sites
+    with pytest.raises(ValueError, match="aligned"):
+        portfolio_problem(sites=[a], start=START + timedelta(minutes=7), steps=4, belief_time=START)
+    with pytest.raises(ValueError, match="at least one site"):
+        portfolio_problem(sites=[], start=START, steps=4, belief_time=START)
