@@ -53,7 +53,9 @@ ZONES = {
 def _window(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     times = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     frame = frame.assign(timestamp_utc=times).drop(columns=[column] if column != "timestamp_utc" else [])
-    return frame[(frame["timestamp_utc"] >= START) & (frame["timestamp_utc"] < END)].set_index("timestamp_utc")
+    return frame[(frame["timestamp_utc"] >= START) & (frame["timestamp_utc"] < END)].set_index(
+        "timestamp_utc"
+    )
 
 
 def zone_slice(shared: Path, code: str) -> pd.DataFrame:
@@ -61,10 +63,16 @@ def zone_slice(shared: Path, code: str) -> pd.DataFrame:
     price_file, carbon_file, weather_file, load_file, load_column = ZONES[code]
     price = _window(pd.read_csv(shared / "wholesale_prices_hourly" / price_file), "timestamp_utc")
     parts = [price.drop(columns=["timestamp_local"])]
-    carbon = _window(pd.read_csv(shared / "carbon_intensity_electricitymaps_hourly" / carbon_file), "timestamp_utc")
-    parts.append(carbon[["ci_direct_gco2eq_per_kwh", "ci_lifecycle_gco2eq_per_kwh", "low_carbon_pct", "renewable_pct"]])
+    carbon = _window(
+        pd.read_csv(shared / "carbon_intensity_electricitymaps_hourly" / carbon_file), "timestamp_utc"
+    )
+    parts.append(
+        carbon[["ci_direct_gco2eq_per_kwh", "ci_lifecycle_gco2eq_per_kwh", "low_carbon_pct", "renewable_pct"]]
+    )
     if weather_file:
-        parts.append(_window(pd.read_csv(shared / "weather_openmeteo_hourly" / weather_file), "timestamp_utc"))
+        parts.append(
+            _window(pd.read_csv(shared / "weather_openmeteo_hourly" / weather_file), "timestamp_utc")
+        )
     if load_file:
         load = _window(pd.read_csv(shared / "system_load_eia930_hourly" / load_file), "interval_start_utc")
         parts.append(load[[load_column]].rename(columns={load_column: "system_load_mw"}))
@@ -75,7 +83,9 @@ def zone_slice(shared: Path, code: str) -> pd.DataFrame:
 
 def pdu_slice(shared: Path) -> pd.DataFrame:
     """Google cell-a PDU power (fraction of rating), long → wide: one column per PDU."""
-    frame = pd.read_csv(shared / "datacenter_power_and_utilization" / "google_powerdata2019_cella_pdu6-8_5min.csv")
+    frame = pd.read_csv(
+        shared / "datacenter_power_and_utilization" / "google_powerdata2019_cella_pdu6-8_5min.csv"
+    )
     wide = frame.pivot(index="timestamp_utc", columns="pdu", values="measured_power_util")
     wide.columns.name = None
     return wide.sort_index()
@@ -92,19 +102,35 @@ def _write(frame: pd.DataFrame, path: Path, index_label: str) -> None:
     if isinstance(frame.index, pd.DatetimeIndex):
         frame.index = frame.index.strftime("%Y-%m-%dT%H:%M:%SZ")
     frame.to_csv(path, index_label=index_label, lineterminator="\n")
-    print(f"{path.relative_to(HERE.parent)}: {len(frame)} rows, {path.stat().st_size / 1024:.0f} KiB")
+    print(f"{path}: {len(frame)} rows, {path.stat().st_size / 1024:.0f} KiB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared" / "data")
+    parser.add_argument(
+        "--out", type=Path, default=HERE, help="where to write (default: next to this script)"
+    )
     args = parser.parse_args()
-    (HERE / "zones").mkdir(exist_ok=True)
-    (HERE / "sites").mkdir(exist_ok=True)
+    write_slices(args.shared, args.out)
+
+
+def write_slices(shared: Path, out: Path) -> None:
+    """Write every slice under ``out`` (``zones/`` and ``sites/``)."""
+    (out / "zones").mkdir(parents=True, exist_ok=True)
+    (out / "sites").mkdir(parents=True, exist_ok=True)
     for code in ZONES:
-        _write(zone_slice(args.shared, code), HERE / "zones" / f"{code.lower()}_2022-08_2022-09_hourly.csv", "timestamp_utc")
-    _write(pdu_slice(args.shared), HERE / "sites" / "google_powerdata2019_cella_pdu6-8_5min.csv", "timestamp_utc")
-    _write(poa_slice(args.shared), HERE / "sites" / "nrel_pvdaq15_poa_irradiance_15min_2022-08_2022-09.csv", "measured_on_as_published")
+        _write(
+            zone_slice(shared, code),
+            out / "zones" / f"{code.lower()}_2022-08_2022-09_hourly.csv",
+            "timestamp_utc",
+        )
+    _write(pdu_slice(shared), out / "sites" / "google_powerdata2019_cella_pdu6-8_5min.csv", "timestamp_utc")
+    _write(
+        poa_slice(shared),
+        out / "sites" / "nrel_pvdaq15_poa_irradiance_15min_2022-08_2022-09.csv",
+        "measured_on_as_published",
+    )
 
 
 if __name__ == "__main__":
