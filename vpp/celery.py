@@ -47,6 +47,11 @@ app.conf.beat_schedule = {
         "schedule": 30.0,
         "options": {"expires": 25},
     },
+    "markets-bidding-cycle": {
+        "task": "apps.markets.tasks.bidding_cycle",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "markets-complete-finished-events": {
         "task": "apps.markets.tasks.complete_finished_events",
         "schedule": 60.0,

@@ -24,3 +24,10 @@ def organisation_get(*, slug_or_name: str) -> Organisation | None:
         Organisation.objects.filter(slug=slug_or_name).first()
         or Organisation.objects.filter(name=slug_or_name).first()
     )
+
+
+def aggregator_organisation() -> Organisation | None:
+    """The aggregator running this platform (the bidder in markets), or ``None`` before setup."""
+    from .choices import OrganisationKind
+
+    return Organisation.objects.filter(kind=OrganisationKind.AGGREGATOR).order_by("pk").first()

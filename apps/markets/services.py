@@ -355,3 +355,64 @@ def _notify_activation(activation: Activation) -> None:
     from celery import current_app
 
     transaction.on_commit(lambda: current_app.send_task(task_name, args=[activation.pk], queue="dispatch"))
+
+
+#: The bidding cycle drafts a bid this long before gate closure; staff may review or override it until
+#: :data:`BID_SUBMIT_LEAD` before gate closure, when it is submitted.
+BID_DRAFT_LEAD = timedelta(minutes=30)
+BID_SUBMIT_LEAD = timedelta(minutes=5)
+
+
+def bid_prepare(*, event_id: int) -> Bid | None:
+    """Draft the aggregator's bid for an announced event from the flexibility envelope (see
+    :mod:`apps.markets.bidding`). Idempotent: an existing bid (draft, overridden or submitted) is left alone.
+
+    Returns the bid, or ``None`` when the portfolio has nothing to offer or the gate has closed.
+    """
+    from apps.accounts.selectors import aggregator_organisation
+
+    from .bidding import bid_plan
+
+    event = Event.objects.select_related("program__zone").get(pk=event_id)
+    bidder = aggregator_organisation()
+    if bidder is None or event_gate_is_closed(event):
+        return None
+    existing = Bid.objects.filter(event=event, bidder=bidder).first()
+    if existing is not None:
+        return existing
+    plan = bid_plan(event=event, belief_time=clock.now())
+    if plan is None:
+        return None
+    return bid_save(event=event, bidder_id=bidder.pk, offers=plan.offers, method=plan.method)
+
+
+def bids_submit_due() -> int:
+    """Submit every draft bid whose gate closes within :data:`BID_SUBMIT_LEAD`; returns how many."""
+    now = clock.now()
+    due = Bid.objects.filter(
+        status=BidStatus.DRAFT,
+        event__status=EventStatus.ANNOUNCED,
+        event__gate_closure_at__gt=now,
+        event__gate_closure_at__lte=now + BID_SUBMIT_LEAD,
+    )
+    submitted = 0
+    for bid in due.select_related("event"):
+        try:
+            bid_submit(bid=bid)
+            submitted += 1
+        except ConflictError:
+            continue
+    return submitted
+
+
+def events_needing_bids() -> list[int]:
+    """Announced events whose gate closes within :data:`BID_DRAFT_LEAD` and which have no bid yet."""
+    now = clock.now()
+    return list(
+        Event.objects.filter(
+            status=EventStatus.ANNOUNCED,
+            gate_closure_at__gt=now,
+            gate_closure_at__lte=now + BID_DRAFT_LEAD,
+            bids__isnull=True,
+        ).values_list("pk", flat=True)
+    )

@@ -17,3 +17,20 @@ def close_due_gates() -> int:
 def complete_finished_events() -> int:
     """Complete active events whose window has ended."""
     return services.events_complete_finished()
+
+
+@shared_task(name="apps.markets.tasks.bidding_cycle")
+def bidding_cycle() -> dict[str, int]:
+    """Draft bids for events whose gate closes soon, and submit the drafts that are due."""
+    drafted = 0
+    for event_id in services.events_needing_bids():
+        prepare_bid.delay(event_id)
+        drafted += 1
+    return {"drafting": drafted, "submitted": services.bids_submit_due()}
+
+
+@shared_task(name="apps.markets.tasks.prepare_bid", acks_late=True)
+def prepare_bid(event_id: int) -> int | None:
+    """Draft the aggregator's bid for one event (idempotent)."""
+    bid = services.bid_prepare(event_id=event_id)
+    return bid.pk if bid else None

@@ -1,0 +1,133 @@
+"""Bid construction: how much flexibility to offer into an event, and at what price.
+
+Quantity: the largest reduction (or increase, for valley filling and down-regulation) that the zone's
+active sites can *hold for the whole event*, from the flexibility envelope (``flexibility.envelope``) over the
+p10 IT-load forecast — a low quantile, so the portfolio does not promise flexibility it may not have — capped
+at the requested kW, rounded down to the program's granularity, and dropped below the minimum bid.
+
+Price: the portfolio's opportunity cost of delivering that quantity — the increase of the optimal schedule's
+cost (energy, carbon, battery degradation; ``flexibility.solve``) when the reduction is imposed as a
+commitment, per MWh delivered — plus a margin of :data:`MARGIN_FRACTION` and :data:`MARGIN_PER_MWH`, at least
+:data:`MARGIN_PER_MWH`, and never above the program's price cap. Deferring compute out of a price peak can
+*save* money, so the opportunity cost can be negative; the bid then asks only the margin.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+import flexibility
+from apps.assets.selectors import active_site_list
+from flexibility.envelope import envelope as flexibility_envelope
+
+from .choices import DOWN_PRODUCTS
+from .models import Event
+from .portfolio import portfolio_problem
+from .rules import IntervalOffer
+
+MARGIN_FRACTION = 0.10
+MARGIN_PER_MWH = 5.0
+LOAD_QUANTILE = "p10"
+#: Hours after the event in the planning horizon, so deferred work can be served after it.
+RECOVERY_HOURS = 12
+#: Penalty used to impose the bid quantity when measuring its cost (far above any real price).
+IMPOSE_PENALTY_PER_MWH = 1e6
+
+
+@dataclass(frozen=True)
+class BidPlan:
+    """A bid ready to save: equal offers per settlement interval and how they were derived."""
+
+    offers: list[IntervalOffer]
+    quantity_kw: float
+    envelope_kw: float
+    opportunity_cost_per_mwh: float | None
+    price_per_mwh: float
+    method: str
+
+
+def _round_down(value: float, step: float) -> float:
+    return math.floor(value / step + 1e-9) * step
+
+
+def bid_plan(*, event: Event, belief_time: datetime) -> BidPlan | None:
+    """Plan the aggregator's bid for ``event`` from what is known at ``belief_time``.
+
+    Returns ``None`` when no active site is in the program's zone or the holdable flexibility is below the
+    program's minimum bid.
+    """
+    program = event.program
+    sites = list(
+        active_site_list()
+        .filter(market_zone=program.zone)
+        .prefetch_related("workload_classes__migratable_to", "batteries", "pv_arrays")
+    )
+    if not sites:
+        return None
+    step_s = program.settlement_interval_minutes * 60
+    duration_steps = int((event.end - event.start).total_seconds() // step_s)
+    steps = duration_steps + int(RECOVERY_HOURS * 3600 // step_s)
+    built = portfolio_problem(
+        sites=sites,
+        start=event.start,
+        steps=steps,
+        belief_time=belief_time,
+        resolution_s=step_s,
+        load_quantile=LOAD_QUANTILE,
+    )
+    zone_ids = [str(s.pk) for s in sites]
+    down = program.product in DOWN_PRODUCTS
+    env = flexibility_envelope(built.problem, durations=[duration_steps * step_s / 3600])
+    per_site = env.down_kw if down else env.up_kw
+    columns = [env.scopes.index(sid) for sid in zone_ids]
+    holdable = float(np.nansum(per_site[0, columns, 0]))
+    quantity = _round_down(min(holdable, event.requested_kw), program.bid_granularity_kw)
+    if quantity < max(program.min_bid_kw, 1e-6):
+        return None
+
+    cost_per_mwh: float | None = None
+    if down:
+        base = flexibility.solve(built.problem)
+        commitment = flexibility.Commitment(
+            id="bid",
+            sites=tuple(zone_ids),
+            start_step=0,
+            end_step=duration_steps,
+            reduction_kw=quantity,
+            shortfall_penalty_per_mwh=IMPOSE_PENALTY_PER_MWH,
+        )
+        imposed = flexibility.solve(
+            portfolio_problem(
+                sites=sites,
+                start=event.start,
+                steps=steps,
+                belief_time=belief_time,
+                resolution_s=step_s,
+                load_quantile=LOAD_QUANTILE,
+                commitments=[commitment],
+            ).problem
+        )
+        delivered_mwh = quantity * duration_steps * step_s / 3600 / 1000
+        extra = (imposed.objective - imposed.cost["shortfall_penalty"]) - base.objective
+        cost_per_mwh = extra / delivered_mwh
+    price = max(MARGIN_PER_MWH, (cost_per_mwh or 0.0) * (1 + MARGIN_FRACTION) + MARGIN_PER_MWH)
+    if program.price_cap_per_mwh is not None:
+        price = min(price, program.price_cap_per_mwh)
+    price = round(price, 2)
+    step = timedelta(seconds=step_s)
+    offers = [
+        IntervalOffer(event.start + i * step, event.start + (i + 1) * step, quantity, price)
+        for i in range(duration_steps)
+    ]
+    method = (
+        f"{'down' if down else 'up'} envelope over {len(sites)} site(s) with the {LOAD_QUANTILE} load forecast: "
+        f"{holdable:.0f} kW holdable for {duration_steps * step_s / 3600:g} h; bid {quantity:g} kW; "
+        + (f"opportunity cost {cost_per_mwh:.2f}/MWh; " if cost_per_mwh is not None else "")
+        + f"price = max({MARGIN_PER_MWH:g}, cost × {1 + MARGIN_FRACTION:g} + {MARGIN_PER_MWH:g}) capped → {price:g}. "
+        f"Inputs: {sorted(set(built.sources.values()))}"
+    )
+    return BidPlan(offers, quantity, holdable, cost_per_mwh, price, method)
