@@ -88,6 +88,11 @@ def _service_error(request: HttpRequest, site: Site | None, error: DomainError) 
     )
 
 
+def _sentence(noun: str) -> str:
+    """Capitalise the first letter only ("PV array" stays "PV array")."""
+    return noun[:1].upper() + noun[1:]
+
+
 def _post_or_none(request: HttpRequest) -> Any:
     """The POST data of a submission (even an empty one, so it fails validation), ``None`` for a GET."""
     return request.POST if request.method == "POST" else None
@@ -342,7 +347,7 @@ def asset_form(request: HttpRequest, pk: int, kind: str, asset_pk: int | None = 
         except DomainError as error:
             return _service_error(request, site, error)
         else:
-            messages.success(request, f"{noun.capitalize()} {saved.name} saved.")
+            messages.success(request, f"{_sentence(noun)} {saved.name} saved.")
             if "add_another" in request.POST:
                 return redirect("dashboard:asset_create", pk=site.pk, kind=kind)
             return redirect("dashboard:site_detail", pk=site.pk)
@@ -369,5 +374,5 @@ def asset_delete(request: HttpRequest, pk: int, kind: str, asset_pk: int) -> Htt
         writes.asset_remove(principal=principal, asset=asset)
     except DomainError as error:
         return _service_error(request, site, error)
-    messages.success(request, f"{noun.capitalize()} {asset.name} removed.")
+    messages.success(request, f"{_sentence(noun)} {asset.name} removed.")
     return redirect("dashboard:site_detail", pk=site.pk)
