@@ -1,0 +1,252 @@
+"""The objects of the OpenADR 3.1.0 VTN: programs, events, vens, resources, reports and subscriptions.
+
+Field names follow the spec's properties (snake_case here, camelCase on the wire, see
+:mod:`apps.openadr.representations`). Nested structures (interval periods, intervals, payload descriptors,
+report data) are stored as the validated JSON of the request. Ids are the VTN's (Definition.md §"Object
+Metadata"): the primary key rendered as a string. ``created_date_time`` / ``modification_date_time`` are set by
+the services from :func:`apps.core.clock.now` (so a replay sees simulated time).
+
+Targets (Definition.md §"Object Privacy") are stored twice: as the JSON list shown in representations, and one
+row per target in ``*Target`` tables, so that "objects with any of these targets" is an indexed query on every
+database (JSON containment is not available on SQLite).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from apps.assets.models import Site
+
+
+class OpenAdrObject(models.Model):
+    """Abstract base: the VTN-provisioned metadata of every addressable object (``objectMetadata``)."""
+
+    created_date_time = models.DateTimeField(verbose_name="created")
+    modification_date_time = models.DateTimeField(verbose_name="modified")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def object_id(self) -> str:
+        """The spec's ``id`` (an ``objectID`` string)."""
+        return str(self.pk)
+
+
+class Program(OpenAdrObject):
+    """An OpenADR program (``programRequest``): the context events belong to. ``program_name`` is unique in
+    the VTN (Definition.md §"Object names")."""
+
+    program_name = models.CharField(max_length=128, unique=True, verbose_name="program name")
+    interval_period = models.JSONField(null=True, blank=True, verbose_name="interval period")
+    program_descriptions = models.JSONField(null=True, blank=True, verbose_name="program descriptions")
+    payload_descriptors = models.JSONField(null=True, blank=True, verbose_name="payload descriptors")
+    attributes = models.JSONField(null=True, blank=True, verbose_name="attributes")
+    targets = models.JSONField(null=True, blank=True, verbose_name="targets")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "OpenADR program"
+        verbose_name_plural = "OpenADR programs"
+
+    def __str__(self) -> str:
+        return self.program_name
+
+
+class Event(OpenAdrObject):
+    """An OpenADR event (``eventRequest``): intervals of payloads (setpoints, prices, GHG) for targeted VENs.
+
+    ``ends_at`` is the end of the event's lifespan (User Guide §7.3), ``None`` when open-ended or relative to
+    'now'; the ``active`` filter uses it. ``publish_key`` makes :func:`apps.openadr.services.openadr_event_ensure`
+    idempotent (unique when set). Event names need not be unique (Definition.md §"Object names").
+    """
+
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="events", verbose_name="program"
+    )
+    event_name = models.TextField(blank=True, default="", verbose_name="event name")
+    duration = models.CharField(max_length=64, blank=True, default="", verbose_name="duration (ISO 8601)")
+    priority = models.PositiveIntegerField(null=True, blank=True, verbose_name="priority (0 = highest)")
+    targets = models.JSONField(null=True, blank=True, verbose_name="targets")
+    report_descriptors = models.JSONField(null=True, blank=True, verbose_name="report descriptors")
+    payload_descriptors = models.JSONField(null=True, blank=True, verbose_name="payload descriptors")
+    interval_period = models.JSONField(null=True, blank=True, verbose_name="interval period")
+    intervals = models.JSONField(null=True, blank=True, verbose_name="intervals")
+    ends_at = models.DateTimeField(null=True, blank=True, db_index=True, verbose_name="lifespan ends at")
+    publish_key = models.CharField(
+        max_length=200, null=True, blank=True, unique=True, verbose_name="publish key (idempotency)"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "OpenADR event"
+        verbose_name_plural = "OpenADR events"
+
+    def __str__(self) -> str:
+        return self.event_name or f"event {self.pk}"
+
+
+class Ven(OpenAdrObject):
+    """A VEN: the OpenADR identity of one enrolled site (``BlVenRequest``).
+
+    ``client_id`` is the ``clientID`` of the site's API client (role ``ven``, bound to ``site`` by a
+    :class:`~apps.assets.models.SiteCredential`); a request authenticated as that client acts as this VEN.
+    ``targets`` are the targets granted to the VEN by business logic; the VTN always keeps the site's and its
+    market zone's targets in them (:func:`apps.openadr.selectors.site_targets`).
+    """
+
+    ven_name = models.CharField(max_length=128, unique=True, verbose_name="VEN name")
+    client_id = models.CharField(max_length=128, unique=True, verbose_name="client id")
+    site = models.OneToOneField(
+        Site, on_delete=models.PROTECT, related_name="openadr_ven", verbose_name="site"
+    )
+    targets = models.JSONField(null=True, blank=True, verbose_name="targets")
+    attributes = models.JSONField(null=True, blank=True, verbose_name="attributes")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "VEN"
+        verbose_name_plural = "VENs"
+
+    def __str__(self) -> str:
+        return self.ven_name
+
+
+class Resource(OpenAdrObject):
+    """A resource of a VEN (``BlResourceRequest``); ``resource_name`` is unique per VEN."""
+
+    ven = models.ForeignKey(Ven, on_delete=models.CASCADE, related_name="resources", verbose_name="VEN")
+    resource_name = models.CharField(max_length=128, verbose_name="resource name")
+    client_id = models.CharField(max_length=128, verbose_name="client id")
+    targets = models.JSONField(null=True, blank=True, verbose_name="targets")
+    attributes = models.JSONField(null=True, blank=True, verbose_name="attributes")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "VEN resource"
+        verbose_name_plural = "VEN resources"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ven", "resource_name"], name="openadr_resource_unique_name_per_ven"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ven} / {self.resource_name}"
+
+
+class Report(OpenAdrObject):
+    """A report posted by a VEN (``reportRequest``). USAGE/DEMAND readings in it became telemetry.
+
+    ``event_ref`` / ``program_ref`` keep the ids the report answered even after the event is deleted
+    (``event`` is then null). ``telemetry_points`` counts the data points written to the site's
+    ``site_power_kw`` series when it was stored.
+    """
+
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports", verbose_name="event"
+    )
+    event_ref = models.CharField(max_length=128, db_index=True, verbose_name="event id")
+    program_ref = models.CharField(max_length=128, db_index=True, verbose_name="program id")
+    ven = models.ForeignKey(
+        Ven, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports", verbose_name="VEN"
+    )
+    client_id = models.CharField(max_length=128, db_index=True, verbose_name="client id")
+    client_name = models.CharField(max_length=128, verbose_name="client name")
+    report_name = models.TextField(blank=True, default="", verbose_name="report name")
+    payload_descriptors = models.JSONField(null=True, blank=True, verbose_name="payload descriptors")
+    resources = models.JSONField(default=list, verbose_name="resources (report data)")
+    telemetry_points = models.PositiveIntegerField(default=0, verbose_name="data points written to telemetry")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "OpenADR report"
+        verbose_name_plural = "OpenADR reports"
+
+    def __str__(self) -> str:
+        return self.report_name or f"report {self.pk}"
+
+
+class Subscription(OpenAdrObject):
+    """A subscription (``subscriptionRequest``), stored per spec. Notifications are not delivered (yet)."""
+
+    client_id = models.CharField(max_length=128, db_index=True, verbose_name="client id")
+    client_name = models.CharField(max_length=128, verbose_name="client name")
+    program = models.ForeignKey(
+        Program,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name="program",
+    )
+    object_operations = models.JSONField(default=list, verbose_name="object operations")
+    targets = models.JSONField(null=True, blank=True, verbose_name="targets")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "OpenADR subscription"
+        verbose_name_plural = "OpenADR subscriptions"
+
+    def __str__(self) -> str:
+        return f"subscription {self.pk} of {self.client_name}"
+
+
+class ProgramTarget(models.Model):
+    """One target of a program (index of ``Program.targets``)."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="target_rows")
+    value = models.CharField(max_length=128, db_index=True, verbose_name="target")
+
+    class Meta:
+        verbose_name = "program target"
+        constraints = [
+            models.UniqueConstraint(fields=["program", "value"], name="openadr_program_target_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EventTarget(models.Model):
+    """One target of an event (index of ``Event.targets``)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="target_rows")
+    value = models.CharField(max_length=128, db_index=True, verbose_name="target")
+
+    class Meta:
+        verbose_name = "event target"
+        constraints = [models.UniqueConstraint(fields=["event", "value"], name="openadr_event_target_unique")]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class VenTarget(models.Model):
+    """One target of a VEN (index of ``Ven.targets``)."""
+
+    ven = models.ForeignKey(Ven, on_delete=models.CASCADE, related_name="target_rows")
+    value = models.CharField(max_length=128, db_index=True, verbose_name="target")
+
+    class Meta:
+        verbose_name = "VEN target"
+        constraints = [models.UniqueConstraint(fields=["ven", "value"], name="openadr_ven_target_unique")]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ResourceTarget(models.Model):
+    """One target of a resource (index of ``Resource.targets``)."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="target_rows")
+    value = models.CharField(max_length=128, db_index=True, verbose_name="target")
+
+    class Meta:
+        verbose_name = "resource target"
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "value"], name="openadr_resource_target_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.value
