@@ -70,6 +70,7 @@ class GridForecaster:
         self.feature_names: tuple[str, ...] = ()
         self.fit_time: pd.Timestamp | None = None
         self.n_training_rows = 0
+        self._target_bounds: tuple[float | None, float | None] = (None, None)
 
     # -- hooks -----------------------------------------------------------------------------------------------
     def _design(self, grid: Grid, rows: dict[str, np.ndarray], weather: pd.DataFrame | None) -> Design:
@@ -139,6 +140,8 @@ class GridForecaster:
         actual = np.where(pos < grid.values.size, grid.values[np.minimum(pos, grid.values.size - 1)], np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             target = np.where(design.zero | ~(design.scale > 0), np.nan, actual / design.scale)
+        if self._target_bounds != (None, None):
+            target = np.clip(target, *self._target_bounds)
         self.model.fit(design.x, target, design.weight)
         self.feature_names = design.names
         self.history, self.weather, self.fit_time = series, prepared, fit_time

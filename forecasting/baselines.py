@@ -16,6 +16,8 @@ from forecasting.features import Grid, origin_rows
 from forecasting.schedule import Origin
 from forecasting.timeseries import check_series
 
+_WEEK = pd.Timedelta(days=7)
+
 
 def _rows(
     series: pd.Series, origins: Sequence[Origin]
@@ -42,7 +44,7 @@ def persistence(series: pd.Series, origins: Sequence[Origin]) -> pd.Series:
 
 
 def seasonal_naive(
-    series: pd.Series, origins: Sequence[Origin], *, season: pd.Timedelta = pd.Timedelta(days=7)
+    series: pd.Series, origins: Sequence[Origin], *, season: pd.Timedelta = _WEEK
 ) -> pd.Series:
     """Same time one season (default one week) earlier, or the smallest multiple of the season that is known."""
     grid, rows, index = _rows(series, origins)

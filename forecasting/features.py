@@ -128,8 +128,9 @@ def calendar_features(
 ) -> dict[str, np.ndarray]:
     """Calendar features in LOCAL time for UTC timestamps ``times`` (shape (n,) each).
 
-    hour (fractional local hour), weekday (0 = Monday), day_of_year, is_holiday, near_holiday (the day before or
-    after a holiday, e.g. the Friday after Thanksgiving).
+    hour (fractional local hour), day_type (weekday 0 = Monday .. 6 = Sunday, with public holidays counted as
+    Sundays, the usual load-forecasting convention), day_of_year, is_holiday, near_holiday (the day before or after
+    a holiday, e.g. the Friday after Thanksgiving).
     """
     local = times.tz_convert(tz)
     dates = local.tz_localize(None).normalize()
@@ -140,7 +141,7 @@ def calendar_features(
     )
     return {
         "hour": (local.hour + local.minute / 60.0).to_numpy(float),
-        "weekday": local.dayofweek.to_numpy(float),
+        "day_type": np.where(hol > 0, 6.0, local.dayofweek.to_numpy(float)),
         "day_of_year": local.dayofyear.to_numpy(float),
         "is_holiday": hol,
         "near_holiday": near * (1.0 - hol),
@@ -162,7 +163,7 @@ def origin_rows(grid: Grid, origins: Sequence[Origin]) -> dict[str, np.ndarray]:
         )
     ends = np.repeat(np.array([grid.positions(o.target_index[-1:])[0] for o in origins]), sizes)
     origin_id = np.repeat(np.arange(len(origins)), sizes)
-    return {"target_ns": target_ns, "pos": pos, "known": known, "end": ends, "origin": origin_id}
+    return {"target_ns": target_ns, "issue_ns": issue_ns, "pos": pos, "known": known, "end": ends, "origin": origin_id}
 
 
 def lag_features(grid: Grid, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -202,35 +203,60 @@ def lag_features(grid: Grid, rows: dict[str, np.ndarray]) -> dict[str, np.ndarra
 
 def weather_features(
     weather: pd.DataFrame | None,
-    target_ns: np.ndarray,
+    rows: dict[str, np.ndarray],
     lag_ns: np.ndarray,
     *,
     step: pd.Timedelta,
     max_gap: pd.Timedelta,
+    tz: str,
 ) -> dict[str, np.ndarray]:
-    """Weather at the target interval (a forecast proxy), its 24-h trailing mean, and at the lag day.
+    """Weather features per row (shape (n,) each) for every column ``c`` of ``weather``.
+
+    At the target interval — a forecast proxy: ``w_c`` (value), ``w_c_mean6`` / ``w_c_mean24`` (trailing 6-h /
+    24-h means), ``w_c_daymax`` / ``w_c_daymin`` (over the target's local day); ``w_c_lagday`` (at the lag day
+    used by ``same_time_full_day``); ``w_c_ref7`` (mean over the 7 days before issue, the period of the load
+    normaliser, so the model can relate today's weather to the reference level).
 
     ``weather`` is interpolated in time onto the grid (values further than ``max_gap`` from a sample are NaN).
-    Columns become ``w_<col>``, ``w_<col>_mean24``, ``w_<col>_lagday``.
     """
     if weather is None:
         return {}
-    lo = min(int(target_ns.min()), int(lag_ns.min())) - pd.Timedelta(days=1).value
-    hi = max(int(target_ns.max()), int(lag_ns.max()))
-    sub = weather.loc[pd.Timestamp(lo, tz="UTC") - max_gap : pd.Timestamp(hi, tz="UTC") + max_gap]
-    grid_index = pd.date_range(pd.Timestamp(lo, tz="UTC"), pd.Timestamp(hi, tz="UTC"), freq=step)
+    target_ns, issue_ns = rows["target_ns"], rows["issue_ns"]
+    day = pd.Timedelta(days=1).value
+    lo = min(int(target_ns.min()), int(lag_ns.min()), int(issue_ns.min()) - 7 * day) - 2 * day
+    hi = max(int(target_ns.max()), int(lag_ns.max())) + 2 * day
+    lo_ts, hi_ts = pd.Timestamp(lo, tz="UTC").floor(step), pd.Timestamp(hi, tz="UTC").ceil(step)
+    grid_index = pd.date_range(lo_ts, hi_ts, freq=step)
+    sub = weather.loc[lo_ts - max_gap : hi_ts + max_gap]
     if sub.empty:
         aligned = pd.DataFrame(np.nan, index=grid_index, columns=weather.columns)
     else:
         aligned = align_to_index(sub, grid_index, max_gap=max_gap)
     spd = int(pd.Timedelta(days=1) / step)
+    mean6 = aligned.rolling(max(1, spd // 4), min_periods=1).mean()
     mean24 = aligned.rolling(spd, min_periods=max(1, spd // 2)).mean()
-    t_pos = (target_ns - grid_index[0].value) // step.value
-    l_pos = (lag_ns - grid_index[0].value) // step.value
+    local_day = grid_index.tz_convert(tz).tz_localize(None).normalize()
+    daymax = aligned.groupby(local_day).transform("max")
+    daymin = aligned.groupby(local_day).transform("min")
+    base = grid_index[0].value
+    t_pos = (target_ns - base) // step.value
+    l_pos = (lag_ns - base) // step.value
+    i_pos = -(-(issue_ns - base) // step.value)  # first grid point at or after issue
     out: dict[str, np.ndarray] = {}
     for col in aligned.columns:
         values = aligned[col].to_numpy(float)
+        finite = np.isfinite(values)
+        csum = np.concatenate([[0.0], np.cumsum(np.where(finite, values, 0.0))])
+        ccount = np.concatenate([[0], np.cumsum(finite)])
+        lo_pos = np.clip(i_pos - 7 * spd, 0, None)
+        count = ccount[i_pos] - ccount[lo_pos]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ref7 = np.where(count > 0, (csum[i_pos] - csum[lo_pos]) / np.maximum(count, 1), np.nan)
         out[f"w_{col}"] = values[t_pos]
+        out[f"w_{col}_mean6"] = mean6[col].to_numpy(float)[t_pos]
         out[f"w_{col}_mean24"] = mean24[col].to_numpy(float)[t_pos]
+        out[f"w_{col}_daymax"] = daymax[col].to_numpy(float)[t_pos]
+        out[f"w_{col}_daymin"] = daymin[col].to_numpy(float)[t_pos]
         out[f"w_{col}_lagday"] = values[l_pos]
+        out[f"w_{col}_ref7"] = ref7
     return out

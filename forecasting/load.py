@@ -80,7 +80,7 @@ class LoadForecaster(GridForecaster):
         cal["lag_day_holiday"] = holiday_flags(lag_dates, self.country, self.subdivision)
         cal["lag_week_holiday"] = holiday_flags(week_dates, self.country, self.subdivision)
         wx = weather_features(
-            weather, rows["target_ns"], lag_ns, step=self.schedule.step, max_gap=self.weather_max_gap
+            weather, rows, lag_ns, step=self.schedule.step, max_gap=self.weather_max_gap, tz=tz
         )
         scale = lags.pop("scale")
         lags.pop("k_full")
