@@ -109,7 +109,7 @@ def daily_problem(
     if len(prices) != 24 or prices.isna().any().any() or carbon.isna().any().any():
         return None
     n_days = len(inputs.load_shape) // 24
-    k = day.dayofyear % n_days
+    k = day.day_of_year % n_days
     shape = inputs.load_shape.to_numpy()[k * 24 : k * 24 + 24]
     zones = {
         z: {"price_per_mwh": prices[z].round(5).tolist(), "carbon_g_per_kwh": carbon[z].round(3).tolist()}
