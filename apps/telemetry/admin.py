@@ -3,6 +3,8 @@ the admin never counts or loads a whole table of millions of rows."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -27,7 +29,7 @@ class SeriesFilter(admin.SimpleListFilter):
     title = "series"
     parameter_name = "series__id__exact"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [
             (str(s.pk), str(s)) for s in TimeSeries.objects.order_by("owner_key", "quantity", "name")[:200]
         ]
@@ -42,8 +44,8 @@ class EstimatedCountPaginator(Paginator):
     """Skips ``COUNT(*)`` over a huge series: reports at most 10 000 rows (pages beyond stay reachable by URL)."""
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
-        return self.object_list[:10_000].count()
+    def count(self) -> int:
+        return cast(QuerySet, self.object_list)[:10_000].count()
 
 
 @admin.register(DataPoint)

@@ -263,8 +263,8 @@ def csv_import(
         raise ImportRefused(f"{path.name}: no column(s) {missing}; the header has {header}.")
     frame = pd.read_csv(path, usecols=list(dict.fromkeys(wanted)), dtype=str, keep_default_na=False)
     lines = np.arange(len(frame)) + 2  # 1-based, after the header
-    for column, value in filters.items():
-        keep = (frame[column].str.strip() == value).to_numpy()
+    for filter_column, value in filters.items():
+        keep = (frame[filter_column].str.strip() == value).to_numpy()
         frame, lines = frame[keep], lines[keep]
     if frame.empty:
         raise ImportRefused(f"{path.name}: no rows to import (after filters {filters}).")

@@ -10,6 +10,8 @@ Times are timezone-aware UTC; ``start`` is aligned to the resolution counted fro
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -117,12 +119,13 @@ class TimeSeries(TimeStampedModel):
     @property
     def owner(self) -> Site | Battery | PVArray | MarketZone:
         """The owning object."""
-        return {
+        getters: dict[str, Any] = {
             OwnerKind.SITE: lambda: self.site,
             OwnerKind.BATTERY: lambda: self.battery,
             OwnerKind.PV_ARRAY: lambda: self.pv_array,
             OwnerKind.ZONE: lambda: self.market_zone,
-        }[self.owner_kind]()  # type: ignore[return-value]
+        }
+        return getters[self.owner_kind]()
 
     @property
     def owner_site_id(self) -> int | None:
@@ -143,15 +146,15 @@ class TimeSeries(TimeStampedModel):
     def compute_owner_key(self) -> str:
         """``"<kind>:<id>"`` of the owner, e.g. ``"site:12"`` or ``"zone:CAISO_NP15"``."""
         kind = self.owner_kind
-        ident = {
+        idents: dict[str, Any] = {
             OwnerKind.SITE: self.site_id,
             OwnerKind.BATTERY: self.battery_id,
             OwnerKind.PV_ARRAY: self.pv_array_id,
             OwnerKind.ZONE: self.market_zone_id,
-        }[kind]
-        return f"{kind}:{ident}"
+        }
+        return f"{kind}:{idents[kind]}"
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.owner_key = self.compute_owner_key()
         if self.resolution_s and not self.resolution:
             self.resolution = duration_iso(self.resolution_s)

@@ -134,7 +134,7 @@ def _parse_start_strings(items: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, 
         )
     else:
         for i in np.flatnonzero(is_str):
-            has_offset[i] = has_utc_offset(items[i])
+            has_offset[i] = has_utc_offset(items[int(i)])
         candidates = [s if ok else None for s, ok in zip(items, has_offset, strict=True)]
     parsed = pd.to_datetime(pd.Series(candidates, dtype=object), format="ISO8601", utc=True, errors="coerce")
     starts_us = parsed.dt.as_unit("us").to_numpy(dtype="datetime64[us]").view(np.int64)
@@ -184,7 +184,7 @@ def _parse_values(items: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, list]:
         return np.fromiter(items, dtype=np.float64, count=n), numeric, []
     values = np.full(n, np.nan)
     idx = np.flatnonzero(numeric)
-    values[idx] = [float(items[i]) for i in idx]
+    values[idx] = [float(items[int(i)]) for i in idx]
     errors: list = []
     missing = np.array([v is None for v in items], dtype=bool)
     if missing.any():
@@ -299,7 +299,7 @@ def from_arrays(starts: Any, values: Any) -> RawBatch:
     starts_us = index.as_unit("us").asi8
     ok = starts_us != np.iinfo(np.int64).min
     vals = np.asarray(values, dtype=np.float64)
-    errors = []
+    errors: list[tuple[np.ndarray, str | None, Callable[[int], str]]] = []
     if not ok.all():
         errors.append((np.flatnonzero(~ok), "start", lambda i: "start is missing (NaT)."))
     return RawBatch(

@@ -10,6 +10,7 @@ whole body.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +27,7 @@ class BodyTooLarge(APIException):
     default_code = "too_large"
 
 
-def _read_body(stream: Any, parser_context: dict | None) -> str:
+def _read_body(stream: Any, parser_context: Mapping[str, Any] | None) -> str:
     if stream is None:
         return ""
     request = (parser_context or {}).get("request")
@@ -53,7 +54,9 @@ class IngestJSONParser(parsers.BaseParser):
 
     media_type = "application/json"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         text = _read_body(stream, parser_context)
         try:
             return json.loads(text)
@@ -70,7 +73,7 @@ class CSVParser(parsers.BaseParser):
 
     media_type = "text/csv"
 
-    def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: dict | None = None
+    def parse(  # type: ignore[override]  # the body is text, not a mapping
+        self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
     ) -> CSVText:
         return CSVText(_read_body(stream, parser_context))

@@ -25,7 +25,7 @@ class _ScopedRelatedField(serializers.PrimaryKeyRelatedField):
     model: Any = None
     selector: Any = None
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> Any:
         request = self.context.get("request")
         if request is None:
             return self.model.objects.none()
@@ -102,7 +102,9 @@ class TimeSeriesCreateInputSerializer(serializers.Serializer):
     quantity = serializers.ChoiceField(choices=Quantity.choices)
     resolution = serializers.CharField(max_length=16, help_text="ISO 8601 duration, e.g. PT5M, PT15M, PT1H.")
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    source = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    source = serializers.CharField(  # type: ignore[assignment]  # a declared field, not Field.source
+        max_length=300, required=False, allow_blank=True, default=""
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         owners = [k for k in ("site", "battery", "pv_array", "market_zone") if attrs.get(k) is not None]
@@ -176,5 +178,5 @@ class DataReadSerializer(serializers.Serializer):
     resolution = serializers.CharField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
-    data = DataValueSerializer(many=True)
+    data = DataValueSerializer(many=True)  # type: ignore[assignment]  # a declared field, not .data
     gaps = GapSerializer(many=True)

@@ -54,7 +54,7 @@ class TelemetryAccess(IsMember):
 
     message = "Market operators may read zone series but not write time series."
 
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request: Any, view: Any) -> bool:
         if not super().has_permission(request, view):
             return False
         if request.method in permissions.SAFE_METHODS:
@@ -87,7 +87,7 @@ class TimeSeriesViewSet(
     def principal(self) -> Principal:
         return principal_for(self.request.user)
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> Any:
         return selectors.timeseries_list(principal=self.principal)
 
     def _series(self, pk: str | None) -> TimeSeries:

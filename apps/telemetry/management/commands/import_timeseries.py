@@ -77,6 +77,14 @@ def _utc(text: str | None, flag: str) -> pd.Timestamp | None:
     return stamp.tz_convert("UTC")
 
 
+def _total_setter(bar: tqdm) -> Any:
+    def set_total(total: int) -> None:
+        bar.total = total
+        bar.refresh()
+
+    return set_total
+
+
 class Command(BaseCommand):
     help = "Import CSV files into time series (column mapping, scale factors, time zones, progress bar)."
 
@@ -154,7 +162,7 @@ class Command(BaseCommand):
                         source=options["source"],
                         dry_run=options["dry_run"],
                         progress=bar.update,
-                        progress_total=lambda n, bar=bar: setattr(bar, "total", n),
+                        progress_total=_total_setter(bar),
                     )
                 except ImportRefused as exc:
                     raise CommandError(str(exc)) from exc
