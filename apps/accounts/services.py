@@ -82,6 +82,22 @@ def api_client_create(
     return IssuedCredentials(api_client=api_client, client_secret=client_secret)
 
 
+def api_client_issue_named(
+    *, organisation: Organisation, role: ApiClientRole | str, name: str, scopes: list[str] | None = None
+) -> IssuedCredentials:
+    """Credentials for the organisation's client called ``name``: created if missing, otherwise its secret is
+    rotated (old secret and tokens stop working). Used by tools that act for an organisation, e.g. simulators."""
+    client = ApiClient.objects.filter(organisation=organisation, name=name).first()
+    if client is None:
+        return api_client_create(organisation=organisation, role=role, name=name, scopes=scopes)
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        ApiClient.objects.filter(pk=client.pk).update(secret_hash=digest(secret), role=role, is_active=True)
+        AccessToken.objects.filter(api_client=client).delete()
+    client.refresh_from_db()
+    return IssuedCredentials(api_client=client, client_secret=secret)
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     access_token: str

@@ -53,15 +53,16 @@ def now() -> datetime:
 
 
 def replay_start(*, sim_start: datetime, speed: float) -> ClockState:
-    """Switch every process to simulated time starting at ``sim_start`` and running ``speed`` × real time.
+    """Switch every process to simulated time starting at ``sim_start`` and running ``speed`` × real time
+    (``speed=0`` freezes time until the next :func:`replay_jump`).
 
     Raises:
-        ValueError: ``sim_start`` is naive or ``speed`` is not positive.
+        ValueError: ``sim_start`` is naive or ``speed`` is negative.
     """
     if timezone.is_naive(sim_start):
         raise ValueError("sim_start must be timezone-aware")
-    if speed <= 0:
-        raise ValueError("speed must be > 0")
+    if speed < 0:
+        raise ValueError("speed must be ≥ 0")
     from .models import ReplayClock
 
     wall = timezone.now()
@@ -78,6 +79,11 @@ def replay_jump(*, to: datetime) -> None:
 
     ReplayClock.objects.filter(pk=1).update(sim_anchor=to, wall_anchor=timezone.now())
     _reset_cache()
+
+
+def replay_running() -> bool:
+    """True while a replay clock is in force."""
+    return _state() is not None
 
 
 def replay_stop() -> None:
