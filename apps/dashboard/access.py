@@ -13,11 +13,12 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from apps.accounts.principal import Principal, principal_for
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 #: Where anonymous callers go (by URL name, so it holds before ``settings.LOGIN_URL`` points here too).
 LOGIN_URL = "dashboard:login"
@@ -41,7 +42,7 @@ def _requires(test: Callable[[Principal], bool], refusal: str) -> Callable[[View
     def decorator(view: View) -> View:
         @login_required_here
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not test(principal_of(request)):
                 raise PermissionDenied(refusal)
             return view(request, *args, **kwargs)

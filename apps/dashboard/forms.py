@@ -57,16 +57,17 @@ class _RegistryForm(forms.ModelForm):
                 field.widget.attrs.setdefault("inputmode", "decimal")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name, default in self._defaults.items():
             if name in cleaned and cleaned[name] in (None, ""):
                 cleaned[name] = default
         return cleaned
 
-    def _post_clean(self) -> None:
-        if self._errors:  # a field is invalid: cross-field rules wait, as in the API
+    def _post_clean(self) -> None:  # ModelForm's hook that builds the instance and runs Model.full_clean()
+        if self.errors:  # a field is invalid: cross-field rules wait, as in the API
             return
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]
 
 
 class SiteForm(_RegistryForm):
@@ -84,7 +85,7 @@ class SiteForm(_RegistryForm):
     def __init__(self, *args: Any, principal: Principal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.principal = principal
-        self.fields["timezone"].widget.attrs.update(placeholder="America/Chicago", autocomplete="off")
+        self.fields["timezone"].widget.attrs |= {"placeholder": "America/Chicago", "autocomplete": "off"}
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
@@ -145,13 +146,15 @@ class WorkloadClassForm(_SiteChildForm):
 
     def __init__(self, *args: Any, site: Site, principal: Principal, **kwargs: Any) -> None:
         super().__init__(*args, site=site, **kwargs)
-        self.fields["migratable_to"].queryset = (
+        targets = self.fields["migratable_to"]
+        assert isinstance(targets, forms.ModelMultipleChoiceField)
+        targets.queryset = (
             selectors.site_list(principal=principal).filter(owner=site.owner_id).exclude(pk=site.pk)
         )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if not self._errors:
+        if not self.errors:
             for field, reason in workload_class_errors(cleaned).items():
                 self.add_error(field if field in self.fields else None, reason)
         return cleaned

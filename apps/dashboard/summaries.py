@@ -6,6 +6,7 @@ sites whose enrolment is active (DESIGN.md: staff approve, then activate).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -31,7 +32,7 @@ class PortfolioSummary:
 
     zones: list[ZoneCapacity]
     status_counts: dict[str, int]
-    queue: list[Site]
+    queue: Sequence[Site]
     active_sites: int
     active_it_kw: float
     battery_energy_kwh: float

@@ -43,7 +43,7 @@ ASSET_KINDS: dict[str, tuple[type, Any, str]] = {
 
 
 #: Chart colours of the enrolment statuses (the badge colours of static/dashboard/app.css).
-STATUS_COLORS = {
+STATUS_COLORS: dict[str, str] = {
     EnrolmentStatus.DRAFT: "#7a8894",
     EnrolmentStatus.SUBMITTED: "#4c8dd6",
     EnrolmentStatus.APPROVED: "#2f9e4f",
@@ -217,12 +217,13 @@ def _available_actions(principal: Any, site: Site) -> list[tuple[str, str, bool]
         return [("submit", "Submit for approval", False)] if status in EDITABLE_STATUSES else []
     if not principal.is_aggregator:
         return []
-    return {
+    by_status: dict[str, list[tuple[str, str, bool]]] = {
         EnrolmentStatus.SUBMITTED: [("approve", "Approve", False), ("reject", "Reject", True)],
         EnrolmentStatus.APPROVED: [("activate", "Activate", False)],
         EnrolmentStatus.ACTIVE: [("suspend", "Suspend", True)],
         EnrolmentStatus.SUSPENDED: [("activate", "Re-activate", False)],
-    }.get(status, [])
+    }
+    return by_status.get(status, [])
 
 
 @require_GET
@@ -293,7 +294,7 @@ def _site_form(request: HttpRequest, *, site: Site | None) -> HttpResponse:
     principal = principal_of(request)
     form = SiteForm(_post_or_none(request), instance=site, principal=principal)
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        data = {name: form.cleaned_data[name] for name in form.fields}
         try:
             saved = writes.site_save(principal=principal, site=site, data=data)
         except ValidationError as error:
@@ -339,7 +340,7 @@ def asset_form(request: HttpRequest, pk: int, kind: str, asset_pk: int | None = 
     extra = {"principal": principal} if kind == "workloads" else {}
     form = form_class(_post_or_none(request), instance=asset, site=site, **extra)
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        data = {name: form.cleaned_data[name] for name in form.fields}
         try:
             saved = writes.asset_save(principal=principal, site=site, model=model, asset=asset, data=data)
         except ValidationError as error:
