@@ -115,6 +115,10 @@ def solve_blocks(model: Model, *, threads: int | None = None, warm_start: bool =
             warm += 1
         t0 = time.perf_counter()
         sol = run(h)
+        if sol.status != "optimal" and key in bases:  # a borrowed basis should never matter; retry cold
+            h = new_highs(threads=threads)
+            pass_lp(h, c[c0:c1], lo[c0:c1], hi[c0:c1], block, rlo[r0:r1], rhi[r0:r1])
+            sol = run(h)
         solve_s += time.perf_counter() - t0
         if sol.status != "optimal":
             return BlockSolution(sol.status, np.zeros(0), float("nan"), solve_s, n_comp, warm)

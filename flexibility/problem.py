@@ -418,6 +418,15 @@ class Problem:
                         raise FlexibilityInputError(
                             f"sites[{i}].workloads[{j}].migratable_to", f"unknown site {dest!r}"
                         )
+        for s in sites:
+            z = zones[s.zone]
+            unlimited = math.isinf(s.grid_import_limit_kw) and math.isinf(s.grid_export_limit_kw)
+            if unlimited and np.any(z.export_price_per_mwh > z.price_per_mwh):
+                raise FlexibilityInputError(
+                    f"zones.{s.zone}.export_price_per_mwh",
+                    f"above price_per_mwh while site {s.id} has unlimited import and export: buying and "
+                    "selling at once would earn without bound; set a grid limit",
+                )
         commitments = tuple(
             Commitment.from_json(c, steps, f"commitments[{i}]")
             for i, c in enumerate(data.get("commitments") or ())

@@ -75,6 +75,9 @@ def test_interaction_found_by_elastic_lp():
          "sites[0].battery.charge_efficiency"),
         (lambda p: p["sites"][0]["workloads"].append({"id": "w", "baseline_kw": [1, 2], "migratable_to": ["x"]}),
          "sites[0].workloads[0].migratable_to"),
+        (lambda p: (p["zones"]["z"].update(export_price_per_mwh=[1, 3]),
+                    p["sites"][0].update(grid_import_limit_kw=None, grid_export_limit_kw=None)),
+         "zones.z.export_price_per_mwh"),
     ],
 )  # fmt: skip
 def test_malformed_input_names_the_field(mutate, field):
