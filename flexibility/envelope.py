@@ -40,7 +40,13 @@ Two methods:
     * It assumes the baseline itself is feasible at the site (within the import limit, ``max_kw`` ≥ baseline,
       ``soc_initial`` within bounds). Other sites are not assessed: their values are NaN, they are listed in
       ``Envelope.unassessed``, and the portfolio value is the sum over the assessed sites only (a site whose
-      baseline breaks its own limits must deviate from it anyway, so no flexibility can be promised for it).
+      baseline breaks its own limits must deviate from it anyway, so no flexibility can be promised for it;
+      note that such a forced deviation can also eat into what the exact portfolio LP finds, so with
+      unassessed sites the fast portfolio figure covers the assessed sites, not the whole portfolio).
+
+    Soundness was checked against the exact LPs on 90 random portfolios (1-3 sites, 0-2 batteries each with
+    random efficiencies, SoC and final targets, PV with export limits, deferrable and migratable work):
+    the fast value never exceeded the exact one for any site or, when every site was assessed, the portfolio.
 """
 
 from __future__ import annotations
