@@ -155,6 +155,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "statuses": [(EnrolmentStatus(s), n) for s, n in summary.status_counts.items()],
             "can_act": principal.can_write,
             "reject_form": TransitionForm(),
+            "events": summaries.open_events(principal=principal),
         },
     )
 
@@ -179,8 +180,16 @@ def site_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @operator_required
 def operator_home(request: HttpRequest) -> HttpResponse:
-    """Market operators work through the API; this page says so and links the API docs."""
-    return render(request, "dashboard/operator.html")
+    """A market operator's programs and open events; the operator works through the API (linked)."""
+    principal = principal_of(request)
+    return render(
+        request,
+        "dashboard/operator.html",
+        {
+            "programs": summaries.operator_programs(principal=principal),
+            "events": summaries.open_events(principal=principal, limit=10),
+        },
+    )
 
 
 # --- site page (staff: any site; owner: own sites) -----------------------------------------------------------

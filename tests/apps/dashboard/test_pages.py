@@ -10,8 +10,18 @@ from apps.accounts.principal import principal_for
 from apps.assets.choices import EnrolmentStatus
 from apps.assets.models import EnrolmentTransition
 from apps.dashboard.summaries import portfolio_summary
+from apps.markets.choices import EventStatus
 from tests.conftest import World
-from tests.factories import BatteryFactory, PVArrayFactory, SiteFactory, WorkloadClassFactory, zone
+from tests.factories import (
+    BatteryFactory,
+    OrganisationFactory,
+    PVArrayFactory,
+    SiteFactory,
+    WorkloadClassFactory,
+    zone,
+)
+
+from .markets_data import event, program
 
 
 def chart_spec(html: str, chart_id: str) -> dict:
@@ -71,7 +81,7 @@ def test_overview_figures_count_only_active_sites(world: World, page_as) -> None
     assert 'data-kpi="enrolled-mw">18.0 MW<' in html
     assert 'data-kpi="battery-mwh">5.0 MWh<' in html
     assert "Queued B" in html
-    for honest in ("No events yet.", "Nothing dispatched yet.", "No settled events yet."):
+    for honest in ("No upcoming or active events.", "Nothing dispatched yet.", "No settled events yet."):
         assert honest in html
     assert "/static/vendor/echarts/echarts.min.js" in html and "/static/dashboard/charts.js" in html
 
@@ -174,3 +184,23 @@ def test_forbidden_page_explains_why(world: World, page_as) -> None:  # type: ig
     response = page_as("owner_a").get("/overview/")
     assert response.status_code == 403
     assert "This page is for the aggregator&#x27;s staff." in response.content.decode()
+
+
+def test_overview_and_operator_home_list_open_events(world: World, page_as) -> None:  # type: ignore[no-untyped-def]
+    mine = program(world.operator, "pdr", "Proxy demand response")
+    other_operator = OrganisationFactory(kind="market_operator")
+    theirs = program(other_operator, "ers", "Emergency response service")
+    event(mine, hours_from_now=5, kw=7500)
+    event(mine, hours_from_now=-1, status=EventStatus.ACTIVE)  # running now
+    event(mine, hours_from_now=-5, status=EventStatus.ACTIVE)  # already over
+    event(mine, hours_from_now=3, status=EventStatus.CANCELLED)
+    event(theirs, hours_from_now=2)
+    staff = page_as("staff").get("/overview/").content.decode()
+    events = staff[staff.index('id="events"') : staff.index('id="later-title"')]
+    assert events.count("<tr>") == 1 + 3  # header + the two open events of each operator
+    assert "7,500 kW" in events and "Emergency response service" in events and "Cancelled" not in events
+    assert "No upcoming or active events." not in staff
+
+    operator = page_as("operator").get("/operator/").content.decode()
+    assert "Proxy demand response" in operator and "Emergency response service" not in operator
+    assert '<td class="num">2</td>' in operator  # open events of its program
