@@ -222,3 +222,24 @@ def test_chart_helper_draws_a_year_of_15_minute_data_quickly(demo, open_page) ->
     assert elapsed_ms < 1000, elapsed_ms
     assert page.eval_on_selector("#year-chart", INK_PIXELS)["ink"] > 5000
     assert page.js_errors == []
+
+
+def test_owner_supplied_names_stay_text_in_chart_tooltips(demo, open_page) -> None:  # type: ignore[no-untyped-def]
+    """Workload names come from owners; the chart tooltip (HTML) must show them as text."""
+    page = open_page("staff")
+    page.evaluate(
+        """() => {
+          const el = document.createElement('div');
+          el.id = 'xss-chart';
+          el.style.cssText = 'width: 600px; height: 300px';
+          document.querySelector('main').prepend(el);
+          VppCharts.render(el, {kind: 'donut', unit: '%', slices: [
+            {name: '<img src=x id=pwned onerror=alert(1)>', value: 50}, {name: 'b', value: 50}]});
+        }"""
+    )
+    page.wait_for_timeout(1200)
+    box = page.locator("#xss-chart").bounding_box()
+    page.mouse.move(box["x"] + 385, box["y"] + 135)  # over the first (right-hand) slice
+    page.wait_for_function("document.querySelector('#xss-chart').innerText.includes('<img')")
+    assert page.evaluate("document.getElementById('pwned')") is None
+    assert page.js_errors == []
