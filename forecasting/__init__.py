@@ -1,4 +1,68 @@
 """Pure forecasting library: features, models, baselines, backtests and metrics.
 
 Never imports Django, Celery or ``apps``: pandas/numpy in, pandas/numpy or dataclasses out.
+
+Series are ``pd.Series`` on a tz-aware UTC ``DatetimeIndex`` at a fixed step; a label is the start of the
+half-open interval ``[start, start + step)`` and its value is known from ``start + step`` on. Forecasts are
+DataFrames with columns ``p10``, ``p50``, ``p90`` (same unit as the series; PV in kW).
+
+Public API::
+
+    schedule = DayAheadSchedule(tz="America/Chicago", issue_time="10:00", horizon="PT24H", freq="PT1H")
+    model = LoadForecaster(schedule, country="US", subdivision="TX").fit(load, weather=weather)
+    model.predict(issue_time, horizon_index)            # -> DataFrame p10/p50/p90
+
+    pv = PVForecaster(PVArraySpec(lat, lon, tilt, azimuth, capacity_kw), schedule).fit(power_kw, weather)
+    result = run_backtest(model, load, start="2023-01-01", end="2023-12-31", weather=weather)
+    result.contract_json()                               # the CLI JSON document
+
+CLI: ``python -m forecasting backtest ...`` (see :mod:`forecasting.cli`).
 """
+
+from forecasting.backtest import BacktestResult, run_backtest
+from forecasting.baselines import persistence, seasonal_naive, smart_persistence
+from forecasting.load import LoadForecaster
+from forecasting.metrics import (
+    Scores,
+    daily_peak_error_pct,
+    mae,
+    mape,
+    mean_pinball_loss,
+    nmae,
+    nrmse,
+    pinball_loss,
+    rmse,
+    score,
+    skill,
+)
+from forecasting.pv import PVForecaster
+from forecasting.quantiles import GBMParams, QuantileModel
+from forecasting.schedule import DayAheadSchedule, Origin
+from forecasting.solar import PVArraySpec, clear_sky_power
+
+__all__ = [
+    "BacktestResult",
+    "DayAheadSchedule",
+    "GBMParams",
+    "LoadForecaster",
+    "Origin",
+    "PVArraySpec",
+    "PVForecaster",
+    "QuantileModel",
+    "Scores",
+    "clear_sky_power",
+    "daily_peak_error_pct",
+    "mae",
+    "mape",
+    "mean_pinball_loss",
+    "nmae",
+    "nrmse",
+    "persistence",
+    "pinball_loss",
+    "rmse",
+    "run_backtest",
+    "score",
+    "seasonal_naive",
+    "skill",
+    "smart_persistence",
+]

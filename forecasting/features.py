@@ -141,8 +141,8 @@ def calendar_features(
     )
     return {
         "hour": (local.hour + local.minute / 60.0).to_numpy(float),
-        "day_type": np.where(hol > 0, 6.0, local.dayofweek.to_numpy(float)),
-        "day_of_year": local.dayofyear.to_numpy(float),
+        "day_type": np.where(hol > 0, 6.0, local.day_of_week.to_numpy(float)),
+        "day_of_year": local.day_of_year.to_numpy(float),
         "is_holiday": hol,
         "near_holiday": near * (1.0 - hol),
     }
@@ -163,7 +163,14 @@ def origin_rows(grid: Grid, origins: Sequence[Origin]) -> dict[str, np.ndarray]:
         )
     ends = np.repeat(np.array([grid.positions(o.target_index[-1:])[0] for o in origins]), sizes)
     origin_id = np.repeat(np.arange(len(origins)), sizes)
-    return {"target_ns": target_ns, "issue_ns": issue_ns, "pos": pos, "known": known, "end": ends, "origin": origin_id}
+    return {
+        "target_ns": target_ns,
+        "issue_ns": issue_ns,
+        "pos": pos,
+        "known": known,
+        "end": ends,
+        "origin": origin_id,
+    }
 
 
 def lag_features(grid: Grid, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -215,7 +222,9 @@ def weather_features(
     At the target interval — a forecast proxy: ``w_c`` (value), ``w_c_mean6`` / ``w_c_mean24`` (trailing 6-h /
     24-h means), ``w_c_daymax`` / ``w_c_daymin`` (over the target's local day); ``w_c_lagday`` (at the lag day
     used by ``same_time_full_day``); ``w_c_ref7`` (mean over the 7 days before issue, the period of the load
-    normaliser, so the model can relate today's weather to the reference level).
+    normaliser, so the model can relate today's weather to the reference level) and ``w_c_ref1`` (the 24 h before
+    issue; for PV it lets the model compare the known production ratio with the known irradiance, e.g. snow on the
+    modules).
 
     ``weather`` is interpolated in time onto the grid (values further than ``max_gap`` from a sample are NaN).
     """
@@ -248,15 +257,18 @@ def weather_features(
         finite = np.isfinite(values)
         csum = np.concatenate([[0.0], np.cumsum(np.where(finite, values, 0.0))])
         ccount = np.concatenate([[0], np.cumsum(finite)])
-        lo_pos = np.clip(i_pos - 7 * spd, 0, None)
-        count = ccount[i_pos] - ccount[lo_pos]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ref7 = np.where(count > 0, (csum[i_pos] - csum[lo_pos]) / np.maximum(count, 1), np.nan)
+        refs = {}
+        for days in (1, 7):
+            lo_pos = np.clip(i_pos - days * spd, 0, None)
+            count = ccount[i_pos] - ccount[lo_pos]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                refs[days] = np.where(count > 0, (csum[i_pos] - csum[lo_pos]) / np.maximum(count, 1), np.nan)
         out[f"w_{col}"] = values[t_pos]
         out[f"w_{col}_mean6"] = mean6[col].to_numpy(float)[t_pos]
         out[f"w_{col}_mean24"] = mean24[col].to_numpy(float)[t_pos]
         out[f"w_{col}_daymax"] = daymax[col].to_numpy(float)[t_pos]
         out[f"w_{col}_daymin"] = daymin[col].to_numpy(float)[t_pos]
         out[f"w_{col}_lagday"] = values[l_pos]
-        out[f"w_{col}_ref7"] = ref7
+        out[f"w_{col}_ref1"] = refs[1]
+        out[f"w_{col}_ref7"] = refs[7]
     return out

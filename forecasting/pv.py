@@ -53,7 +53,9 @@ class PVForecaster(GridForecaster):
         params: GBMParams | None = None,
         weather_max_gap: pd.Timedelta | str = "PT3H",
     ):
-        super().__init__(schedule, quantile_method=quantile_method, params=params, weather_max_gap=weather_max_gap)
+        super().__init__(
+            schedule, quantile_method=quantile_method, params=params, weather_max_gap=weather_max_gap
+        )
         self.spec = spec
         self.ghi_column = ghi_column
         self._target_bounds = (0.0, 2.0)
@@ -68,7 +70,9 @@ class PVForecaster(GridForecaster):
         if key not in self._cache:
             if len(self._cache) > 8:
                 self._cache.clear()
-            self._cache[key] = clear_sky_power(self.spec, index, freq=self.schedule.step)["ac_kw"].to_numpy(float)
+            self._cache[key] = clear_sky_power(self.spec, index, freq=self.schedule.step)["ac_kw"].to_numpy(
+                float
+            )
         return self._cache[key]
 
     def _prepare_weather(self, weather: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -102,7 +106,9 @@ class PVForecaster(GridForecaster):
         known = rows["known"]
         with np.errstate(invalid="ignore", divide="ignore"):
             energy_day = power_grid.window_mean(known, spd, known) / clear_grid.window_mean(known, spd, known)
-            energy_week = power_grid.window_mean(known, 7 * spd, known) / clear_grid.window_mean(known, 7 * spd, known)
+            energy_week = power_grid.window_mean(known, 7 * spd, known) / clear_grid.window_mean(
+                known, 7 * spd, known
+            )
         k_full = lags.pop("k_full")
         lags.pop("scale")
         times = pd.DatetimeIndex(pd.to_datetime(rows["target_ns"], utc=True))
@@ -113,7 +119,9 @@ class PVForecaster(GridForecaster):
         cal.pop("near_holiday")
         cal.pop("day_type")
         lag_ns = rows["target_ns"] - k_full.astype(np.int64) * pd.Timedelta(days=1).value
-        wx = weather_features(weather, rows, lag_ns, step=step, max_gap=self.weather_max_gap, tz=self.schedule.tz)
+        wx = weather_features(
+            weather, rows, lag_ns, step=step, max_gap=self.weather_max_gap, tz=self.schedule.tz
+        )
         columns = {
             **cal,
             "elevation": geometry["elevation"].to_numpy(float),

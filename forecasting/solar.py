@@ -58,7 +58,9 @@ class PVArraySpec:
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
-            raise ValueError(f"PVArraySpec: invalid {', '.join(bad)} ({', '.join(str(getattr(self, b)) for b in bad)})")
+            raise ValueError(
+                f"PVArraySpec: invalid {', '.join(bad)} ({', '.join(str(getattr(self, b)) for b in bad)})"
+            )
 
     @property
     def ac_limit_kw(self) -> float:
