@@ -26,7 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from apps.accounts.choices import ApiClientRole
 from apps.accounts.principal import Principal
 from apps.assets.models import Battery, PVArray, Site, SiteCredential
-from apps.core.errors import NotPermitted
+from apps.core.errors import ConflictError, NotPermitted
 from apps.core.models import MarketZone
 
 from .choices import QUANTITY_SPECS, OwnerKind, Quantity
@@ -298,6 +298,7 @@ def datapoints_ingest(
         NotPermitted: the caller may read but not write this series (403).
         BatchRefused: any row is refused — no offset, not aligned to the resolution, duplicated in the batch,
             NaN/inf, outside the physical range (400); nothing is written.
+        ConflictError: the series was deleted meanwhile (409).
     """
     if not series_writable_by(principal=principal, series=series):
         raise NotPermitted("You may read this series but not write to it.")
@@ -378,7 +379,8 @@ def _copy(cursor: Any, statement: str, payload: bytes) -> None:
 def _upsert_postgresql(series_id: int, batch: CleanBatch) -> tuple[int, int]:
     """Upsert on PostgreSQL; returns ``(created, updated)``. Must run inside a transaction.
 
-    Writers of one series are serialised by a row lock on the series. When no stored point falls inside the
+    Writers of one series are serialised by a row lock on the series, which also proves that it exists (data
+    points carry no database-level foreign key, see :class:`~apps.telemetry.models.DataPoint`). When no stored point falls inside the
     batch's time span (the usual append), the rows are copied straight into the table (binary COPY). Otherwise
     they are copied into a session temporary table and merged with ``INSERT … ON CONFLICT DO UPDATE``, which
     leaves rows whose value did not change untouched.
@@ -387,6 +389,8 @@ def _upsert_postgresql(series_id: int, batch: CleanBatch) -> tuple[int, int]:
     last = pd.Timestamp(int(batch.starts_us[-1]), unit="us", tz="UTC").to_pydatetime()
     with connection.cursor() as cursor:
         cursor.execute(_LOCK_SQL, [series_id])
+        if cursor.fetchone() is None:
+            raise ConflictError(f"series {series_id} no longer exists; nothing was written.")
         cursor.execute(_OVERLAP_SQL, [series_id, first, last])
         if not cursor.fetchone()[0]:
             rows = np.empty(len(batch), dtype=PG_ROW3_DTYPE)
@@ -417,6 +421,8 @@ def _upsert_postgresql(series_id: int, batch: CleanBatch) -> tuple[int, int]:
 def _upsert_portable(series_id: int, batch: CleanBatch) -> tuple[int, int]:
     """Any database (SQLite in the demo): compare with the stored values, then ``bulk_create`` with
     ``update_conflicts`` for the new and changed points."""
+    if not TimeSeries.objects.select_for_update().filter(pk=series_id).exists():
+        raise ConflictError(f"series {series_id} no longer exists; nothing was written.")
     starts = pd.to_datetime(batch.starts_us, unit="us", utc=True)
     existing = dict(
         DataPoint.objects.filter(

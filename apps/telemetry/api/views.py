@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from apps.accounts.permissions import IsMember
 from apps.accounts.principal import Principal, principal_for
-from apps.core.api.schema import PROBLEM_RESPONSES
+from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from apps.core.errors import DomainError
 from apps.telemetry import selectors, services
 from apps.telemetry.durations import duration_iso, duration_seconds
@@ -142,7 +142,7 @@ class TimeSeriesViewSet(
             "application/json": DataPointRowInputSerializer(many=True),
             "text/csv": OpenApiTypes.STR,
         },
-        responses={200: IngestResultSerializer, **PROBLEM_RESPONSES},
+        responses={200: IngestResultSerializer, **PROBLEM_RESPONSES, **CONFLICT_RESPONSE},
     )
     @extend_schema(
         methods=["GET"],

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from apps.telemetry.models import DataPoint
+from apps.core.errors import ConflictError
+from apps.telemetry.models import DataPoint, TimeSeries
 from apps.telemetry.services import datapoints_ingest, pg_copy_payload
 from apps.telemetry.validation import MAX_REPORTED_ERRORS, BatchRefused, parse_csv, parse_records
 from tests.factories import BatteryFactory, PVArrayFactory, SiteFactory, TimeSeriesFactory, ZoneSeriesFactory
@@ -233,6 +234,21 @@ def test_binary_copy_payload_layout() -> None:
         + b"\x00" * 6
         + b"\xff\xff"
     )
+
+
+def test_ingest_into_a_deleted_series_is_refused() -> None:
+    series = TimeSeriesFactory()
+    TimeSeries.objects.filter(pk=series.pk).delete()
+    with pytest.raises(ConflictError):
+        datapoints_ingest(series=series, rows=parse_records(rows(("2022-09-01T00:00Z", 1))))
+    assert not DataPoint.objects.exists()
+
+
+def test_deleting_a_series_deletes_its_points() -> None:
+    series = TimeSeriesFactory()
+    datapoints_ingest(series=series, rows=parse_records(rows(("2022-09-01T00:00Z", 1))))
+    TimeSeries.objects.filter(pk=series.pk).delete()  # queryset delete, as the admin's bulk action does
+    assert not DataPoint.objects.exists()
 
 
 def test_deleting_a_draft_site_deletes_its_series() -> None:
