@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.assets.models import Site
 from apps.core import clock
@@ -110,7 +111,7 @@ def target_scope(*, caller: VtnCaller, requested: Iterable[str] = ()) -> TargetS
     return TargetScope(match=effective, include_untargeted=not wanted, shown=effective, granted=granted)
 
 
-def _scoped(qs: QuerySet, rows: type[Model], fk: str, scope: TargetScope) -> QuerySet:
+def _scoped(qs: QuerySet, rows: Any, fk: str, scope: TargetScope) -> QuerySet:
     if scope.match is None:
         return qs
     matching = Exists(rows.objects.filter(**{fk: OuterRef("pk"), "value__in": scope.match}))

@@ -77,6 +77,10 @@ ENROLLED_STATUSES = frozenset({EnrolmentStatus.APPROVED, EnrolmentStatus.ACTIVE}
 DISPATCH_PROGRAM_NAME = "vpp-dispatch"
 #: Program used by :func:`openadr_signal_publish` when none is given.
 SIGNALS_PROGRAM_NAME = "vpp-signals"
+MAX_PRIORITY = 2**31 - 1
+#: Target prefixes the VTN maintains on ven objects (:func:`apps.openadr.selectors.site_targets`).
+RESERVED_TARGET_PREFIXES = ("site-", "zone-")
+MAX_KEY_LENGTH = 200
 _METADATA = ("id", "createdDateTime", "modificationDateTime", "objectType")
 
 
@@ -110,7 +114,7 @@ def _save(obj: M, conflict: str, field: str | None = None) -> M:
     return obj
 
 
-def _index_targets(rows: type[models.Model], fk: str, owner: models.Model, targets: list[str] | None) -> None:
+def _index_targets(rows: Any, fk: str, owner: models.Model, targets: list[str] | None) -> None:
     rows.objects.filter(**{fk: owner}).delete()
     rows.objects.bulk_create([rows(**{fk: owner, "value": value}) for value in dict.fromkeys(targets or [])])
 
@@ -217,6 +221,8 @@ def _event_apply(event: Event, body: dict[str, Any]) -> None:
     event.event_name = body.get("eventName") or ""
     event.duration = body.get("duration") or ""
     event.priority = body.get("priority")
+    if event.priority is not None and event.priority > MAX_PRIORITY:
+        raise ValidationError({"priority": [f"must be at most {MAX_PRIORITY}."]})
     event.targets = body.get("targets")
     event.report_descriptors = body.get("reportDescriptors")
     event.payload_descriptors = body.get("payloadDescriptors")
@@ -299,8 +305,8 @@ def _ven_site(client_id: str) -> Site:
     return credential.site
 
 
-def _ven_save(ven: Ven, *, created: bool) -> Ven:
-    if ven.site.enrolment_status not in ENROLLED_STATUSES:
+def _ven_save(ven: Ven, *, created: bool, site_changed: bool = False) -> Ven:
+    if (created or site_changed) and ven.site.enrolment_status not in ENROLLED_STATUSES:
         raise ConflictError(
             f"site '{ven.site}' is {ven.site.enrolment_status}; only approved or active sites have a VEN."
         )
@@ -317,11 +323,18 @@ def _ven_save(ven: Ven, *, created: bool) -> Ven:
         clash = qs.exclude(pk=ven.pk).first()
         if clash is not None:
             raise ConflictError(f"{message} (id {clash.pk}).", field=field)
-    ven.targets = list(dict.fromkeys([*(ven.targets or []), *site_targets(ven.site)]))
+    ven.targets = list(dict.fromkeys([*_own_targets(ven.targets, ven.site), *site_targets(ven.site)]))
     _stamp(ven, created=created)
     _save(ven, f"a ven named '{ven.ven_name}' or for client '{ven.client_id}' exists.", "venName")
     _index_targets(VenTarget, "ven", ven, ven.targets)
     return ven
+
+
+def _own_targets(targets: list[str] | None, site: Site) -> list[str]:
+    """``targets`` without reserved ones (``site-…``, ``zone-…``) of other sites and zones: those are the VTN's
+    and follow the site, so that a ven moved to another client or copied from another never keeps them."""
+    own = set(site_targets(site))
+    return [t for t in targets or [] if t in own or not t.startswith(RESERVED_TARGET_PREFIXES)]
 
 
 def _ven_body(caller: VtnCaller | None, data: Any) -> dict[str, Any]:
@@ -369,15 +382,17 @@ def ven_update(*, caller: VtnCaller | None, ven: Ven, data: Any) -> Ven:
             raise NotPermitted(
                 "Only business logic may change the targets of a ven (Definition.md §Object Privacy)."
             )
-    else:
+    site_changed = False
+    if caller is None or caller.is_bl:
         if body["clientID"] != ven.client_id:
-            ven.site = _ven_site(body["clientID"])
-            ven.client_id = body["clientID"]
+            site = _ven_site(body["clientID"])
+            site_changed = site.pk != ven.site_id
+            ven.site, ven.client_id = site, body["clientID"]
         ven.targets = body.get("targets")
     ven.ven_name = body["venName"]
     ven.attributes = body.get("attributes")
     with transaction.atomic():
-        return _ven_save(ven, created=False)
+        return _ven_save(ven, created=False, site_changed=site_changed)
 
 
 def ven_delete(*, caller: VtnCaller | None, ven: Ven) -> Ven:
@@ -420,7 +435,8 @@ def _resource_apply(caller: VtnCaller | None, resource: Resource, body: dict[str
     resource.resource_name = body["resourceName"]
     resource.attributes = body.get("attributes")
     if caller is None or caller.is_bl:
-        resource.targets = body.get("targets")
+        targets = body.get("targets")
+        resource.targets = None if targets is None else _own_targets(targets, ven.site)
 
 
 def _resource_save(resource: Resource, *, created: bool) -> Resource:
@@ -699,6 +715,8 @@ def _publish(
     }
     if key is None:
         return event_create(caller=None, data=body), True
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise DomainError(f"a publish key has 1–{MAX_KEY_LENGTH} characters.", field="key")
     with transaction.atomic():
         existing = Event.objects.select_for_update().filter(publish_key=key).first()
         if existing is not None:
@@ -791,6 +809,27 @@ def openadr_event_ensure(
         priority=priority,
         key=key,
     )
+
+
+def dispatch_event_publish(
+    *,
+    site: Site,
+    intervals: Sequence[IntervalSpec],
+    event_name: str,
+    program: Program | None = None,
+    priority: int | None = None,
+) -> Event:
+    """:func:`openadr_event_ensure` keyed by ``event_name`` (the name apps.dispatch calls it by): publishing the
+    same delivery twice leaves one event, updated in place if its setpoints changed. Returns the event."""
+    event, _ = openadr_event_ensure(
+        key=event_name,
+        site=site,
+        intervals=intervals,
+        program=program,
+        event_name=event_name,
+        priority=priority,
+    )
+    return event
 
 
 def openadr_event_withdraw(*, key: str) -> bool:

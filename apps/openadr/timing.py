@@ -174,7 +174,7 @@ def resolve_windows(
     """
     default_start, default_duration = _period_fields(default_period)
     next_start: datetime | _Now | None = default_start
-    windows = []
+    windows: list[Window] = []
     for interval in intervals:
         own_start, own_duration = _period_fields(interval.get("intervalPeriod"))
         duration = own_duration or default_duration

@@ -74,9 +74,9 @@ class VtnAccess(permissions.BasePermission):
             self.message = exc.reason
             return False
         view.vtn_caller = caller
-        method = "GET" if request.method == "HEAD" else request.method
-        if method == "OPTIONS":
-            return True
+        method = "GET" if request.method == "HEAD" else str(request.method)
+        if method == "OPTIONS" or not hasattr(view, method.lower()):
+            return True  # OPTIONS metadata, or a method the endpoint lacks: DRF answers 405
         if caller.role not in view.roles.get(method, ()):
             who = "business logic" if caller.is_bl else "a VEN"
             self.message = f"{who} may not {method} {request.path} (openadr3.yaml security scopes)."
@@ -96,7 +96,7 @@ class VtnView(APIView):
     roles: ClassVar[dict[str, frozenset[str]]] = {}
     vtn_caller: VtnCaller
 
-    def get_exception_handler(self):  # type: ignore[no-untyped-def]
+    def get_exception_handler(self):
         return vtn_exception_handler
 
     def handle_exception(self, exc: Exception) -> Response:
@@ -113,17 +113,35 @@ class VtnView(APIView):
         return self.vtn_caller
 
 
-def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
-    """Problem 404 for any path under the VTN that names no endpoint (e.g. the unimplemented ``/notifiers``)."""
+def _plain_problem(request: HttpRequest, status: int, code: str, title: str, detail: str) -> JsonResponse:
     body = {
-        "type": "urn:vpp:problem:not_found",
-        "title": "Not found.",
-        "status": 404,
-        "detail": f"No OpenADR 3.1.0 endpoint at {request.path}.",
+        "type": f"urn:vpp:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
         "instance": request.build_absolute_uri(request.path),
-        "errors": [{"field": None, "reason": "Unrecognized URL."}],
+        "errors": [{"field": None, "reason": detail}],
     }
-    return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Problem 404 for any path under the VTN that names no endpoint."""
+    return _plain_problem(
+        request, 404, "not_found", "Not found.", f"No OpenADR 3.1.0 endpoint at {request.path}."
+    )
+
+
+def not_implemented(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Problem 501 for the spec's notifier endpoints (``/notifiers``, ``/notifiers/mqtt/topics/…``): this VTN
+    stores subscriptions but sends no notifications (webhook or MQTT) yet."""
+    return _plain_problem(
+        request,
+        501,
+        "not_implemented",
+        "Not implemented.",
+        "This VTN sends no notifications yet (no webhook or MQTT notifier); poll the objects instead.",
+    )
 
 
 # --- query parameters --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ selector or service each.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -366,8 +367,8 @@ class SubscriptionView(_Subscriptions, _Item):
 class AuthServerView(VtnView):
     """``GET /auth/server``: the token endpoint's URL (Definition.md §"Token endpoint discovery")."""
 
-    authentication_classes: ClassVar = []
-    permission_classes: ClassVar = [permissions.AllowAny]
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
 
     def get(self, request: Request) -> Response:
         return Response({"tokenURL": request.build_absolute_uri(reverse("openadr:auth-token"))})
@@ -383,9 +384,9 @@ class AuthTokenView(VtnView):
     ``WWW-Authenticate: Basic`` when Basic was tried).
     """
 
-    authentication_classes: ClassVar = []
-    permission_classes: ClassVar = [permissions.AllowAny]
-    parser_classes: ClassVar = [parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser]
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    parser_classes = [parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser]
 
     def _error(self, status: int, error: str, description: str, field: str | None, basic: bool) -> Response:
         response = problem(self.request, status, description, code=error, field=field)
@@ -396,8 +397,12 @@ class AuthTokenView(VtnView):
         return response
 
     def post(self, request: Request) -> Response:
-        data = request.data
         basic = basic_credentials(request)
+        if not isinstance(request.data, Mapping):
+            return self._error(
+                400, "invalid_request", "send a form (or JSON object) body.", None, bool(basic)
+            )
+        data = request.data
         grant_type = data.get("grant_type")
         if not grant_type:
             return self._error(400, "invalid_request", "grant_type is required.", "grant_type", bool(basic))

@@ -183,3 +183,14 @@ def test_ven_for_site_is_none_until_registered(vtn: Vtn) -> None:
         caller=None, data={"objectType": "BL_VEN_REQUEST", "clientID": vtn.client_id("ven_a"), "venName": "a"}
     )
     assert ven_for_site(site=vtn.site_a).ven_name == "a"
+
+
+def test_reserved_site_and_zone_targets_follow_the_site(vtn: Vtn) -> None:
+    ven = vtn.register("ven_a")
+    copied = [*ven.targets, site_target(vtn.site_b), zone_target("ERCOT_HUB"), "north"]
+    response = vtn.client("bl").put(
+        f"{BASE}/vens/{ven.pk}",
+        {"objectType": "BL_VEN_REQUEST", "clientID": ven.client_id, "venName": "ven_a", "targets": copied},
+        format="json",
+    )
+    assert response.json()["targets"] == [site_target(vtn.site_a), zone_target("CAISO_NP15"), "north"]

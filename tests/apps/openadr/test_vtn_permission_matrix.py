@@ -124,7 +124,8 @@ MATRIX: dict[tuple[str, str], tuple[Setup, tuple[int, ...]]] = {
     ("subscription", "get"): (lambda o: (f"subscriptions/{o.subscription.pk}", None), OWN),
     ("subscription", "put"): (lambda o: (f"subscriptions/{o.subscription.pk}", subscription_body()), OWN),
     ("subscription", "delete"): (lambda o: (f"subscriptions/{o.subscription.pk}", None), OWN),
-    ("not-found", "get"): (lambda o: ("notifiers", None), (404, 404, 404, 404, 404)),
+    ("notifiers", "get"): (lambda o: ("notifiers", None), (501, 501, 501, 501, 501)),
+    ("not-found", "get"): (lambda o: ("nothing/here", None), (404, 404, 404, 404, 404)),
 }
 
 
