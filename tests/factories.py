@@ -39,7 +39,10 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 
 def zone(code: str = "CAISO_NP15") -> MarketZone:
-    """A seeded market zone (the data migration creates them)."""
+    """A seeded market zone (re-seeded if a transactional test's flush removed the migration's rows)."""
+    from apps.core.services import market_zones_ensure
+
+    market_zones_ensure()
     return MarketZone.objects.get(code=code)
 
 

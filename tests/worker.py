@@ -33,6 +33,7 @@ def celery_worker(queues: str = "default,dispatch", concurrency: int = 1) -> Ite
     """Run ``celery -A vpp worker`` until the block ends; waits until it answers a ping."""
     from vpp.celery import app
 
+    app.control.purge()  # messages left by earlier tests must not reach this worker
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api.views import MeView, TokenView
 from apps.assets.api.urls import register as register_assets
+from apps.dispatch.api.urls import register as register_dispatch
 from apps.markets.api.urls import register as register_markets
 from apps.telemetry.api.urls import register as register_telemetry
 
@@ -12,6 +13,7 @@ router = DefaultRouter()
 register_assets(router)
 register_telemetry(router)
 register_markets(router)
+register_dispatch(router)
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

@@ -52,6 +52,11 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "dispatch-closed-loop": {
+        "task": "apps.dispatch.tasks.closed_loop",
+        "schedule": 60.0,
+        "options": {"expires": 55, "queue": "dispatch"},
+    },
     "markets-complete-finished-events": {
         "task": "apps.markets.tasks.complete_finished_events",
         "schedule": 60.0,

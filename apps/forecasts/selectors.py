@@ -122,14 +122,17 @@ def series_expected(
 
     grid = _grid(start, steps, resolution_s)
     native = series.resolution_s if series is not None else resolution_s
+    # read from the start of the native interval that contains the horizon's start (an hourly value at 10:00
+    # covers a horizon starting at 10:15)
+    read_start = grid[0].floor(pd.Timedelta(seconds=native)) if native > resolution_s else grid[0]
     end = grid[-1] + pd.Timedelta(seconds=resolution_s)
     values = np.full(steps, np.nan)
     sources: list[str] = []
     if series is not None and use_actuals:
-        values = _on_grid(datapoints_series(series=series, start=grid[0], end=end), grid, native)
+        values = _on_grid(datapoints_series(series=series, start=read_start, end=end), grid, native)
         sources.append("actual")
     if series is not None and np.isnan(values).any():
-        known = forecast_known_at(series=series, start=grid[0], end=end, belief_time=belief_time)
+        known = forecast_known_at(series=series, start=read_start, end=end, belief_time=belief_time)
         if not known.empty:
             forecast = _on_grid(known[quantile], grid, native)
             fill = np.isnan(values) & ~np.isnan(forecast)
@@ -139,7 +142,7 @@ def series_expected(
     if series is not None and np.isnan(values).any():
         week = pd.Timedelta(days=7)
         history_end = min(end - week, pd.Timestamp(belief_time))
-        past = datapoints_series(series=series, start=grid[0] - week, end=history_end)
+        past = datapoints_series(series=series, start=read_start - week, end=history_end)
         if not past.empty:
             naive = _on_grid(past.set_axis(past.index + week), grid, native)
             fill = np.isnan(values) & ~np.isnan(naive)

@@ -181,6 +181,7 @@ def portfolio_problem(
     commitments: Sequence[flexibility.Commitment] = (),
     carbon_price_per_tonne: float = 0.0,
     include_migration_targets: bool = True,
+    exclude_site_ids: frozenset[int] = frozenset(),
 ) -> PortfolioProblem:
     """Build the flexibility problem of ``sites`` over ``steps`` intervals of ``resolution_s`` from ``start``.
 
@@ -190,12 +191,13 @@ def portfolio_problem(
     value (else mid-range), which the horizon must end at or above; zone prices and carbon intensity from the
     stored day-ahead values. Each workload class takes its share of the site's IT load; deferrable classes may
     run up to 1.5× their share of IT capacity and move to the sites they are migratable to (when those are in
-    the problem). ``sources`` in the result says which input came from where.
+    the problem). Sites in ``exclude_site_ids`` are left out, also as migration targets (a re-dispatch must not
+    move work to a site that is under-delivering). ``sources`` in the result says which input came from where.
 
     Raises:
         ValueError: no sites, a naive ``start``, or ``start`` not aligned to ``resolution_s``.
     """
-    sites = list(sites)
+    sites = [s for s in sites if s.pk not in exclude_site_ids]
     if not sites:
         raise ValueError("the portfolio problem needs at least one site")
     ts = pd.Timestamp(start)
@@ -208,7 +210,8 @@ def portfolio_problem(
         for site in sites:
             for wc in site.workload_classes.all():
                 for target in wc.migratable_to.all():
-                    by_pk.setdefault(target.pk, target)
+                    if target.pk not in exclude_site_ids:
+                        by_pk.setdefault(target.pk, target)
     members = set(by_pk)
     notes: dict[str, str] = {}
     zone_codes = sorted({s.market_zone_id for s in by_pk.values()})

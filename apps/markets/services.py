@@ -273,6 +273,7 @@ def award_post(
             status=BidStatus.ACCEPTED if full else BidStatus.PARTIALLY_ACCEPTED
         )
         Event.objects.filter(pk=event.pk, status=EventStatus.GATE_CLOSED).update(status=EventStatus.AWARDED)
+    event.refresh_from_db()
     return award
 
 
@@ -298,6 +299,7 @@ def activation_post(
     existing = Activation.objects.filter(operator=principal.organisation, activation_id=activation_id).first()
     if existing is not None:
         raise ConflictError(f"duplicate activation id '{activation_id}': it is activation {existing.pk}.")
+    event.refresh_from_db()  # decide on the stored status, not on a caller's possibly stale copy
     if event.status not in (EventStatus.AWARDED, EventStatus.ACTIVE):
         raise ConflictError(
             f"cannot activate an event that is {event.status}; only awarded events can be activated."

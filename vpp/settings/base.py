@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.forecasts",
     "apps.markets",
     "apps.openadr",
+    "apps.dispatch",
     "apps.dashboard",
 ]
 
@@ -136,6 +137,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Activations are handed to dispatch by task name (markets sits below dispatch and does not import it).
+VPP_ACTIVATION_TASK = env.str("VPP_ACTIVATION_TASK", default="apps.dispatch.tasks.dispatch_activation")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- REST framework --------------------------------------------------------------------------------------
@@ -168,6 +171,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EnrolmentStatusEnum": "apps.assets.choices.EnrolmentStatus",
         "MembershipRoleEnum": "apps.accounts.choices.Role",
+        "EventStatusEnum": "apps.markets.choices.EventStatus",
+        "BidStatusEnum": "apps.markets.choices.BidStatus",
+        "ActivationStatusEnum": "apps.markets.choices.ActivationStatus",
+        "PlanStatusEnum": "apps.dispatch.choices.PlanStatus",
+        "DeliveryStatusEnum": "apps.dispatch.choices.DeliveryStatus",
     },
 }
 

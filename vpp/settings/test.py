@@ -13,3 +13,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = False
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("VPP_TEST_DB_NAME", f"test_vpp_{os.getpid()}")}
+
+# Tests opt in to the activation → dispatch hand-off (``settings`` fixture), so no stray dispatch messages
+# are left in the broker for another test's worker.
+VPP_ACTIVATION_TASK = ""

@@ -64,7 +64,7 @@ def event_for(world: World, *, hours: int = 2, requested_kw: float = 50_000, **r
     for key, value in rules.items():
         setattr(program, key, value)
     program.save()
-    start = next_slot(4)
+    start = clock.floor_to(next_slot(4), timedelta(hours=1))  # hourly prices below line up with the event
     return services.event_announce(
         principal=_operator(world),
         program=program,

@@ -1,0 +1,22 @@
+from django.db import models
+
+
+class PlanStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUPERSEDED = "superseded", "Superseded by a newer version"
+    FAILED = "failed", "Failed"
+
+
+class DeliveryStatus(models.TextChoices):
+    """pending → delivered → acknowledged | failed."""
+
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    FAILED = "failed", "Failed"
+
+
+class Channel(models.TextChoices):
+    WEBHOOK = "webhook", "Signed webhook"
+    OPENADR = "openadr", "OpenADR 3.1 event"
+    POLL = "poll", "Polled over REST"

@@ -1,0 +1,161 @@
+"""Dispatch: versioned plans that split an activation across sites, their setpoints, and delivery to sites.
+
+Power in kW (positive = consumption; battery positive = charging), times aware UTC, intervals half-open.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from apps.assets.models import Site
+from apps.core.models import TimeStampedModel
+from apps.markets.models import Activation
+
+from .choices import Channel, DeliveryStatus, PlanStatus
+
+
+class WebhookEndpoint(TimeStampedModel):
+    """Where a site's control system receives setpoints: HTTPS URL and the shared secret of the HMAC-SHA256
+    signature (stored, since both ends must compute the signature)."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="webhook", verbose_name="site")
+    url = models.URLField(max_length=500, verbose_name="URL")
+    secret = models.CharField(max_length=128, verbose_name="signing secret")
+    is_active = models.BooleanField(default=True, verbose_name="active")
+
+    class Meta:
+        verbose_name = "webhook endpoint"
+        verbose_name_plural = "webhook endpoints"
+
+    def __str__(self) -> str:
+        return f"{self.site}: {self.url}"
+
+
+class DispatchPlan(TimeStampedModel):
+    """One version of the split of an activation across sites. Version 1 answers the activation; a closed-loop
+    re-dispatch adds version n+1 (``reason`` says why) and supersedes the previous one."""
+
+    activation = models.ForeignKey(
+        Activation, on_delete=models.PROTECT, related_name="dispatch_plans", verbose_name="activation"
+    )
+    version = models.PositiveIntegerField(verbose_name="version")
+    status = models.CharField(
+        max_length=12, choices=PlanStatus.choices, default=PlanStatus.ACTIVE, verbose_name="status"
+    )
+    reason = models.TextField(blank=True, verbose_name="reason")
+    requested_kw = models.FloatField(verbose_name="requested reduction (kW)")
+    planned_kw = models.FloatField(verbose_name="planned reduction (kW)")
+    valid_from = models.DateTimeField(verbose_name="valid from")
+    objective = models.FloatField(null=True, blank=True, verbose_name="objective")
+    build_seconds = models.FloatField(null=True, blank=True, verbose_name="build time (s)")
+    solve_seconds = models.FloatField(null=True, blank=True, verbose_name="solve time (s)")
+    inputs = models.JSONField(default=dict, blank=True, verbose_name="input provenance")
+
+    class Meta:
+        ordering = ["activation", "-version"]
+        verbose_name = "dispatch plan"
+        verbose_name_plural = "dispatch plans"
+        constraints = [
+            models.UniqueConstraint(fields=["activation", "version"], name="dispatch_plan_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"plan v{self.version} of {self.activation}"
+
+
+class Setpoint(models.Model):
+    """What one site should do in ``[start, end)``: planned grid power and the import cap that enforces it,
+    battery power, and per workload class how much is deferred or migrated (``workloads``:
+    ``{class: {"served_kw", "baseline_kw", "defer_kw", "migrate_kw": {site_id: kw}}}``)."""
+
+    plan = models.ForeignKey(
+        DispatchPlan, on_delete=models.CASCADE, related_name="setpoints", verbose_name="plan"
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="setpoints", verbose_name="site")
+    start = models.DateTimeField(verbose_name="start")
+    end = models.DateTimeField(verbose_name="end")
+    baseline_kw = models.FloatField(verbose_name="baseline grid power (kW)")
+    target_kw = models.FloatField(verbose_name="planned grid power (kW)")
+    import_cap_kw = models.FloatField(null=True, blank=True, verbose_name="import cap (kW)")
+    battery_kw = models.FloatField(default=0.0, verbose_name="battery power (kW, + = charge)")
+    workloads = models.JSONField(default=dict, blank=True, verbose_name="workload actions")
+
+    class Meta:
+        ordering = ["plan", "site", "start"]
+        verbose_name = "setpoint"
+        verbose_name_plural = "setpoints"
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "site", "start"], name="setpoint_unique_interval")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.start:%H:%M} → {self.target_kw:.0f} kW"
+
+    @property
+    def reduction_kw(self) -> float:
+        return self.baseline_kw - self.target_kw
+
+
+class Delivery(TimeStampedModel):
+    """Delivery of a plan's setpoints to one site: pending → delivered → acknowledged | failed."""
+
+    plan = models.ForeignKey(
+        DispatchPlan, on_delete=models.CASCADE, related_name="deliveries", verbose_name="plan"
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="deliveries", verbose_name="site")
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name="channel")
+    status = models.CharField(
+        max_length=14,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+        db_index=True,
+        verbose_name="status",
+    )
+    idempotency_key = models.CharField(max_length=64, unique=True, verbose_name="idempotency key")
+    attempts = models.PositiveIntegerField(default=0, verbose_name="attempts")
+    last_error = models.TextField(blank=True, verbose_name="last error")
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name="delivered at")
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name="acknowledged at")
+
+    class Meta:
+        ordering = ["plan", "site"]
+        verbose_name = "delivery"
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "site"], name="delivery_one_per_site_and_plan")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} → {self.site}: {self.status}"
+
+
+class DeliveryCheck(models.Model):
+    """Closed loop: at the end of a settlement interval, planned against metered reduction of the portfolio,
+    and what was done about a shortfall."""
+
+    activation = models.ForeignKey(
+        Activation, on_delete=models.CASCADE, related_name="delivery_checks", verbose_name="activation"
+    )
+    plan = models.ForeignKey(
+        DispatchPlan, on_delete=models.CASCADE, related_name="checks", verbose_name="plan"
+    )
+    interval_start = models.DateTimeField(verbose_name="interval start")
+    planned_kw = models.FloatField(verbose_name="planned reduction (kW)")
+    metered_kw = models.FloatField(null=True, blank=True, verbose_name="metered reduction (kW)")
+    shortfall_kw = models.FloatField(default=0.0, verbose_name="shortfall (kW)")
+    action = models.CharField(max_length=200, blank=True, verbose_name="action")
+    detail = models.JSONField(default=dict, blank=True, verbose_name="per-site detail")
+    checked_at = models.DateTimeField(auto_now_add=True, verbose_name="checked at")
+
+    class Meta:
+        ordering = ["activation", "interval_start"]
+        verbose_name = "delivery check"
+        verbose_name_plural = "delivery checks"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activation", "interval_start"], name="delivery_check_unique_interval"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activation} {self.interval_start:%H:%M}: shortfall {self.shortfall_kw:.0f} kW"

@@ -1,0 +1,222 @@
+"""From an activation to per-site setpoints: solve the disaggregation with ``flexibility.solve``.
+
+The activation's kW is a commitment on the zone's active sites over the activation window (a shortfall costs
+:data:`SHORTFALL_PENALTY_PER_MWH`, far above any energy price, so the solver delivers whenever it can); the
+horizon runs :data:`RECOVERY_HOURS` past the window so deferred work is served afterwards, respecting every
+SLA (deadline), backup reserve and grid limit. Setpoints are stored for the activation window.
+
+Regulation activations follow a fast signal that no 15-minute plan can track: their setpoints give each site a
+share of the regulation band on its batteries (pro rata battery power), with the interval's mean signal as the
+battery setpoint; the site scales its share by the live signal.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+import flexibility
+from apps.assets.models import Site
+from apps.assets.selectors import active_site_list
+from apps.core.clock import floor_to
+from apps.markets.choices import REGULATION_PRODUCTS
+from apps.markets.models import Activation
+from apps.markets.portfolio import portfolio_problem
+
+RECOVERY_HOURS = 12
+SHORTFALL_PENALTY_PER_MWH = 1e5
+
+
+@dataclass
+class SiteSetpoints:
+    """Setpoints of one site, one entry per interval of the window."""
+
+    site: Site
+    starts: list[datetime]
+    baseline_kw: np.ndarray
+    target_kw: np.ndarray
+    battery_kw: np.ndarray
+    workloads: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class PlanDraft:
+    """A solved split of a reduction across sites, ready to store."""
+
+    requested_kw: float
+    planned_kw: float
+    valid_from: datetime
+    step: timedelta
+    sites: list[SiteSetpoints]
+    objective: float | None = None
+    build_seconds: float | None = None
+    solve_seconds: float | None = None
+    inputs: dict = field(default_factory=dict)
+
+
+def participating_sites(activation: Activation) -> list[Site]:
+    """Active sites in the activated program's zone."""
+    return list(
+        active_site_list()
+        .filter(market_zone=activation.event.program.zone)
+        .prefetch_related("workload_classes__migratable_to", "batteries", "pv_arrays")
+    )
+
+
+def window(activation: Activation, *, start: datetime | None = None) -> tuple[datetime, datetime, timedelta]:
+    """``(start, end, step)`` of the window to plan: the activation (or ``start``, for a re-dispatch) to its end
+    (or the event's end), in the program's settlement intervals."""
+    step = timedelta(minutes=activation.event.program.settlement_interval_minutes)
+    begin = floor_to(start or activation.start, step)
+    end = activation.end or activation.event.end
+    return begin, end, step
+
+
+def plan_reduction(
+    *,
+    activation: Activation,
+    reduction_kw: float,
+    belief_time: datetime,
+    start: datetime | None = None,
+    exclude_site_ids: frozenset[int] = frozenset(),
+) -> PlanDraft:
+    """Split ``reduction_kw`` over the window among the participating sites (minus ``exclude_site_ids``).
+
+    Raises:
+        ValueError: no participating site, or an empty window.
+    """
+    sites = [s for s in participating_sites(activation) if s.pk not in exclude_site_ids]
+    begin, end, step = window(activation, start=start)
+    window_steps = int((end - begin) / step)
+    if not sites or window_steps <= 0:
+        raise ValueError("nothing to dispatch: no participating site or an empty window")
+    if activation.event.program.product in REGULATION_PRODUCTS:
+        return _plan_regulation(activation, sites, begin, window_steps, step, belief_time)
+    t0 = time.perf_counter()
+    steps = window_steps + int(timedelta(hours=RECOVERY_HOURS) / step)
+    ids = tuple(str(s.pk) for s in sites)
+    commitment = flexibility.Commitment(
+        id="activation",
+        sites=ids,
+        start_step=0,
+        end_step=window_steps,
+        reduction_kw=reduction_kw,
+        shortfall_penalty_per_mwh=SHORTFALL_PENALTY_PER_MWH,
+    )
+    built = portfolio_problem(
+        sites=sites,
+        start=begin,
+        steps=steps,
+        belief_time=belief_time,
+        resolution_s=int(step.total_seconds()),
+        load_quantile="p50",
+        commitments=[commitment],
+    )
+    build_seconds = time.perf_counter() - t0
+    result = flexibility.solve(built.problem)
+    delivered = result.commitments["activation"].delivered_kw
+    starts = [begin + i * step for i in range(window_steps)]
+    per_site = [
+        _site_setpoints(site, result, built.problem, starts, window_steps)
+        for site in sites
+        if str(site.pk) in result.sites
+    ]
+    return PlanDraft(
+        requested_kw=reduction_kw,
+        planned_kw=float(np.min(delivered[:window_steps])) if len(delivered) else 0.0,
+        valid_from=begin,
+        step=step,
+        sites=per_site,
+        objective=result.objective,
+        build_seconds=build_seconds,
+        solve_seconds=result.timings.get("solve_seconds"),
+        inputs=built.sources,
+    )
+
+
+def _site_setpoints(
+    site: Site, result: flexibility.Result, problem: flexibility.Problem, starts: list[datetime], n: int
+) -> SiteSetpoints:
+    key = str(site.pk)
+    sr = result.sites[key]
+    baselines = {w.id: w.baseline_kw for s in problem.sites if s.id == key for w in s.workloads}
+    workloads = []
+    for i in range(n):
+        actions = {}
+        for wid, baseline in baselines.items():
+            served_here = sr.workloads[wid].served_kw[i] if wid in sr.workloads else 0.0
+            migrated = {
+                m.to_site: float(m.kw[i])
+                for m in result.migrations
+                if m.workload == wid and m.from_site == key and m.kw[i] > 1e-6
+            }
+            defer = float(baseline[i]) - float(served_here) - sum(migrated.values())
+            name = wid.split(":", 1)[1]
+            actions[name] = {
+                "baseline_kw": round(float(baseline[i]), 3),
+                "served_kw": round(float(served_here), 3),
+                "defer_kw": round(defer, 3),  # negative: catching up work deferred earlier
+                "migrate_kw": {k: round(v, 3) for k, v in migrated.items()},
+            }
+        workloads.append(actions)
+    return SiteSetpoints(
+        site=site,
+        starts=starts,
+        baseline_kw=sr.baseline_grid_kw[:n],
+        target_kw=sr.grid_kw[:n],
+        battery_kw=sr.battery_kw[:n],
+        workloads=workloads,
+    )
+
+
+def _plan_regulation(
+    activation: Activation, sites: list[Site], begin: datetime, n: int, step: timedelta, belief_time: datetime
+) -> PlanDraft:
+    power = {s.pk: sum(min(b.max_charge_kw, b.max_discharge_kw) for b in s.batteries.all()) for s in sites}
+    total = sum(power.values())
+    if total <= 0:
+        raise ValueError("regulation needs batteries: no participating site has one")
+    band_kw = min(activation.kw or total, total)
+    signal = np.asarray(activation.signal or [0.0], dtype=float)
+    per_step = max(1, int(step.total_seconds() // (activation.signal_resolution_seconds or 2)))
+    means = [
+        float(signal[i * per_step : (i + 1) * per_step].mean()) if i * per_step < len(signal) else 0.0
+        for i in range(n)
+    ]
+    built = portfolio_problem(
+        sites=sites,
+        start=begin,
+        steps=n,
+        belief_time=belief_time,
+        resolution_s=int(step.total_seconds()),
+        include_migration_targets=False,
+    )
+    starts = [begin + i * step for i in range(n)]
+    per_site = []
+    for s, fs in zip(sites, built.problem.sites, strict=True):
+        share = band_kw * power[s.pk] / total
+        baseline = s.pue * sum(w.baseline_kw for w in fs.workloads) - (
+            fs.pv_kw if fs.pv_kw is not None else 0.0
+        )
+        battery = np.array([-share * m for m in means])  # signal > 0 asks for less consumption: discharge
+        per_site.append(
+            SiteSetpoints(
+                site=s,
+                starts=starts,
+                baseline_kw=np.asarray(baseline),
+                target_kw=np.asarray(baseline) + battery,
+                battery_kw=battery,
+                workloads=[{"regulation": {"band_kw": round(share, 3)}} for _ in range(n)],
+            )
+        )
+    return PlanDraft(
+        requested_kw=band_kw,
+        planned_kw=band_kw,
+        valid_from=begin,
+        step=step,
+        sites=per_site,
+        inputs={"signal_points": len(signal)},
+    )

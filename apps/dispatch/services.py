@@ -1,0 +1,403 @@
+"""Writes for dispatch: plans (exactly once per activation and version), deliveries, acknowledgements and the
+closed loop that re-dispatches a shortfall.
+
+Exactly once: version 1 of an activation's plan is unique, so a redelivered task (``acks_late``, worker killed
+mid-dispatch) or two workers racing store one plan; the loser reads the winner's. Deliveries carry an
+idempotency key, so a receiver drops duplicates of a resent webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.principal import Principal
+from apps.assets.models import Site
+from apps.core import clock
+from apps.core.errors import ConflictError, NotPermitted
+from apps.markets.models import Activation
+
+from . import webhooks
+from .choices import Channel, DeliveryStatus, PlanStatus
+from .models import Delivery, DeliveryCheck, DispatchPlan, Setpoint, WebhookEndpoint
+from .planning import PlanDraft, plan_reduction
+
+logger = logging.getLogger(__name__)
+
+#: A portfolio shortfall above max(this fraction of the planned reduction, MIN_SHORTFALL_KW) is re-dispatched.
+SHORTFALL_TOLERANCE = 0.05
+MIN_SHORTFALL_KW = 100.0
+MAX_WEBHOOK_ATTEMPTS = 6
+
+
+def _channel(site: Site) -> str:
+    endpoint = getattr(site, "webhook", None)
+    if endpoint is not None and endpoint.is_active:
+        return Channel.WEBHOOK
+    from apps.openadr.selectors import ven_for_site
+
+    if ven_for_site(site=site) is not None:
+        return Channel.OPENADR
+    return Channel.POLL
+
+
+def _store(activation: Activation, version: int, draft: PlanDraft, reason: str) -> DispatchPlan:
+    plan = DispatchPlan.objects.create(
+        activation=activation,
+        version=version,
+        reason=reason,
+        requested_kw=draft.requested_kw,
+        planned_kw=draft.planned_kw,
+        valid_from=draft.valid_from,
+        objective=draft.objective,
+        build_seconds=draft.build_seconds,
+        solve_seconds=draft.solve_seconds,
+        inputs=draft.inputs,
+    )
+    rows = []
+    for sp in draft.sites:
+        for i, start in enumerate(sp.starts):
+            target = float(sp.target_kw[i])
+            baseline = float(sp.baseline_kw[i])
+            rows.append(
+                Setpoint(
+                    plan=plan,
+                    site=sp.site,
+                    start=start,
+                    end=start + draft.step,
+                    baseline_kw=baseline,
+                    target_kw=target,
+                    import_cap_kw=max(target, 0.0) if baseline - target > 1e-6 else None,
+                    battery_kw=float(sp.battery_kw[i]),
+                    workloads=sp.workloads[i] if i < len(sp.workloads) else {},
+                )
+            )
+    Setpoint.objects.bulk_create(rows, batch_size=5000)
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                plan=plan, site=sp.site, channel=_channel(sp.site), idempotency_key=secrets.token_hex(16)
+            )
+            for sp in draft.sites
+        ],
+        batch_size=5000,
+    )
+    return plan
+
+
+def dispatch_activation(*, activation_id: int) -> DispatchPlan:
+    """Version 1 of the activation's plan: solved and stored once, whoever asks and however often.
+
+    Raises:
+        Activation.DoesNotExist: unknown activation.
+        ValueError: nothing to dispatch (no participating site).
+    """
+    existing = DispatchPlan.objects.filter(activation_id=activation_id, version=1).first()
+    if existing is not None:
+        return existing
+    activation = Activation.objects.select_related("event__program__zone").get(pk=activation_id)
+    reduction = float(activation.kw or 0.0)
+    draft = plan_reduction(activation=activation, reduction_kw=reduction, belief_time=clock.now())
+    try:
+        with transaction.atomic():
+            return _store(activation, 1, draft, reason="activation")
+    except IntegrityError:
+        return DispatchPlan.objects.get(activation_id=activation_id, version=1)
+
+
+def plan_current(*, activation: Activation) -> DispatchPlan | None:
+    return activation.dispatch_plans.filter(status=PlanStatus.ACTIVE).order_by("-version").first()
+
+
+def delivery_payload(delivery: Delivery) -> dict:
+    """The JSON a site receives: the plan's identity and the site's setpoints."""
+    plan = delivery.plan
+    setpoints = plan.setpoints.filter(site=delivery.site).order_by("start")
+    return {
+        "delivery_id": delivery.pk,
+        "idempotency_key": delivery.idempotency_key,
+        "plan_id": plan.pk,
+        "plan_version": plan.version,
+        "activation_id": plan.activation.activation_id,
+        "site_id": delivery.site_id,
+        "setpoints": [
+            {
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+                "baseline_kw": round(s.baseline_kw, 3),
+                "target_kw": round(s.target_kw, 3),
+                "import_cap_kw": None if s.import_cap_kw is None else round(s.import_cap_kw, 3),
+                "battery_kw": round(s.battery_kw, 3),
+                "workloads": s.workloads,
+            }
+            for s in setpoints
+        ],
+    }
+
+
+def delivery_send(*, delivery_id: int) -> Delivery:
+    """Send one pending delivery over its channel. Webhook failures raise :class:`RetryableDeliveryError` until
+    :data:`MAX_WEBHOOK_ATTEMPTS`, then the delivery is failed; OpenADR deliveries become a targeted VTN event;
+    poll deliveries are delivered when the site reads them."""
+    delivery = Delivery.objects.select_related("plan__activation", "site").get(pk=delivery_id)
+    if delivery.status != DeliveryStatus.PENDING:
+        return delivery
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
+    delivery.attempts += 1
+    if delivery.channel == Channel.WEBHOOK:
+        endpoint: WebhookEndpoint = delivery.site.webhook
+        result = webhooks.post(
+            endpoint.url,
+            delivery_payload(delivery),
+            secret=endpoint.secret,
+            idempotency_key=delivery.idempotency_key,
+        )
+        if not result.ok:
+            failed = delivery.attempts >= MAX_WEBHOOK_ATTEMPTS
+            Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+                last_error=result.error or f"HTTP {result.status}",
+                status=DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
+            )
+            if not failed:
+                raise RetryableDeliveryError(result.error or f"HTTP {result.status}")
+            delivery.refresh_from_db()
+            return delivery
+    elif delivery.channel == Channel.OPENADR:
+        _publish_openadr(delivery)
+    else:
+        return delivery
+    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.DELIVERED, delivered_at=now, last_error=""
+    )
+    delivery.refresh_from_db()
+    return delivery
+
+
+class RetryableDeliveryError(Exception):
+    """A delivery attempt failed and may be retried."""
+
+
+def _publish_openadr(delivery: Delivery) -> None:
+    """Publish the site's setpoints as an OpenADR event targeted at its VEN (IMPORT_CAPACITY_LIMIT and
+    DISPATCH_SETPOINT interval payloads), idempotently keyed by the delivery's key."""
+    from apps.openadr import services as vtn
+
+    payload = delivery_payload(delivery)
+    intervals = []
+    for sp in payload["setpoints"]:
+        duration = datetime.fromisoformat(sp["end"]) - datetime.fromisoformat(sp["start"])
+        values = {"DISPATCH_SETPOINT": [sp["target_kw"]]}
+        if sp["import_cap_kw"] is not None:
+            values["IMPORT_CAPACITY_LIMIT"] = [sp["import_cap_kw"]]
+        intervals.append((datetime.fromisoformat(sp["start"]), duration, values))
+    vtn.dispatch_event_publish(
+        site=delivery.site, intervals=intervals, event_name=f"dispatch-{delivery.idempotency_key}"
+    )
+
+
+def delivery_acknowledge(*, principal: Principal, delivery: Delivery) -> Delivery:
+    """A site acknowledges its setpoints (its own site-bound client, or its owner's staff).
+
+    Raises:
+        NotPermitted: not the site's owner or its bound client.
+        ConflictError: the delivery failed or is already acknowledged.
+    """
+    if not (principal.is_site_owner and principal.organisation == delivery.site.owner):
+        raise NotPermitted("Only the site may acknowledge its setpoints.")
+    updated = Delivery.objects.filter(
+        pk=delivery.pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERED]
+    ).update(
+        status=DeliveryStatus.ACKNOWLEDGED,
+        acknowledged_at=timezone.now(),
+        delivered_at=delivery.delivered_at or timezone.now(),
+    )
+    if updated != 1:
+        raise ConflictError(
+            f"the delivery is {Delivery.objects.get(pk=delivery.pk).status}; nothing to acknowledge."
+        )
+    delivery.refresh_from_db()
+    return delivery
+
+
+def webhook_endpoint_register(*, principal: Principal, site: Site, url: str) -> tuple[WebhookEndpoint, str]:
+    """Register (or replace) the site's webhook URL; returns the endpoint and its new signing secret."""
+    if not (principal.is_site_owner and principal.can_write and principal.organisation == site.owner):
+        raise NotPermitted("Only the site owner's admins and staff may register its webhook.")
+    secret = secrets.token_urlsafe(32)
+    endpoint, _ = WebhookEndpoint.objects.update_or_create(
+        site=site, defaults={"url": url, "secret": secret, "is_active": True}
+    )
+    return endpoint, secret
+
+
+def _metered_reduction(plan: DispatchPlan, start: datetime, end: datetime) -> tuple[float | None, dict]:
+    """Σ over sites of (baseline − metered mean grid power) in ``[start, end)``; per-site detail."""
+    from apps.telemetry.choices import Quantity
+    from apps.telemetry.models import TimeSeries
+    from apps.telemetry.selectors import datapoints_series
+
+    detail = {}
+    total = 0.0
+    seen = False
+    for sp in plan.setpoints.filter(start=start).select_related("site"):
+        series = TimeSeries.objects.filter(site=sp.site, quantity=Quantity.SITE_POWER_KW, name="").first()
+        metered = datapoints_series(series=series, start=start, end=end) if series else None
+        if metered is None or metered.empty:
+            detail[str(sp.site_id)] = {"planned_kw": round(sp.reduction_kw, 1), "metered_kw": None}
+            continue
+        reduction = sp.baseline_kw - float(metered.mean())
+        detail[str(sp.site_id)] = {"planned_kw": round(sp.reduction_kw, 1), "metered_kw": round(reduction, 1)}
+        total += reduction
+        seen = True
+    return (total if seen else None), detail
+
+
+def delivery_check(*, activation_id: int, interval_start: datetime) -> DeliveryCheck | None:
+    """Closed loop for one settlement interval that has ended: compare metered with planned reduction; when the
+    portfolio falls short beyond the tolerance and the activation has intervals left, re-dispatch: the
+    under-delivering sites keep their (observed) contribution, the rest of the activation's kW goes to the
+    other sites in a new plan version, and the check records why. Idempotent per interval."""
+    activation = Activation.objects.select_related("event__program").get(pk=activation_id)
+    plan = plan_current(activation=activation)
+    if (
+        plan is None
+        or DeliveryCheck.objects.filter(activation=activation, interval_start=interval_start).exists()
+    ):
+        return None
+    step = timedelta(minutes=activation.event.program.settlement_interval_minutes)
+    planned = sum(s.reduction_kw for s in plan.setpoints.filter(start=interval_start))
+    metered, detail = _metered_reduction(plan, interval_start, interval_start + step)
+    shortfall = 0.0 if metered is None else max(0.0, float(activation.kw or planned) - metered)
+    action = "no meter data yet" if metered is None else "within tolerance"
+    end = activation.end or activation.event.end
+    next_start = interval_start + step
+    tolerance = max(SHORTFALL_TOLERANCE * planned, MIN_SHORTFALL_KW)
+    if metered is not None and shortfall > tolerance and next_start < end:
+        short_sites = [
+            int(k)
+            for k, v in detail.items()
+            if v["metered_kw"] is not None
+            and v["planned_kw"] - v["metered_kw"] > tolerance / max(len(detail), 1)
+        ]
+        kept = sum(detail[str(k)]["metered_kw"] for k in short_sites)
+        try:
+            draft = plan_reduction(
+                activation=activation,
+                reduction_kw=max(0.0, float(activation.kw or 0) - kept),
+                belief_time=clock.now(),
+                start=next_start,
+                exclude_site_ids=frozenset(short_sites),
+            )
+            reason = (
+                f"re-dispatch at {next_start:%H:%M}: metered {metered:.0f} kW of {activation.kw:.0f} kW; "
+                f"sites {short_sites} under-delivered and keep their {kept:.0f} kW"
+            )
+            with transaction.atomic():
+                DispatchPlan.objects.filter(pk=plan.pk).update(status=PlanStatus.SUPERSEDED)
+                new_plan = _store(activation, plan.version + 1, draft, reason)
+                _carry_over(plan, new_plan, short_sites, next_start)
+            action = f"re-dispatched as plan v{new_plan.version}"
+        except (ValueError, IntegrityError) as exc:
+            action = f"re-dispatch impossible: {exc}"
+    check, _ = DeliveryCheck.objects.get_or_create(
+        activation=activation,
+        interval_start=interval_start,
+        defaults={
+            "plan": plan,
+            "planned_kw": planned,
+            "metered_kw": metered,
+            "shortfall_kw": shortfall,
+            "action": action,
+            "detail": detail,
+        },
+    )
+    return check
+
+
+def _carry_over(old: DispatchPlan, new: DispatchPlan, site_ids: list[int], start: datetime) -> None:
+    """Sites left out of a re-dispatch keep their previous setpoints from ``start`` on in the new version."""
+    rows = [
+        Setpoint(
+            plan=new,
+            site_id=s.site_id,
+            start=s.start,
+            end=s.end,
+            baseline_kw=s.baseline_kw,
+            target_kw=s.target_kw,
+            import_cap_kw=s.import_cap_kw,
+            battery_kw=s.battery_kw,
+            workloads=s.workloads,
+        )
+        for s in old.setpoints.filter(site_id__in=site_ids, start__gte=start)
+    ]
+    Setpoint.objects.bulk_create(rows)
+
+
+def checks_due(*, now: datetime) -> list[tuple[int, datetime]]:
+    """``(activation id, interval start)`` of every ended settlement interval of a running or recently ended
+    activation that has no check yet."""
+    due = []
+    for activation in (
+        Activation.objects.filter(start__lt=now, dispatch_plans__isnull=False)
+        .distinct()
+        .select_related("event__program")
+    ):
+        step = timedelta(minutes=activation.event.program.settlement_interval_minutes)
+        end = min(activation.end or activation.event.end, now)
+        done = set(
+            DeliveryCheck.objects.filter(activation=activation).values_list("interval_start", flat=True)
+        )
+        t = clock.floor_to(activation.start, step)
+        while t + step <= end:
+            if t not in done:
+                due.append((activation.pk, t))
+            t += step
+    return due
+
+
+#: Concurrent webhook POSTs per plan (I/O bound).
+WEBHOOK_CONCURRENCY = 32
+
+
+def deliveries_send(*, plan_id: int) -> list[int]:
+    """Send every pending delivery of a plan: webhooks concurrently (HTTP in a thread pool, database updates in
+    this thread), OpenADR events in turn. Returns the ids of webhook deliveries to retry later."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pending = list(
+        Delivery.objects.filter(plan_id=plan_id, status=DeliveryStatus.PENDING).select_related(
+            "plan__activation", "site__webhook"
+        )
+    )
+    hooks = [d for d in pending if d.channel == Channel.WEBHOOK]
+    for delivery in pending:
+        if delivery.channel == Channel.OPENADR:
+            delivery_send(delivery_id=delivery.pk)
+    jobs = [(d, d.site.webhook, delivery_payload(d)) for d in hooks]
+
+    def post(job):  # type: ignore[no-untyped-def]
+        delivery, endpoint, payload = job
+        return delivery, webhooks.post(
+            endpoint.url, payload, secret=endpoint.secret, idempotency_key=delivery.idempotency_key
+        )
+
+    retry: list[int] = []
+    now = timezone.now()
+    with ThreadPoolExecutor(max_workers=min(WEBHOOK_CONCURRENCY, max(1, len(jobs)))) as pool:
+        results = list(pool.map(post, jobs))
+    ok_ids = [d.pk for d, r in results if r.ok]
+    Delivery.objects.filter(pk__in=ok_ids, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.DELIVERED, delivered_at=now, attempts=1, last_error=""
+    )
+    for delivery, result in results:
+        if not result.ok:
+            Delivery.objects.filter(pk=delivery.pk).update(
+                attempts=1, last_error=result.error or f"HTTP {result.status}"
+            )
+            retry.append(delivery.pk)
+    return retry

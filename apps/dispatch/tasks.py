@@ -1,0 +1,53 @@
+"""Thin dispatch tasks on the high-priority ``dispatch`` queue. ``acks_late``: a task whose worker dies is
+redelivered, and the services make the redelivery a no-op for what was already done."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from celery import shared_task
+
+from apps.core import clock
+
+from . import services
+
+
+@shared_task(name="apps.dispatch.tasks.dispatch_activation", acks_late=True)
+def dispatch_activation(activation_id: int) -> int:
+    """Plan the activation (once) and deliver the plan; returns the plan id."""
+    plan = services.dispatch_activation(activation_id=activation_id)
+    for delivery_id in services.deliveries_send(plan_id=plan.pk):
+        send_delivery.apply_async(args=[delivery_id], countdown=1)
+    return plan.pk
+
+
+@shared_task(
+    bind=True,
+    name="apps.dispatch.tasks.send_delivery",
+    acks_late=True,
+    queue="dispatch",
+    max_retries=services.MAX_WEBHOOK_ATTEMPTS,
+)
+def send_delivery(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Retry one delivery with exponential backoff (1, 2, 4 … s, at most 60 s)."""
+    try:
+        return services.delivery_send(delivery_id=delivery_id).status
+    except services.RetryableDeliveryError as exc:
+        raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries)) from exc
+
+
+@shared_task(name="apps.dispatch.tasks.closed_loop")
+def closed_loop() -> int:
+    """Check every ended settlement interval of running activations (re-dispatch on shortfall)."""
+    due = services.checks_due(now=clock.now())
+    for activation_id, start in due:
+        check_interval.delay(activation_id, start.isoformat())
+    return len(due)
+
+
+@shared_task(name="apps.dispatch.tasks.check_interval", acks_late=True)
+def check_interval(activation_id: int, interval_start: str) -> str | None:
+    check = services.delivery_check(
+        activation_id=activation_id, interval_start=datetime.fromisoformat(interval_start)
+    )
+    return check.action if check else None
