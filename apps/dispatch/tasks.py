@@ -25,7 +25,6 @@ def dispatch_activation(activation_id: int) -> int:
     bind=True,
     name="apps.dispatch.tasks.send_delivery",
     acks_late=True,
-    queue="dispatch",
     max_retries=services.MAX_WEBHOOK_ATTEMPTS,
 )
 def send_delivery(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
