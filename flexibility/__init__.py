@@ -12,6 +12,7 @@ Public API::
 CLI: ``python -m flexibility solve|envelope|bench``.
 """
 
+from flexibility.envelope import Envelope, envelope
 from flexibility.errors import FlexibilityError, FlexibilityInfeasible, FlexibilityInputError
 from flexibility.problem import Battery, Commitment, Problem, Site, Workload, Zone
 from flexibility.result import CommitmentResult, Migration, Result, SiteResult, WorkloadResult
@@ -21,6 +22,7 @@ __all__ = [
     "Battery",
     "Commitment",
     "CommitmentResult",
+    "Envelope",
     "FlexibilityError",
     "FlexibilityInfeasible",
     "FlexibilityInputError",
@@ -32,5 +34,6 @@ __all__ = [
     "Workload",
     "WorkloadResult",
     "Zone",
+    "envelope",
     "solve",
 ]
