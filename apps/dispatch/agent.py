@@ -1,0 +1,157 @@
+"""A simulated datacenter site control system (a VEN): it follows its setpoints and meters what it did.
+
+Physics, per step of ``dt`` ending at ``now``:
+
+- uncontrolled grid power ``b = PUE × u(t) − PV(t)`` from the site's uncontrolled IT load ``u`` (the load it
+  would run without the aggregator);
+- during a setpoint, the committed reduction ``r = baseline_kw − target_kw`` is delivered relative to the real
+  ``b`` (times ``compliance``: 1 = perfect, < 1 an under-delivering site), limited to what the site can shed:
+  its deferrable IT share × PUE plus its batteries' discharge power, minus the backup reserve it must keep;
+- deferred work is served afterwards (the rebound): the backlog (kWh) is worked off at up to
+  :data:`REBOUND_FRACTION` of the spare IT capacity; discharged batteries recharge to where they started;
+- the grid power moves towards its target as a first-order lag with time constant ``tau_s`` (AI clusters cut
+  25–35 % of power within 30 s, per the project brief), averaged over the step, plus Gaussian meter noise.
+
+Each step writes the interval's mean ``site_power_kw``, ``it_power_kw`` and batteries' ``soc_kwh`` to telemetry
+and acknowledges any setpoints delivered to the site.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from apps.accounts.principal import Principal
+from apps.assets.models import Site
+from apps.telemetry.choices import Quantity
+from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
+
+from . import selectors, services
+
+REBOUND_FRACTION = 0.5
+
+
+@dataclass
+class AgentState:
+    backlog_kwh: float = 0.0
+    grid_kw: float | None = None
+    soc_kwh: float = 0.0
+    soc_target_kwh: float = 0.0
+    readings: list[tuple[datetime, float]] = field(default_factory=list)
+
+
+class SiteAgent:
+    """Follows the site's setpoints over time; see the module docstring for the physics.
+
+    ``uncontrolled_it_kw``: the site's IT load without the aggregator, a Series on an aware UTC index (any
+    resolution; held between points). ``pv_kw``: optional PV generation on the same kind of index.
+    """
+
+    def __init__(
+        self,
+        site: Site,
+        uncontrolled_it_kw: pd.Series,
+        *,
+        pv_kw: pd.Series | None = None,
+        compliance: float = 1.0,
+        noise: float = 0.005,
+        tau_s: float = 30.0,
+        seed: int | None = None,
+    ) -> None:
+        self.site = site
+        self.load = uncontrolled_it_kw.sort_index()
+        self.pv = pv_kw.sort_index() if pv_kw is not None else None
+        self.compliance = compliance
+        self.noise = noise
+        self.tau_s = tau_s
+        self.rng = np.random.default_rng(seed if seed is not None else site.pk)
+        self.deferrable_share = sum(w.share_pct for w in site.workload_classes.all() if w.max_delay_h) / 100.0
+        self.batteries = list(site.batteries.all())
+        floor = sum(max(b.soc_min_kwh, b.backup_reserve_kwh) for b in self.batteries)
+        start_soc = sum(
+            (max(b.soc_min_kwh, b.backup_reserve_kwh) + b.soc_max_kwh) / 2 for b in self.batteries
+        )
+        self.soc_floor = floor
+        self.battery_power = sum(min(b.max_charge_kw, b.max_discharge_kw) for b in self.batteries)
+        self.battery_capacity = sum(b.soc_max_kwh for b in self.batteries)
+        self.state = AgentState(soc_kwh=start_soc, soc_target_kwh=start_soc)
+        self.owner = Principal(organisation=site.owner, role="ven")
+
+    def _at(self, series: pd.Series | None, moment: datetime) -> float:
+        if series is None or series.empty:
+            return 0.0
+        pos = series.index.searchsorted(pd.Timestamp(moment), side="right") - 1
+        return float(series.iloc[max(pos, 0)])
+
+    def step(self, now: datetime, dt: timedelta) -> float:
+        """Simulate ``[now − dt, now)``; returns the metered grid kW it wrote."""
+        start = now - dt
+        hours = dt.total_seconds() / 3600
+        it = self._at(self.load, start)
+        pv = min(self._at(self.pv, start), max(it * self.site.pue, 0.0)) if self.pv is not None else 0.0
+        baseline = self.site.pue * it - pv
+        setpoint = selectors.setpoint_at(site_id=self.site.pk, moment=start)
+        battery_kw = 0.0
+        if setpoint is not None:
+            wanted = self.compliance * max(setpoint.baseline_kw - setpoint.target_kw, 0.0)
+            from_battery = min(
+                max(-setpoint.battery_kw, 0.0),
+                self.battery_power,
+                max(self.state.soc_kwh - self.soc_floor, 0.0) / hours,
+            )
+            from_work = min(max(wanted - from_battery, 0.0), self.deferrable_share * it * self.site.pue)
+            battery_kw = -from_battery
+            self.state.backlog_kwh += from_work / self.site.pue * hours
+            target = baseline - from_work - from_battery
+        else:
+            spare_it = max(self.site.it_capacity_kw - it, 0.0) * REBOUND_FRACTION
+            rebound_it = min(self.state.backlog_kwh / hours, spare_it)
+            self.state.backlog_kwh -= rebound_it * hours
+            if self.state.soc_kwh < self.state.soc_target_kwh - 1e-6:
+                battery_kw = min(self.battery_power, (self.state.soc_target_kwh - self.state.soc_kwh) / hours)
+            it += rebound_it
+            target = baseline + rebound_it * self.site.pue + battery_kw
+        self.state.soc_kwh += (0.95 * battery_kw if battery_kw > 0 else battery_kw / 0.95) * hours
+        previous = self.state.grid_kw if self.state.grid_kw is not None else target
+        lag = self.tau_s / dt.total_seconds() * (1 - math.exp(-dt.total_seconds() / self.tau_s))
+        grid = target + (previous - target) * lag + self.rng.normal(0.0, self.noise * abs(baseline) + 1e-9)
+        self.state.grid_kw = grid
+        self._meter(start, dt, grid, it)
+        self._acknowledge()
+        return grid
+
+    def _series(self, owner, quantity: str, dt: timedelta):  # type: ignore[no-untyped-def]
+        resolution = f"PT{int(dt.total_seconds() // 60)}M"
+        series, _ = timeseries_get_or_create(
+            owner=owner, quantity=quantity, resolution=resolution, source="site agent (simulated meter)"
+        )
+        return series
+
+    def _meter(self, start: datetime, dt: timedelta, grid: float, it: float) -> None:
+        index = pd.DatetimeIndex([pd.Timestamp(start)])
+        datapoints_ingest(
+            series=self._series(self.site, Quantity.SITE_POWER_KW, dt), rows=pd.Series([grid], index=index)
+        )
+        datapoints_ingest(
+            series=self._series(self.site, Quantity.IT_POWER_KW, dt),
+            rows=pd.Series([max(it, 0.0)], index=index),
+        )
+        if self.batteries:
+            share = self.state.soc_kwh / max(self.battery_capacity, 1e-9)
+            for battery in self.batteries:
+                value = float(np.clip(share * battery.soc_max_kwh, 0.0, battery.energy_capacity_kwh))
+                datapoints_ingest(
+                    series=self._series(battery, Quantity.SOC_KWH, dt), rows=pd.Series([value], index=index)
+                )
+        self.state.readings.append((start, grid))
+
+    def _acknowledge(self) -> None:
+        for delivery in selectors.deliveries_pending_for(site_id=self.site.pk).select_related("site"):
+            try:
+                services.delivery_acknowledge(principal=self.owner, delivery=delivery)
+            except services.ConflictError:
+                continue
