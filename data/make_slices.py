@@ -23,14 +23,14 @@ ZONES = {
         "us_cal_ciso_2021_2023_hourly.csv",
         "san_jose_ca_us-cal-ciso_hourly_2021_2023.csv",
         "ciso_demand_hourly_2021_2023.csv",
-        "demand_mw_raw_eia",
+        "demand_mw_cleaned_sum_of_subregions",
     ),
     "ERCOT_HUB": (
         "ercot_hb_hubavg_dam_hourly_2021_2023.csv",
         "us_tex_erco_2021_2023_hourly.csv",
         "dallas_tx_us-tex-erco_hourly_2021_2023.csv",
         "erco_demand_hourly_2021_2023.csv",
-        "demand_mw_raw_eia",
+        "demand_mw_cleaned_sum_of_subregions",
     ),
     "PJM_DOM": (
         "pjm_dom_zone_rt_hourly_2021_2023.csv",

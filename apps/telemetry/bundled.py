@@ -43,8 +43,8 @@ _WEATHER_SITES = {
     "NYISO_CAPITL": "New York NY",
 }
 _LOAD_SOURCES = {
-    "CAISO_NP15": "EIA-930 CISO balancing-authority demand (raw)",
-    "ERCOT_HUB": "EIA-930 ERCO balancing-authority demand (raw)",
+    "CAISO_NP15": "EIA-930 CISO demand, cleaned sum of subregions (Ruggles et al. 2025, CC BY 4.0)",
+    "ERCOT_HUB": "EIA-930 ERCO demand, cleaned sum of weather zones (Ruggles et al. 2025, CC BY 4.0)",
     "PJM_DOM": "EIA-930 PJM DOM zone demand, cleaned (Ruggles et al. 2025, CC BY 4.0)",
     "NYISO_CAPITL": "EIA-930 NYISO zone F (Capital) demand, cleaned (Ruggles et al. 2025, CC BY 4.0)",
 }

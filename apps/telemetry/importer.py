@@ -109,6 +109,7 @@ class FileOutcome:
     path: Path
     columns: list[ColumnOutcome] = field(default_factory=list)
     dry_run: bool = False
+    skipped_without_time: int = 0
 
 
 def parse_times(
@@ -124,6 +125,13 @@ def parse_times(
     """
     lines = line_numbers if line_numbers is not None else np.arange(len(texts)) + 2
     values = texts.astype(str).str.strip()
+    empty = np.flatnonzero((values == "").to_numpy())
+    if len(empty):
+        raise ImportRefused(
+            f"{len(empty)} row(s) have no time (drop them with --skip-rows-without-time if that is expected):",
+            [f"line {lines[i]}: empty time cell." for i in empty[:MAX_REPORTED_ERRORS]],
+            total=len(empty),
+        )
     offset = np.fromiter((has_utc_offset(v) for v in values), dtype=bool, count=len(values))
     if offset.all():
         parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
@@ -224,6 +232,8 @@ def csv_import(
     source: str = "",
     chunk_rows: int = 100_000,
     dry_run: bool = False,
+    skip_rows_without_time: bool = False,
+    na_values: Sequence[str] = (),
     progress: Callable[[int], Any] | None = None,
     progress_total: Callable[[int], Any] | None = None,
 ) -> FileOutcome:
@@ -243,6 +253,10 @@ def csv_import(
         source: provenance written on new series.
         chunk_rows: rows per ingestion call (and progress step).
         dry_run: validate only, write nothing.
+        na_values: cell texts that mean "no value" in this file (sentinels such as ``-1000000.0``), skipped
+            like empty cells.
+        skip_rows_without_time: drop rows whose time cell is empty (e.g. DST hours a source could not place)
+            instead of refusing the file; their number is reported.
         progress: called with the number of rows written after each chunk (e.g. ``tqdm.update``).
         progress_total: called once with the number of rows to write, before writing.
 
@@ -266,12 +280,17 @@ def csv_import(
     for filter_column, value in filters.items():
         keep = (frame[filter_column].str.strip() == value).to_numpy()
         frame, lines = frame[keep], lines[keep]
+    no_time = (frame[time_column].str.strip() == "").to_numpy()
+    if no_time.any() and skip_rows_without_time:
+        frame, lines = frame[~no_time], lines[~no_time]
     if frame.empty:
         raise ImportRefused(f"{path.name}: no rows to import (after filters {filters}).")
     times = parse_times(frame[time_column], tz=tz, ambiguous=ambiguous, line_numbers=lines)
     res_s = resolution_seconds(resolution) if resolution else None
 
-    outcome = FileOutcome(path=path, dry_run=dry_run)
+    outcome = FileOutcome(
+        path=path, dry_run=dry_run, skipped_without_time=int(no_time.sum()) if skip_rows_without_time else 0
+    )
     plans = []
     errors: list[str] = []
     total_errors = 0
@@ -280,7 +299,7 @@ def csv_import(
             series, created = _series_for(owner, mapping, res_s, times, source)
             stamps = times - pd.Timedelta(seconds=series.resolution_s) if time_label == "end" else times
             text = frame[mapping.column].str.strip()
-            empty = (text == "").to_numpy()
+            empty = ((text == "") | text.isin(list(na_values))).to_numpy()
             numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
             not_number = np.isnan(numbers) & ~empty & ~text.str.lower().isin(["nan", "-nan"]).to_numpy()
             keep = ~empty & ~np.isnan(numbers)

@@ -61,7 +61,12 @@ def test_bench_command_small_runs_and_cleans_up(world: World) -> None:
     out = io.StringIO()
     call_command("bench_telemetry", "--small", "--repeat", "2", stdout=out)
     text = out.getvalue()
-    assert "service: new rows" in text and "ISO 8601 strings" in text and "REST: JSON batches" in text and "read: 35040 points" in text
+    assert (
+        "service: new rows" in text
+        and "ISO 8601 strings" in text
+        and "REST: JSON batches" in text
+        and "read: 35040 points" in text
+    )
     assert "created=20000" in text and "created=5000" in text
     assert not Organisation.objects.filter(slug__startswith="bench-telemetry-").exists()
     assert not TimeSeries.objects.filter(source="bench").exists()

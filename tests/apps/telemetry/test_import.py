@@ -158,7 +158,7 @@ def test_several_columns_scale_factors_and_source(tmp_path: Path) -> None:
     assert [v for _, v in stored(load)] == pytest.approx([14352.0, 14039.0])
     assert stored(wind) == [("2022-09-01T00:00:00Z", pytest.approx(10.0))]  # the empty cell is skipped
     assert (price.unit, price.source) == ("USD/MWh", "test data")
-    assert "1 empty cells skipped" in output
+    assert "1 empty/NA cells skipped" in output
 
 
 def test_long_file_filter_and_hour_ending_labels(tmp_path: Path) -> None:
@@ -265,3 +265,40 @@ def test_parse_mapping(text: str, expected: tuple) -> None:
 def test_parse_mapping_refusals(text: str) -> None:
     with pytest.raises(ValueError):
         parse_mapping(text)
+
+
+def test_sentinels_and_rows_without_time_can_be_skipped(tmp_path: Path) -> None:
+    csv = write(
+        tmp_path,
+        "t,kw\n2016-04-05T13:25:00Z,1.5\n2016-04-05T13:30:00Z,-1000000.0\n,2.0\n2016-04-05T13:35:00Z,2.5\n",
+    )
+    site = SiteFactory()
+    with pytest.raises(CommandError, match="line 4: empty time cell"):  # refused by default
+        run(csv, "--site", str(site.pk), "--map", "kw=pv_power_kw", "--resolution", "PT5M")
+    with pytest.raises(CommandError, match="negative PV"):  # and so is the sentinel
+        run(
+            csv,
+            "--site",
+            str(site.pk),
+            "--map",
+            "kw=pv_power_kw",
+            "--resolution",
+            "PT5M",
+            "--skip-rows-without-time",
+        )
+    output = run(
+        csv,
+        "--site",
+        str(site.pk),
+        "--map",
+        "kw=pv_power_kw",
+        "--resolution",
+        "PT5M",
+        "--skip-rows-without-time",
+        "--na-value=-1000000.0",
+    )
+    assert "1 rows without a time skipped" in output and "1 empty/NA cells skipped" in output
+    assert stored(TimeSeries.objects.get(site=site)) == [
+        ("2016-04-05T13:25:00Z", 1.5),
+        ("2016-04-05T13:35:00Z", 2.5),
+    ]

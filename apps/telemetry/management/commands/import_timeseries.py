@@ -126,6 +126,18 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="end", help="keep intervals starting before (with offset)")
         parser.add_argument("--source", default="", help="provenance written on new series (origin, licence)")
         parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+        parser.add_argument(
+            "--na-value",
+            dest="na_values",
+            action="append",
+            default=[],
+            help="cell text meaning 'no value' (a sentinel such as -1000000.0), skipped like an empty cell; repeatable",
+        )
+        parser.add_argument(
+            "--skip-rows-without-time",
+            action="store_true",
+            help="drop rows with an empty time cell (reported) instead of refusing the file",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -161,16 +173,20 @@ class Command(BaseCommand):
                         end=end,
                         source=options["source"],
                         dry_run=options["dry_run"],
+                        skip_rows_without_time=options["skip_rows_without_time"],
+                        na_values=options["na_values"],
                         progress=bar.update,
                         progress_total=_total_setter(bar),
                     )
                 except ImportRefused as exc:
                     raise CommandError(str(exc)) from exc
             verb = "checked (dry run)" if outcome.dry_run else "imported"
+            if outcome.skipped_without_time:
+                self.stdout.write(f"{path.name}: {outcome.skipped_without_time} rows without a time skipped")
             for column in outcome.columns:
                 new = " (new series)" if column.series_created else ""
                 self.stdout.write(
                     f"{path.name} {verb}: {column.mapping.column} → series {column.series.pk} {column.series}{new}: "
                     f"{column.rows} rows, {column.created} created, {column.updated} updated, "
-                    f"{column.unchanged} unchanged, {column.skipped_empty} empty cells skipped"
+                    f"{column.unchanged} unchanged, {column.skipped_empty} empty/NA cells skipped"
                 )
