@@ -8,12 +8,14 @@ in CI (``CI`` set), so they never silently stop running there. Screenshots of th
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 
 from apps.assets.demo_portfolio import SeedResult, demo_portfolio_seed
 
@@ -45,9 +47,8 @@ def browser() -> Iterator[Any]:
     Playwright's sync API keeps an asyncio loop running in this thread while it is started, which trips
     Django's async-safety guard on the test's own (synchronous) ORM calls and database flushes; the guard is
     lifted only while the browser runs, and the browser stops with the module so later tests are unaffected.
-    It also runs the test in another ``contextvars`` context, where Django's (asgiref-local) connections are
-    fresh objects without the serialized test-database contents that ``serialized_rollback`` restores from;
-    they are handed over so the data migrations' rows (market zones) come back after each flush.
+    (It also runs the test in another ``contextvars`` context, where Django's asgiref-local connections are
+    fresh objects; they reach the same test database.)
     """
     try:
         from playwright.sync_api import sync_playwright
@@ -55,27 +56,25 @@ def browser() -> Iterator[Any]:
         _unavailable("the 'playwright' Python package (pip install playwright)")
     if not Path(CHROMIUM).exists():
         _unavailable(f"Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    from django.db import connections
-
-    serialized = {
-        alias: connections[alias]._test_serialized_contents
-        for alias in connections
-        if hasattr(connections[alias], "_test_serialized_contents")
-    }
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with sync_playwright() as playwright:
-            for alias, contents in serialized.items():
-                connections[alias]._test_serialized_contents = contents
             instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             yield instance
             instance.close()
 
 
 @pytest.fixture
-def demo(browser: Any, transactional_db: None, django_db_serialized_rollback: None) -> SeedResult:
+def demo(browser: Any, transactional_db: None) -> SeedResult:
     """The demo portfolio (staff, owner_a, owner_b, operator and six sites), committed for the live server.
-    Serialized rollback restores the market zones of the data migration that the flush removes."""
+
+    Transactional tests end with a flush that also empties the market zones of the data migration, so they are
+    re-seeded here with the migration's own (idempotent) function. (``serialized_rollback`` would do the same
+    but breaks after any other transactional test has flushed: the content types re-created by that flush
+    clash with the serialized ones.)
+    """
+    seed_zones = importlib.import_module("apps.core.migrations.0002_seed_market_zones").seed
+    seed_zones(django_apps, None)
     return demo_portfolio_seed(password=PASSWORD)
 
 
