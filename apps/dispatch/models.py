@@ -159,3 +159,26 @@ class DeliveryCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activation} {self.interval_start:%H:%M}: shortfall {self.shortfall_kw:.0f} kW"
+
+
+class PreparedPlan(TimeStampedModel):
+    """A plan solved when the event was awarded, for its awarded kW, so an activation only scales and stores it.
+
+    ``draft`` holds the per-site arrays of a :class:`~apps.dispatch.planning.PlanDraft`. Scaling by
+    α = called ÷ prepared kW (≤ 1) blends the plan with the baseline schedule; both are feasible and the
+    feasible set is convex (a linear program's), so the blend is feasible and delivers α × the reduction.
+    """
+
+    event = models.OneToOneField(
+        "markets.Event", on_delete=models.CASCADE, related_name="prepared_plan", verbose_name="event"
+    )
+    reduction_kw = models.FloatField(verbose_name="prepared reduction (kW)")
+    draft = models.JSONField(verbose_name="plan draft")
+    solve_seconds = models.FloatField(null=True, blank=True, verbose_name="solve time (s)")
+
+    class Meta:
+        verbose_name = "prepared plan"
+        verbose_name_plural = "prepared plans"
+
+    def __str__(self) -> str:
+        return f"prepared {self.reduction_kw:.0f} kW for {self.event}"

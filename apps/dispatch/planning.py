@@ -220,3 +220,74 @@ def _plan_regulation(
         sites=per_site,
         inputs={"signal_points": len(signal)},
     )
+
+
+def draft_to_json(draft: PlanDraft) -> dict:
+    """A JSON-able form of ``draft`` (sites by primary key)."""
+    return {
+        "requested_kw": draft.requested_kw,
+        "planned_kw": draft.planned_kw,
+        "valid_from": draft.valid_from.isoformat(),
+        "step_s": draft.step.total_seconds(),
+        "objective": draft.objective,
+        "build_seconds": draft.build_seconds,
+        "solve_seconds": draft.solve_seconds,
+        "inputs": draft.inputs,
+        "sites": [
+            {
+                "site": sp.site.pk,
+                "starts": [s.isoformat() for s in sp.starts],
+                "baseline_kw": list(map(float, sp.baseline_kw)),
+                "target_kw": list(map(float, sp.target_kw)),
+                "battery_kw": list(map(float, sp.battery_kw)),
+                "workloads": sp.workloads,
+            }
+            for sp in draft.sites
+        ],
+    }
+
+
+def draft_from_json(data: dict, *, scale: float = 1.0) -> PlanDraft:
+    """Rebuild a draft, blended towards the baseline by ``scale`` ∈ [0, 1] (see PreparedPlan)."""
+    sites = {s.pk: s for s in Site.objects.filter(pk__in=[row["site"] for row in data["sites"]])}
+    rows = []
+    for row in data["sites"]:
+        baseline = np.asarray(row["baseline_kw"])
+        target = baseline + scale * (np.asarray(row["target_kw"]) - baseline)
+        workloads = [
+            {
+                name: {
+                    **action,
+                    "served_kw": round(
+                        action["baseline_kw"] + scale * (action["served_kw"] - action["baseline_kw"]), 3
+                    ),
+                    "defer_kw": round(scale * action["defer_kw"], 3),
+                    "migrate_kw": {k: round(scale * v, 3) for k, v in action["migrate_kw"].items()},
+                }
+                if "served_kw" in action
+                else action
+                for name, action in step.items()
+            }
+            for step in row["workloads"]
+        ]
+        rows.append(
+            SiteSetpoints(
+                site=sites[row["site"]],
+                starts=[datetime.fromisoformat(s) for s in row["starts"]],
+                baseline_kw=baseline,
+                target_kw=target,
+                battery_kw=scale * np.asarray(row["battery_kw"]),
+                workloads=workloads,
+            )
+        )
+    return PlanDraft(
+        requested_kw=scale * data["requested_kw"],
+        planned_kw=scale * data["planned_kw"],
+        valid_from=datetime.fromisoformat(data["valid_from"]),
+        step=timedelta(seconds=data["step_s"]),
+        sites=rows,
+        objective=data["objective"],
+        build_seconds=data["build_seconds"],
+        solve_seconds=data["solve_seconds"],
+        inputs={**data["inputs"], "prepared_scale": scale},
+    )

@@ -18,13 +18,14 @@ from django.utils import timezone
 from apps.accounts.principal import Principal
 from apps.assets.models import Site
 from apps.core import clock
+from apps.core.clock import floor_to
 from apps.core.errors import ConflictError, NotPermitted
 from apps.markets.models import Activation
 
 from . import webhooks
 from .choices import Channel, DeliveryStatus, PlanStatus
-from .models import Delivery, DeliveryCheck, DispatchPlan, Setpoint, WebhookEndpoint
-from .planning import PlanDraft, plan_reduction
+from .models import Delivery, DeliveryCheck, DispatchPlan, PreparedPlan, Setpoint, WebhookEndpoint
+from .planning import PlanDraft, draft_from_json, draft_to_json, plan_reduction
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +102,58 @@ def dispatch_activation(*, activation_id: int) -> DispatchPlan:
         return existing
     activation = Activation.objects.select_related("event__program__zone").get(pk=activation_id)
     reduction = float(activation.kw or 0.0)
-    draft = plan_reduction(activation=activation, reduction_kw=reduction, belief_time=clock.now())
+    prepared = PreparedPlan.objects.filter(event_id=activation.event_id).first()
+    window_start = floor_to(
+        activation.start, timedelta(minutes=activation.event.program.settlement_interval_minutes)
+    )
+    if (
+        prepared is not None
+        and prepared.reduction_kw > 0
+        and reduction <= prepared.reduction_kw + 1e-6
+        and prepared.draft["valid_from"] == window_start.isoformat()
+    ):
+        draft = draft_from_json(prepared.draft, scale=reduction / prepared.reduction_kw)
+        reason = f"activation (plan prepared at award, scaled ×{reduction / prepared.reduction_kw:.3f})"
+    else:
+        draft = plan_reduction(activation=activation, reduction_kw=reduction, belief_time=clock.now())
+        reason = "activation"
     try:
         with transaction.atomic():
-            return _store(activation, 1, draft, reason="activation")
+            return _store(activation, 1, draft, reason=reason)
     except IntegrityError:
         return DispatchPlan.objects.get(activation_id=activation_id, version=1)
+
+
+def plan_prepare(*, event_id: int) -> PreparedPlan | None:
+    """Solve the plan for an awarded event's total awarded kW ahead of its activation (idempotent).
+
+    Returns ``None`` when nothing was awarded or no site participates.
+    """
+    from apps.markets.models import AwardInterval, Event
+
+    existing = PreparedPlan.objects.filter(event_id=event_id).first()
+    if existing is not None:
+        return existing
+    event = Event.objects.select_related("program__zone").get(pk=event_id)
+    awarded = AwardInterval.objects.filter(award__bid__event=event).values_list("awarded_kw", flat=True)
+    reduction = max(awarded, default=0.0)
+    if reduction <= 0:
+        return None
+    proxy = Activation(event=event, start=event.start, end=event.end, kw=reduction)
+    try:
+        draft = plan_reduction(activation=proxy, reduction_kw=reduction, belief_time=clock.now())
+    except ValueError:
+        return None
+    try:
+        with transaction.atomic():
+            return PreparedPlan.objects.create(
+                event=event,
+                reduction_kw=reduction,
+                draft=draft_to_json(draft),
+                solve_seconds=draft.solve_seconds,
+            )
+    except IntegrityError:
+        return PreparedPlan.objects.get(event_id=event_id)
 
 
 def plan_current(*, activation: Activation) -> DispatchPlan | None:

@@ -50,3 +50,10 @@ def check_interval(activation_id: int, interval_start: str) -> str | None:
         activation_id=activation_id, interval_start=datetime.fromisoformat(interval_start)
     )
     return check.action if check else None
+
+
+@shared_task(name="apps.dispatch.tasks.prepare_plan", acks_late=True)
+def prepare_plan(event_id: int) -> int | None:
+    """Solve an awarded event's plan before its activation."""
+    prepared = services.plan_prepare(event_id=event_id)
+    return prepared.pk if prepared else None

@@ -273,6 +273,7 @@ def award_post(
             status=BidStatus.ACCEPTED if full else BidStatus.PARTIALLY_ACCEPTED
         )
         Event.objects.filter(pk=event.pk, status=EventStatus.GATE_CLOSED).update(status=EventStatus.AWARDED)
+        _notify("VPP_AWARD_TASK", event.pk)
     event.refresh_from_db()
     return award
 
@@ -348,15 +349,19 @@ def activation_end(
     return activation
 
 
-def _notify_activation(activation: Activation) -> None:
-    """After commit, send the activation to the task named by ``VPP_ACTIVATION_TASK`` (dispatch), by name, so
-    markets does not import the layers above it."""
-    task_name = getattr(settings, "VPP_ACTIVATION_TASK", "")
+def _notify(setting: str, *args: object) -> None:
+    """After commit, send ``args`` to the task named by the setting ``setting`` (dispatch), by name, so markets
+    does not import the layers above it. An empty setting sends nothing."""
+    task_name = getattr(settings, setting, "")
     if not task_name:
         return
     from celery import current_app
 
-    transaction.on_commit(lambda: current_app.send_task(task_name, args=[activation.pk], queue="dispatch"))
+    transaction.on_commit(lambda: current_app.send_task(task_name, args=list(args), queue="dispatch"))
+
+
+def _notify_activation(activation: Activation) -> None:
+    _notify("VPP_ACTIVATION_TASK", activation.pk)
 
 
 #: The bidding cycle drafts a bid this long before gate closure; staff may review or override it until

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.markets",
     "apps.openadr",
     "apps.dispatch",
+    "apps.settlement",
     "apps.dashboard",
 ]
 
@@ -139,6 +140,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Activations are handed to dispatch by task name (markets sits below dispatch and does not import it).
 VPP_ACTIVATION_TASK = env.str("VPP_ACTIVATION_TASK", default="apps.dispatch.tasks.dispatch_activation")
+# Awards are handed to dispatch so the plan is solved before the activation arrives.
+VPP_AWARD_TASK = env.str("VPP_AWARD_TASK", default="apps.dispatch.tasks.prepare_plan")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- REST framework --------------------------------------------------------------------------------------

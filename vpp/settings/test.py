@@ -17,3 +17,4 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 # Tests opt in to the activation → dispatch hand-off (``settings`` fixture), so no stray dispatch messages
 # are left in the broker for another test's worker.
 VPP_ACTIVATION_TASK = ""
+VPP_AWARD_TASK = ""

@@ -90,3 +90,25 @@ def test_within_tolerance_no_redispatch(activation, sites) -> None:  # type: ign
         meter(site, activation.start, sp.target_kw + 10)  # 10 kW short each: within 5 % / 100 kW
     check = services.delivery_check(activation_id=activation.pk, interval_start=activation.start)
     assert check.action == "within tolerance" and DispatchPlan.objects.count() == 1
+
+
+def test_plan_prepared_at_award_is_scaled_at_activation(world, sites) -> None:  # type: ignore[no-untyped-def]
+    from apps.core import clock
+    from apps.dispatch.models import PreparedPlan
+
+    from .conftest import activate
+
+    try:
+        activation = activate(world, 1500)
+        prepared = services.plan_prepare(event_id=activation.event_id)
+        assert prepared is not None and prepared.reduction_kw == 1500
+        assert services.plan_prepare(event_id=activation.event_id) == prepared  # idempotent
+        activation.kw = 900  # the operator calls less than was awarded
+        activation.save()
+        plan = services.dispatch_activation(activation_id=activation.pk)
+    finally:
+        clock.replay_stop()
+    assert "prepared at award" in plan.reason and PreparedPlan.objects.count() == 1
+    for start in plan.setpoints.values_list("start", flat=True).distinct():
+        rows = plan.setpoints.filter(start=start)
+        assert sum(r.baseline_kw - r.target_kw for r in rows) == pytest.approx(900, abs=1e-3)
