@@ -1,11 +1,17 @@
 """Exact decomposition of the scheduling LP into independent blocks (connected groups of sites).
 
-Sites are coupled only by migration (a workload may run at another site) and by commitments (a shared
-reduction). Sites that are not connected by either form separate diagonal blocks of the constraint matrix,
-so the LP is the direct sum of smaller LPs with the same optimum (objective = sum of block objectives).
+Sites are coupled by migration (a workload may run at another site) and by commitments (a shared
+reduction). Sites not connected by migration form separate diagonal blocks of the constraint matrix once the
+commitment rows are set aside, so that part of the LP is the direct sum of smaller LPs with the same optimum.
 Solving blocks separately cuts simplex work roughly in proportion to the number of blocks; structurally
 identical blocks (same sparsity pattern) are warm-started from the previous optimal basis of that pattern,
 which is a valid basis of the next block by construction.
+
+Commitments are then handled exactly: if the block optimum already meets every commitment row without
+shortfall it is optimal for the whole LP (the commitment rows only restrict it and the shortfall columns only
+add non-negative cost). Otherwise the whole LP is solved in one HiGHS run, warm-started from the blocks'
+optimal bases with the commitment rows basic (a valid basis: one basic variable per row), so the dual simplex
+only has to repair the commitment rows.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ import hashlib
 import time
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from flexibility.highs import new_highs, pass_lp, run
 from flexibility.model import Model
+
+_TOL = 1e-7
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,18 +41,21 @@ class BlockSolution:
     solve_seconds: float
     blocks: int
     warm_started: int
+    coupled_run: bool = False
 
 
-def site_components(model: Model) -> np.ndarray:
-    """Component label per site, ``(n_sites,)``: sites linked by a migration option or a commitment share one."""
+def site_components(model: Model, *, with_commitments: bool = False) -> np.ndarray:
+    """Component label per site, ``(n_sites,)``: sites linked by a migration option (and, if
+    ``with_commitments``, by a shared commitment) share one."""
     p = model.problem
     n = len(p.sites)
-    src = [model.flex.origin[model.flex.place_flex], model.flex.place_site]
-    edges_a, edges_b = [src[0]], [src[1]]
-    for members in model.commitment_mask:
-        idx = np.flatnonzero(members)
-        edges_a.append(idx[:-1])
-        edges_b.append(idx[1:])
+    edges_a = [model.flex.origin[model.flex.place_flex]]
+    edges_b = [model.flex.place_site]
+    if with_commitments:
+        for members in model.commitment_mask:
+            idx = np.flatnonzero(members)
+            edges_a.append(idx[:-1])
+            edges_b.append(idx[1:])
     a = np.concatenate(edges_a).astype(np.int64)
     b = np.concatenate(edges_b).astype(np.int64)
     g = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(n, n))
@@ -51,7 +63,7 @@ def site_components(model: Model) -> np.ndarray:
 
 
 def column_components(model: Model, site_comp: np.ndarray) -> np.ndarray:
-    """Component label of every LP column, following the block layout of :mod:`flexibility.model`."""
+    """Component label of every column before the commitment block (layout of :mod:`flexibility.model`)."""
     T = model.problem.steps
     fl, bt = model.flex, model.batt
     parts = [
@@ -64,37 +76,55 @@ def column_components(model: Model, site_comp: np.ndarray) -> np.ndarray:
         np.repeat(site_comp[fl.place_site], T),  # x
         np.repeat(site_comp[fl.origin], T),  # cum
     ]
-    for ci, cm in enumerate(model.problem.commitments if "commitment" in model.row_offsets else ()):
-        first = np.flatnonzero(model.commitment_mask[ci])[0]
-        parts.append(np.full(cm.end_step - cm.start_step, site_comp[first]))
     labels = np.concatenate(parts)
-    assert labels.size == model.n_cols
+    assert labels.size == model.offsets["short"]
     return labels
 
 
-def solve_blocks(model: Model, *, threads: int | None = None, warm_start: bool = True) -> BlockSolution:
-    """Solve ``model`` block by block with HiGHS; returns the assembled primal solution.
+@dataclass(frozen=True, eq=False)
+class _Blocks:
+    status: str
+    x: np.ndarray
+    objective: float
+    solve_seconds: float
+    blocks: int
+    warm: int
+    col_status: np.ndarray | None
+    row_status: np.ndarray | None
 
-    ``status`` is ``"optimal"`` only when every block is optimal, otherwise the first non-optimal status.
-    """
-    site_comp = site_components(model)
-    col_lab = column_components(model, site_comp)
-    csr = model.A.tocsr()
+
+def _solve_block_diagonal(
+    A: sp.csc_matrix,
+    c: np.ndarray,
+    col_lo: np.ndarray,
+    col_hi: np.ndarray,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    col_lab: np.ndarray,
+    *,
+    threads: int | None,
+    warm_start: bool,
+    keep_basis: bool,
+) -> _Blocks:
+    n_cols, n_rows = A.shape[1], A.shape[0]
+    csr = A.tocsr()
     row_lab = col_lab[csr.indices[csr.indptr[:-1]]]
     col_perm = np.argsort(col_lab, kind="stable")
     row_perm = np.argsort(row_lab, kind="stable")
     inv_row = np.empty_like(row_perm)
     inv_row[row_perm] = np.arange(row_perm.size)
-    Ap = model.A[:, col_perm].tocsc()
+    Ap = A[:, col_perm].tocsc()
     Ap.indices = inv_row[Ap.indices].astype(Ap.indices.dtype)
     Ap.has_sorted_indices = False
     Ap.sort_indices()
-    n_comp = int(site_comp.max()) + 1 if site_comp.size else 0
+    n_comp = int(col_lab.max()) + 1 if col_lab.size else 0
     c_bounds = np.searchsorted(col_lab[col_perm], np.arange(n_comp + 1))
     r_bounds = np.searchsorted(row_lab[row_perm], np.arange(n_comp + 1))
-    c, lo, hi = model.c[col_perm], model.col_lo[col_perm], model.col_hi[col_perm]
-    rlo, rhi = model.row_lo[row_perm], model.row_hi[row_perm]
-    x_perm = np.zeros(model.n_cols)
+    cp, lo, hi = c[col_perm], col_lo[col_perm], col_hi[col_perm]
+    rlo, rhi = row_lo[row_perm], row_hi[row_perm]
+    x_perm = np.zeros(n_cols)
+    col_st = np.empty(n_cols, dtype=object) if keep_basis else None
+    row_st = np.empty(n_rows, dtype=object) if keep_basis else None
     bases: dict[bytes, object] = {}
     objective, solve_s, warm = 0.0, 0.0, 0
     for k in range(n_comp):
@@ -108,7 +138,7 @@ def solve_blocks(model: Model, *, threads: int | None = None, warm_start: bool =
         h = new_highs(threads=threads)
         # presolve costs more than it saves on these small, already tight blocks (halves a 1-battery solve)
         h.setOptionValue("presolve", "off")
-        pass_lp(h, c[c0:c1], lo[c0:c1], hi[c0:c1], block, rlo[r0:r1], rhi[r0:r1])
+        pass_lp(h, cp[c0:c1], lo[c0:c1], hi[c0:c1], block, rlo[r0:r1], rhi[r0:r1])
         key = hashlib.blake2b(indptr.tobytes() + indices.tobytes(), digest_size=16).digest() + bytes(
             str((r1 - r0, c1 - c0)), "ascii"
         )
@@ -119,15 +149,70 @@ def solve_blocks(model: Model, *, threads: int | None = None, warm_start: bool =
         sol = run(h)
         if sol.status != "optimal" and key in bases:  # a borrowed basis should never matter; retry cold
             h = new_highs(threads=threads)
-            pass_lp(h, c[c0:c1], lo[c0:c1], hi[c0:c1], block, rlo[r0:r1], rhi[r0:r1])
+            pass_lp(h, cp[c0:c1], lo[c0:c1], hi[c0:c1], block, rlo[r0:r1], rhi[r0:r1])
             sol = run(h)
         solve_s += time.perf_counter() - t0
         if sol.status != "optimal":
-            return BlockSolution(sol.status, np.zeros(0), float("nan"), solve_s, n_comp, warm)
-        if warm_start:
-            bases[key] = h.getBasis()
+            return _Blocks(sol.status, np.zeros(0), float("nan"), solve_s, n_comp, warm, None, None)
+        if warm_start or keep_basis:
+            basis = h.getBasis()
+            bases[key] = basis
+            if keep_basis:
+                col_st[col_perm[c0:c1]] = basis.col_status  # type: ignore[index]
+                row_st[row_perm[r0:r1]] = basis.row_status  # type: ignore[index]
         x_perm[c0:c1] = sol.x
         objective += sol.objective
-    x = np.empty(model.n_cols)
+    x = np.empty(n_cols)
     x[col_perm] = x_perm
-    return BlockSolution("optimal", x, objective, solve_s, n_comp, warm)
+    return _Blocks("optimal", x, objective, solve_s, n_comp, warm, col_st, row_st)
+
+
+def solve_blocks(model: Model, *, threads: int | None = None, warm_start: bool = True) -> BlockSolution:
+    """Solve ``model`` exactly, block by block with HiGHS (see the module docstring for commitments).
+
+    Returns the primal solution of the whole LP; ``status`` is ``"optimal"`` only when the LP was solved to
+    optimality, otherwise the first non-optimal HiGHS status.
+    """
+    site_comp = site_components(model)
+    col_lab = column_components(model, site_comp)
+    nc, nr = model.offsets["short"], model.row_offsets.get("commitment", model.n_rows)
+    coupled = nc < model.n_cols
+    A_u = model.A[:nr, :nc].tocsc() if coupled else model.A
+    blk = _solve_block_diagonal(
+        A_u,
+        model.c[:nc],
+        model.col_lo[:nc],
+        model.col_hi[:nc],
+        model.row_lo[:nr],
+        model.row_hi[:nr],
+        col_lab,
+        threads=threads,
+        warm_start=warm_start,
+        keep_basis=coupled,
+    )
+    if blk.status != "optimal" or not coupled:
+        return BlockSolution(blk.status, blk.x, blk.objective, blk.solve_seconds, blk.blocks, blk.warm)
+    # commitment rows: met without shortfall by the block optimum?
+    n_short = model.n_cols - nc
+    x = np.concatenate([blk.x, np.zeros(n_short)])
+    activity = model.A[nr:] @ x
+    if np.all(activity <= model.row_hi[nr:] + _TOL * np.maximum(1.0, np.abs(model.row_hi[nr:]))):
+        return BlockSolution("optimal", x, blk.objective, blk.solve_seconds, blk.blocks, blk.warm)
+    basis = highspy.HighsBasis()
+    col_st = np.empty(model.n_cols, dtype=object)
+    col_st[:nc] = blk.col_status
+    col_st[nc:] = highspy.HighsBasisStatus.kLower
+    row_st = np.empty(model.n_rows, dtype=object)
+    row_st[:nr] = blk.row_status
+    row_st[nr:] = highspy.HighsBasisStatus.kBasic
+    basis.col_status = col_st.tolist()
+    basis.row_status = row_st.tolist()
+    basis.valid = True
+    h = new_highs(threads=threads)
+    h.setOptionValue("presolve", "off")
+    pass_lp(h, model.c, model.col_lo, model.col_hi, model.A, model.row_lo, model.row_hi)
+    h.setBasis(basis)
+    t0 = time.perf_counter()
+    sol = run(h)
+    solve_s = blk.solve_seconds + time.perf_counter() - t0
+    return BlockSolution(sol.status, sol.x, sol.objective, solve_s, blk.blocks, blk.warm, coupled_run=True)
