@@ -24,7 +24,9 @@ Errors: :class:`~apps.core.errors.NotPermitted` (403), :class:`~apps.core.errors
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -664,11 +666,38 @@ def subscription_delete(*, caller: VtnCaller | None, subscription: Subscription)
 
 # --- Python API for dispatch -------------------------------------------------------------------------------
 
-#: An interval to publish: ``(start, duration, {payload type: value or values})``.
-IntervalSpec = tuple[datetime, timedelta, Mapping[str, float | Sequence[float]]]
+#: An interval to publish: ``(start, duration, {payload type: value or [values]})``.
+IntervalSpec = tuple[datetime, timedelta, Mapping[str, Any]]
 
 #: Units of the payload types published by :func:`openadr_event_publish` (``eventPayloadDescriptor.units``).
 SETPOINT_UNITS = {"IMPORT_CAPACITY_LIMIT": "KW", "DISPATCH_SETPOINT": "KW", "EXPORT_CAPACITY_LIMIT": "KW"}
+
+
+@dataclass(frozen=True)
+class SitePublication:
+    """One site's setpoints for :func:`openadr_events_ensure_many` (fields as in :func:`openadr_event_ensure`)."""
+
+    key: str | None
+    site: Site
+    intervals: Sequence[IntervalSpec]
+    event_name: str | None = None
+    priority: int | None = None
+
+
+def _check_values(kind: str, values: list[Any], path: str) -> None:
+    """Values of an enumerated payload type (Definition.md §"Event Payload Enumerations"): numbers where the
+    enumeration says so, ≥ its minimum; always finite (JSON has no NaN)."""
+    if not values:
+        raise DomainError("a payload needs at least one value.", field=path)
+    items = (schemas.enumeration("event-interval-payloads").get(kind) or {}).get("items") or {}
+    for k, value in enumerate(values):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and not math.isfinite(value):
+            raise DomainError("values must be finite numbers.", field=f"{path}[{k}]")
+        if items.get("type") in ("number", "integer") and not number:
+            raise DomainError(f"{kind} values are numbers.", field=f"{path}[{k}]")
+        if number and "minimum" in items and value < items["minimum"]:
+            raise DomainError(f"{kind} values are at least {items['minimum']}.", field=f"{path}[{k}]")
 
 
 def _intervals_body(intervals: Sequence[IntervalSpec]) -> list[dict[str, Any]]:
@@ -682,20 +711,17 @@ def _intervals_body(intervals: Sequence[IntervalSpec]) -> list[dict[str, Any]]:
             raise DomainError("interval durations must be positive.", field=f"intervals[{i}].duration")
         if not payloads:
             raise DomainError("an interval needs at least one payload.", field=f"intervals[{i}].payloads")
-        out.append(
-            {
-                "id": i,
-                "intervalPeriod": {"start": format_datetime(start), "duration": duration_iso(duration)},
-                "payloads": [
-                    {"type": kind, "values": list(value) if isinstance(value, Sequence) else [value]}
-                    for kind, value in payloads.items()
-                ],
-            }
-        )
+        body = []
+        for j, (kind, value) in enumerate(payloads.items()):
+            values = list(value) if isinstance(value, list | tuple) else [value]
+            _check_values(kind, values, f"intervals[{i}].payloads[{j}].values")
+            body.append({"type": kind, "values": values})
+        period = {"start": format_datetime(start), "duration": duration_iso(duration)}
+        out.append({"id": i, "intervalPeriod": period, "payloads": body})
     return out
 
 
-def _publish(
+def _draft(
     *,
     program: Program,
     targets: list[str],
@@ -704,40 +730,99 @@ def _publish(
     event_name: str | None,
     priority: int | None,
     key: str | None,
-) -> tuple[Event, bool]:
-    body: dict[str, Any] = {
-        "programID": str(program.pk),
-        "eventName": event_name if event_name is not None else key,
-        "priority": priority,
-        "targets": targets,
-        "payloadDescriptors": descriptors or None,
-        "intervals": intervals,
-    }
-    if key is None:
-        return event_create(caller=None, data=body), True
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+    ends_at: datetime | None = None,
+) -> Event:
+    """An unsaved event built by the system (its body is correct by construction: no schema round trip)."""
+    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise DomainError(f"a publish key has 1–{MAX_KEY_LENGTH} characters.", field="key")
-    with transaction.atomic():
-        existing = Event.objects.select_for_update().filter(publish_key=key).first()
-        if existing is not None:
-            return _refresh(existing, body), False
-        try:
-            return event_create(caller=None, data=body, publish_key=key), True
-        except ConflictError:  # a concurrent publish with the same key won
-            return _refresh(Event.objects.select_for_update().get(publish_key=key), body), False
-
-
-def _refresh(event: Event, body: dict[str, Any]) -> Event:
-    """Update ``event`` to ``body`` unless it already says the same (then it is left untouched)."""
-    same = (
-        str(event.program_id) == body["programID"]
-        and event.event_name == (body["eventName"] or "")
-        and event.priority == body["priority"]
-        and event.targets == body["targets"]
-        and event.payload_descriptors == body["payloadDescriptors"]
-        and event.intervals == body["intervals"]
+    if priority is not None and not 0 <= priority <= MAX_PRIORITY:
+        raise DomainError(f"priority is 0 (highest) … {MAX_PRIORITY}.", field="priority")
+    event = Event(
+        program=program,
+        event_name=(event_name if event_name is not None else key) or "",
+        priority=priority,
+        targets=targets,
+        payload_descriptors=descriptors or None,
+        intervals=intervals,
+        publish_key=key,
     )
-    return event if same else event_update(caller=None, event=event, data=body)
+    event.ends_at = ends_at if ends_at is not None else lifespan_end(None, intervals, None)
+    return event
+
+
+_PUBLISHED_FIELDS = (
+    "program_id",
+    "event_name",
+    "priority",
+    "targets",
+    "payload_descriptors",
+    "intervals",
+    "ends_at",
+)
+
+
+def _ensure_many(drafts: list[Event]) -> list[tuple[Event, bool]]:
+    """Create the drafts, or update the events already published under their keys when they differ; a few
+    queries for any number of events. Returns ``(event, created)`` in the drafts' order."""
+    keys = [d.publish_key for d in drafts if d.publish_key is not None]
+    if len(keys) != len(set(keys)):
+        raise DomainError("publish keys must be unique within one call.", field="key")
+    now = clock.now()
+    with transaction.atomic():
+        existing = {e.publish_key: e for e in Event.objects.select_for_update().filter(publish_key__in=keys)}
+        results: list[tuple[Event, bool]] = []
+        new: list[Event] = []
+        changed: list[Event] = []
+        for draft in drafts:
+            event = existing.get(draft.publish_key) if draft.publish_key is not None else None
+            if event is None:
+                draft.created_date_time = draft.modification_date_time = now
+                new.append(draft)
+                results.append((draft, True))
+                continue
+            if any(getattr(event, f) != getattr(draft, f) for f in _PUBLISHED_FIELDS):
+                for field in _PUBLISHED_FIELDS:
+                    setattr(event, field, getattr(draft, field))
+                event.modification_date_time = now
+                changed.append(event)
+            results.append((event, False))
+        try:  # no savepoint of its own: on a clash the whole block rolls back and the caller retries
+            Event.objects.bulk_create(new)
+        except IntegrityError as exc:
+            raise ConflictError("a concurrent publish used one of these keys; retry.", field="key") from exc
+        if changed:
+            Event.objects.bulk_update(changed, ["program", *_PUBLISHED_FIELDS[1:], "modification_date_time"])
+            EventTarget.objects.filter(event__in=changed).delete()
+        EventTarget.objects.bulk_create(
+            [EventTarget(event=e, value=t) for e in [*new, *changed] for t in dict.fromkeys(e.targets or [])]
+        )
+    return results
+
+
+def _ensure_with_retry(drafts: list[Event]) -> list[tuple[Event, bool]]:
+    try:
+        return _ensure_many(drafts)
+    except ConflictError:  # a concurrent call created one of the keys first: now it exists, so update it
+        return _ensure_many(drafts)
+
+
+def _setpoint_draft(program: Program, publication: SitePublication) -> Event:
+    kinds = dict.fromkeys(kind for _, _, payloads in publication.intervals for kind in payloads)
+    descriptors = [
+        {"objectType": "EVENT_PAYLOAD_DESCRIPTOR", "payloadType": kind, "units": SETPOINT_UNITS[kind]}
+        for kind in kinds
+        if kind in SETPOINT_UNITS
+    ]
+    return _draft(
+        program=program,
+        targets=[site_target(publication.site)],
+        intervals=_intervals_body(publication.intervals),
+        descriptors=descriptors,
+        event_name=publication.event_name,
+        priority=publication.priority,
+        key=publication.key,
+        ends_at=max(start + duration for start, duration, _ in publication.intervals),
+    )
 
 
 def openadr_event_publish(
@@ -766,11 +851,11 @@ def openadr_event_publish(
         the new :class:`~apps.openadr.models.Event` (``event.object_id`` is its spec id).
 
     Raises:
-        DomainError: naive start, non-positive duration, no interval or no payload.
-        ValidationError: a value refused by the payload enumerations (e.g. a negative setpoint).
+        DomainError: naive start, non-positive duration, no interval, payload or value, a value that is not a
+            finite number where the enumeration wants one, or below its minimum (e.g. a negative setpoint).
     """
     event, _ = openadr_event_ensure(
-        site=site, intervals=intervals, program=program, event_name=event_name, priority=priority, key=None
+        key=None, site=site, intervals=intervals, program=program, event_name=event_name, priority=priority
     )
     return event
 
@@ -784,31 +869,36 @@ def openadr_event_ensure(
     event_name: str | None = None,
     priority: int | None = None,
 ) -> tuple[Event, bool]:
-    """Idempotent :func:`openadr_event_publish` keyed by ``key`` (e.g. ``"plan-17-v2-site-4"``).
+    """Idempotent :func:`openadr_event_publish` keyed by ``key`` (1–200 characters, e.g. ``"plan-17-v2-site-4"``).
 
     The first call creates the event (named ``key`` unless ``event_name`` is given); a later call with the same
-    key returns the same event, updated in place when the intervals, name, priority or program differ (its
+    key returns the same event, updated in place when its intervals, name, priority or program differ (its
     ``modificationDateTime`` then moves; VENs see the new values on their next read). Safe under concurrency
     (the key is unique). ``key=None`` always creates.
 
     Returns:
         ``(event, created)``.
     """
-    payload_types = dict.fromkeys(kind for _, _, payloads in intervals for kind in payloads)
-    descriptors = [
-        {"objectType": "EVENT_PAYLOAD_DESCRIPTOR", "payloadType": kind, "units": SETPOINT_UNITS[kind]}
-        for kind in payload_types
-        if kind in SETPOINT_UNITS
-    ]
-    return _publish(
-        program=program or program_ensure(program_name=DISPATCH_PROGRAM_NAME),
-        targets=[site_target(site)],
-        intervals=_intervals_body(intervals),
-        descriptors=descriptors,
-        event_name=event_name,
-        priority=priority,
-        key=key,
-    )
+    program = program or program_ensure(program_name=DISPATCH_PROGRAM_NAME)
+    draft = _setpoint_draft(program, SitePublication(key, site, intervals, event_name, priority))
+    (result,) = _ensure_with_retry([draft])
+    return result
+
+
+def openadr_events_ensure_many(
+    *, publications: Sequence[SitePublication], program: Program | None = None
+) -> list[tuple[Event, bool]]:
+    """:func:`openadr_event_ensure` for many sites at once (one activation's plan), in a handful of queries
+    whatever their number. Keys must be unique within the call. Returns ``(event, created)`` per publication,
+    in order. All or nothing: a refused publication refuses the call."""
+    program = program or program_ensure(program_name=DISPATCH_PROGRAM_NAME)
+    drafts = []
+    for index, publication in enumerate(publications):
+        try:
+            drafts.append(_setpoint_draft(program, publication))
+        except DomainError as exc:
+            raise DomainError(exc.reason, field=f"publications[{index}].{exc.field}") from exc
+    return _ensure_with_retry(drafts)
 
 
 def dispatch_event_publish(
@@ -864,7 +954,7 @@ def openadr_signal_publish(
         event_name: defaults to the key.
 
     Raises:
-        DomainError: an unknown signal, or bad intervals as in :func:`openadr_event_publish`.
+        DomainError: an unknown signal, or bad intervals or values as in :func:`openadr_event_publish`.
     """
     if signal == "PRICE":
         descriptor = {
@@ -882,7 +972,7 @@ def openadr_signal_publish(
     specs: list[IntervalSpec] = [
         (start, duration, {signal: value * scale}) for start, duration, value in intervals
     ]
-    event, _ = _publish(
+    draft = _draft(
         program=program or program_ensure(program_name=SIGNALS_PROGRAM_NAME),
         targets=[zone_target(zone)],
         intervals=_intervals_body(specs),
@@ -891,4 +981,5 @@ def openadr_signal_publish(
         priority=None,
         key=key,
     )
+    ((event, _),) = _ensure_with_retry([draft])
     return event

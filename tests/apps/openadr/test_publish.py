@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from apps.core.errors import DomainError
 from apps.openadr import services
@@ -91,10 +90,14 @@ def test_publish_refuses_bad_intervals_and_negative_setpoints(vtn: Vtn) -> None:
         services.openadr_event_publish(
             site=vtn.site_a, intervals=[(START, timedelta(0), {"DISPATCH_SETPOINT": 1.0})]
         )
-    with pytest.raises(ValidationError):
-        services.openadr_event_publish(
-            site=vtn.site_a, intervals=[(START, Q, {"IMPORT_CAPACITY_LIMIT": -1.0})]
-        )
+    for bad in (-1.0, float("nan"), "lots", True):
+        with pytest.raises(DomainError) as refused:
+            services.openadr_event_publish(
+                site=vtn.site_a, intervals=[(START, Q, {"IMPORT_CAPACITY_LIMIT": bad})]
+            )
+        assert refused.value.field == "intervals[0].payloads[0].values[0]"
+    with pytest.raises(DomainError):
+        services.openadr_event_ensure(key="x" * 201, site=vtn.site_a, intervals=[(START, Q, {"SIMPLE": 1})])
     assert not Event.objects.exists()
 
 
@@ -136,3 +139,37 @@ def test_dispatch_entry_point_is_keyed_by_the_event_name(vtn: Vtn) -> None:
     first = services.dispatch_event_publish(site=vtn.site_a, intervals=intervals, event_name="dispatch-k1")
     again = services.dispatch_event_publish(site=vtn.site_a, intervals=intervals, event_name="dispatch-k1")
     assert first.pk == again.pk and first.publish_key == "dispatch-k1" and Event.objects.count() == 1
+
+
+def test_many_sites_in_one_call(vtn: Vtn) -> None:
+    vtn.register("ven_a")
+    vtn.register("ven_b")
+    plan = [
+        services.SitePublication("plan-9-a", vtn.site_a, [(START, Q, {"DISPATCH_SETPOINT": 700.0})]),
+        services.SitePublication("plan-9-b", vtn.site_b, [(START, Q, {"DISPATCH_SETPOINT": 300.0})]),
+    ]
+    first = services.openadr_events_ensure_many(publications=plan)
+    assert [created for _, created in first] == [True, True]
+    again = services.openadr_events_ensure_many(publications=plan)
+    assert [(e.pk, created) for e, created in again] == [(e.pk, False) for e, _ in first]
+    revised = [
+        plan[0],
+        services.SitePublication("plan-9-b", vtn.site_b, [(START, Q, {"DISPATCH_SETPOINT": 250.0})]),
+    ]
+    (a, _), (b, _) = services.openadr_events_ensure_many(publications=revised)
+    assert a.modification_date_time == first[0][0].modification_date_time
+    assert b.modification_date_time > first[1][0].modification_date_time
+    seen_b = vtn.client("ven_b").get(f"{BASE}/events").json()
+    assert [e["intervals"][0]["payloads"][0]["values"] for e in seen_b] == [[250.0]]
+    with pytest.raises(DomainError) as refused:
+        services.openadr_events_ensure_many(publications=[plan[0], plan[0]])
+    assert refused.value.field == "key"
+    with pytest.raises(DomainError) as refused:
+        services.openadr_events_ensure_many(
+            publications=[
+                plan[0],
+                services.SitePublication("k", vtn.site_b, [(START, Q, {"DISPATCH_SETPOINT": -1})]),
+            ]
+        )
+    assert refused.value.field.startswith("publications[1].intervals[0]")
+    assert Event.objects.count() == 2
