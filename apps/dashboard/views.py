@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from apps.assets import selectors
 from apps.assets.choices import EDITABLE_STATUSES, EnrolmentAction, EnrolmentStatus
@@ -110,7 +110,7 @@ def _attach(form: Any, error: ValidationError) -> None:
 # --- entry and persona homes --------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @member_required
 def home(request: HttpRequest) -> HttpResponse:
     """Send each persona to its own start page."""
@@ -122,7 +122,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard:operator_home")
 
 
-@require_GET
+@require_safe
 @aggregator_required
 def overview(request: HttpRequest) -> HttpResponse:
     """Staff overview: enrolled capacity by zone, sites by status, the enrolment queue, batteries and PV."""
@@ -154,13 +154,12 @@ def overview(request: HttpRequest) -> HttpResponse:
             "status_chart": status_chart,
             "statuses": [(EnrolmentStatus(s), n) for s, n in summary.status_counts.items()],
             "can_act": principal.can_write,
-            "reject_form": TransitionForm(),
             "events": summaries.open_events(principal=principal),
         },
     )
 
 
-@require_GET
+@require_safe
 @aggregator_required
 def site_list(request: HttpRequest) -> HttpResponse:
     """Every site (staff), optionally filtered by enrolment status."""
@@ -177,7 +176,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @operator_required
 def operator_home(request: HttpRequest) -> HttpResponse:
     """A market operator's programs and open events; the operator works through the API (linked)."""
@@ -209,9 +208,7 @@ def _site_page(
         "share_chart": charts.donut_chart(slices=shares, unit="%", empty="No workload classes declared yet."),
         "is_owner": principal.is_site_owner,
         "can_edit": principal.is_site_owner and principal.can_write and detail.editable,
-        "can_act": principal.can_write,
         "actions": _available_actions(principal, site),
-        "transition_form": TransitionForm(),
         **(extra or {}),
     }
     return render(request, "dashboard/site_detail.html", context, status=status)
@@ -235,7 +232,7 @@ def _available_actions(principal: Any, site: Site) -> list[tuple[str, str, bool]
     return by_status.get(status, [])
 
 
-@require_GET
+@require_safe
 @asset_reader_required
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A site's registration, workload classes, batteries, PV arrays and enrolment history."""
@@ -252,7 +249,10 @@ def site_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     site = _scoped_site(request, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        return _site_page(request, site, status=400, extra={"transition_form": form})
+        reason_error = "; ".join(str(e) for e in form.errors.get("reason", ["invalid input"]))
+        return _site_page(
+            request, site, status=400, extra={"action_error": reason_error, "failed_action": action}
+        )
     try:
         site = writes.enrolment_act(
             principal=principal_of(request), site=site, action=action, reason=form.cleaned_data["reason"]
@@ -270,7 +270,7 @@ def site_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # --- owner portal ------------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @owner_required
 def portal(request: HttpRequest) -> HttpResponse:
     """The owner's sites with their enrolment status and what to do next."""

@@ -178,3 +178,17 @@ def test_open_redirects_are_ignored(world: World, page_as) -> None:  # type: ign
     site = SiteFactory(owner=world.owner_a, enrolment_status=EnrolmentStatus.SUBMITTED)
     response = page_as("staff").post(f"/sites/{site.pk}/approve/", {"next": "https://evil.example/"})
     assert response["Location"] == f"/sites/{site.pk}/"
+
+
+def test_overlong_reason_is_refused_with_the_error(world: World, page_as) -> None:  # type: ignore[no-untyped-def]
+    site = SiteFactory(owner=world.owner_a, enrolment_status=EnrolmentStatus.SUBMITTED)
+    response = page_as("staff").post(f"/sites/{site.pk}/reject/", {"reason": "x" * 2001})
+    assert response.status_code == 400
+    assert "at most 2000 characters" in response.content.decode()
+    site.refresh_from_db()
+    assert site.enrolment_status == EnrolmentStatus.SUBMITTED
+
+
+def test_pages_answer_head_requests(world: World, page_as) -> None:  # type: ignore[no-untyped-def]
+    assert page_as("staff").head("/overview/").status_code == 200
+    assert page_as("staff").put("/overview/").status_code == 405
