@@ -22,6 +22,11 @@ class TimeSeriesAdmin(admin.ModelAdmin):
     readonly_fields = ("owner_key", "unit", "resolution_s", "created_at", "updated_at")
     raw_id_fields = ("site", "battery", "pv_array")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: TimeSeries | None = None) -> Any:
+        """Owner, quantity and resolution are fixed once a series exists: its points depend on them."""
+        fixed = ("site", "battery", "pv_array", "market_zone", "quantity", "resolution")
+        return self.readonly_fields + (fixed if obj is not None else ())
+
 
 class SeriesFilter(admin.SimpleListFilter):
     """Pick one series; without a choice the list is empty (never the whole table)."""

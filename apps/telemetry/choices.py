@@ -138,5 +138,20 @@ QUANTITY_SPECS: dict[str, QuantitySpec] = {
     ),
 }
 
+
+def unit_for(quantity: str, *, currency: str | None = None) -> str:
+    """The unit of ``quantity``; ``price`` is in ``currency`` per MWh (e.g. ``USD/MWh``).
+
+    Raises:
+        ValueError: a price without currency.
+    """
+    unit = QUANTITY_SPECS[quantity].unit
+    if "{currency}" in unit:
+        if not currency:
+            raise ValueError(f"the unit of {quantity} needs the zone's currency.")
+        unit = unit.format(currency=currency)
+    return unit
+
+
 assert set(QUANTITY_SPECS) == set(Quantity.values), "every quantity needs a spec"
 assert all(math.isfinite(s.minimum) and s.minimum < s.maximum for s in QUANTITY_SPECS.values())

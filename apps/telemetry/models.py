@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
 from apps.assets.models import Battery, PVArray, Site
 from apps.core.models import MarketZone, TimeStampedModel
 
-from .choices import QUANTITY_SPECS, OwnerKind, Quantity
-from .durations import duration_iso
+from .choices import QUANTITY_SPECS, OwnerKind, Quantity, unit_for
+from .durations import duration_iso, resolution_seconds
 
 _OWNER_FIELDS = ("site", "battery", "pv_array", "market_zone")
 
@@ -153,6 +154,35 @@ class TimeSeries(TimeStampedModel):
             OwnerKind.ZONE: self.market_zone_id,
         }
         return f"{kind}:{idents[kind]}"
+
+    def clean(self) -> None:
+        """Exactly one owner, a quantity that fits the owner kind, a resolution dividing a day; derives
+        ``owner_key``, ``resolution_s`` and ``unit`` (so the admin refuses what the API refuses)."""
+        owners = [f for f in ("site_id", "battery_id", "pv_array_id", "market_zone_id") if getattr(self, f)]
+        if len(owners) != 1:
+            raise ValidationError("A series belongs to exactly one of: site, battery, PV array, market zone.")
+        spec = QUANTITY_SPECS.get(self.quantity)
+        if spec is None:
+            raise ValidationError({"quantity": f"unknown quantity '{self.quantity}'."})
+        if self.owner_kind not in spec.owners:
+            allowed = ", ".join(sorted(spec.owners))
+            raise ValidationError(
+                {"quantity": f"a {self.quantity} series belongs to a {allowed}, not a {self.owner_kind}."}
+            )
+        try:
+            self.resolution_s = resolution_seconds(self.resolution or "")
+        except ValueError as exc:
+            raise ValidationError({"resolution": str(exc)}) from exc
+        self.resolution = duration_iso(self.resolution_s)
+        currency = self.market_zone.currency if self.market_zone_id else None  # type: ignore[union-attr]
+        self.unit = unit_for(self.quantity, currency=currency)
+        self.owner_key = self.compute_owner_key()
+        # the unique constraint involves owner_key, which forms exclude (not editable): check it here
+        clash = TimeSeries.objects.filter(owner_key=self.owner_key, quantity=self.quantity, name=self.name)
+        if clash.exclude(pk=self.pk).exists():
+            raise ValidationError(
+                {"name": f"{self.owner_key} already has a {self.quantity} series named '{self.name}'."}
+            )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.owner_key = self.compute_owner_key()

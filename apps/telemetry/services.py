@@ -29,7 +29,7 @@ from apps.assets.models import Battery, PVArray, Site, SiteCredential
 from apps.core.errors import ConflictError, NotPermitted
 from apps.core.models import MarketZone
 
-from .choices import QUANTITY_SPECS, OwnerKind, Quantity
+from .choices import QUANTITY_SPECS, OwnerKind, Quantity, unit_for
 from .durations import duration_iso, resolution_seconds
 from .models import DataPoint, TimeSeries
 from .validation import Bounds, CleanBatch, RawBatch, from_arrays, validate_batch
@@ -124,12 +124,9 @@ def _owner_kind(owner: Any) -> str:
     )
 
 
-def unit_for(*, quantity: str, owner: Any) -> str:
+def owner_unit(*, quantity: str, owner: Any) -> str:
     """The unit of ``quantity`` for ``owner``: ``price`` takes the zone's currency (``USD/MWh``)."""
-    unit = QUANTITY_SPECS[quantity].unit
-    if "{currency}" in unit:
-        unit = unit.format(currency=owner.currency)
-    return unit
+    return unit_for(quantity, currency=getattr(owner, "currency", None))
 
 
 def timeseries_create(
@@ -166,7 +163,7 @@ def timeseries_create(
     series = TimeSeries(
         quantity=quantity,
         name=name,
-        unit=unit_for(quantity=quantity, owner=owner),
+        unit=owner_unit(quantity=quantity, owner=owner),
         resolution=duration_iso(seconds),
         resolution_s=seconds,
         source=source,

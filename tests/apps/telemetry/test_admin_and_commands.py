@@ -70,3 +70,26 @@ def test_bench_command_small_runs_and_cleans_up(world: World) -> None:
     assert "created=20000" in text and "created=5000" in text
     assert not Organisation.objects.filter(slug__startswith="bench-telemetry-").exists()
     assert not TimeSeries.objects.filter(source="bench").exists()
+
+
+def test_admin_add_applies_the_same_rules(admin_client) -> None:  # type: ignore[no-untyped-def]
+    base = {"name": "", "source": "admin", "quantity": "price", "resolution": "PT1H"}
+    refused = admin_client.post("/admin/telemetry/timeseries/add/", {**base, "market_zone": "", "site": ""})
+    assert refused.status_code == 200 and "exactly one of" in refused.content.decode()
+    bad_resolution = admin_client.post(
+        "/admin/telemetry/timeseries/add/", {**base, "market_zone": "DE_LU", "resolution": "PT7M"}
+    )
+    assert bad_resolution.status_code == 200 and not TimeSeries.objects.exists()
+    created = admin_client.post(
+        "/admin/telemetry/timeseries/add/", {**base, "market_zone": "DE_LU", "resolution": "pt1h"}
+    )
+    assert created.status_code == 302, created.content[:500]
+    series = TimeSeries.objects.get()
+    assert (series.owner_key, series.unit, series.resolution, series.resolution_s) == (
+        "zone:DE_LU",
+        "EUR/MWh",
+        "PT1H",
+        3600,
+    )
+    duplicate = admin_client.post("/admin/telemetry/timeseries/add/", {**base, "market_zone": "DE_LU"})
+    assert duplicate.status_code == 200 and TimeSeries.objects.count() == 1
