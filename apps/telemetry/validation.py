@@ -176,15 +176,25 @@ def _parse_start_strings(items: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, 
     return starts_us, parsed_ok & is_str & has_offset, errors
 
 
+def _to_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _parse_values(items: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, list]:
     """JSON values → (float64, ok mask, error groups). Booleans and strings are not numbers."""
     n = len(items)
     numeric = np.fromiter((type(v) is float or type(v) is int for v in items), dtype=bool, count=n)
     if numeric.all():
-        return np.fromiter(items, dtype=np.float64, count=n), numeric, []
+        try:
+            return np.fromiter(items, dtype=np.float64, count=n), numeric, []
+        except OverflowError:  # an integer beyond float range: becomes ±inf below and is refused as infinite
+            pass
     values = np.full(n, np.nan)
     idx = np.flatnonzero(numeric)
-    values[idx] = [float(items[int(i)]) for i in idx]
+    values[idx] = [_to_float(items[int(i)]) for i in idx]
     errors: list = []
     missing = np.array([v is None for v in items], dtype=bool)
     if missing.any():
@@ -259,7 +269,7 @@ def parse_csv(text: str) -> RawBatch:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise batch_refused(f"the body is not CSV with a 'start,value' header: {exc}") from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame.columns = [str(c).lstrip("\ufeff").strip().lower() for c in frame.columns]  # BOM from spreadsheets
     missing = [c for c in ("start", "value") if c not in frame.columns]
     if missing:
         raise batch_refused(f"the CSV header must name the columns 'start' and 'value' (missing: {missing}).")

@@ -111,6 +111,17 @@ def test_nan_and_inf_refused(bad: float) -> None:
     assert paths(exc) == ["rows[1].value"]
 
 
+def test_integer_beyond_float_range_is_refused_as_infinite() -> None:
+    exc = refusal(TimeSeriesFactory(), rows(("2022-09-01T00:00:00Z", 1), ("2022-09-01T00:15:00Z", 10**400)))
+    assert paths(exc) == ["rows[1].value"] and "infinite" in exc.row_errors[0].reason
+
+
+def test_csv_with_byte_order_mark() -> None:
+    series = TimeSeriesFactory()
+    result = datapoints_ingest(series=series, rows=parse_csv("\ufeffstart,value\n2022-09-01T00:00:00Z,1\n"))
+    assert result.created == 1
+
+
 @pytest.mark.parametrize("bad", ["12", True, None, [1]])
 def test_non_numbers_refused(bad) -> None:  # type: ignore[no-untyped-def]
     exc = refusal(TimeSeriesFactory(), rows(("2022-09-01T00:00:00Z", 1), ("2022-09-01T00:15:00Z", bad)))
