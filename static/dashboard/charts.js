@@ -6,7 +6,7 @@
  *
  * Specs are built (and time series resampled) server-side by apps/dashboard/charts.py; see its docstring
  * for the shapes: "bar", "donut" and "timeseries" (lines with optional p10–p90 or min–max bands, a year
- * of 15-minute data arrives as <= 1000 buckets). A spec with "empty" shows that sentence instead of a chart.
+ * of 15-minute data arrives as 365 daily buckets). A spec with "empty" shows that sentence instead of a chart.
  * Times are epoch milliseconds and are shown in UTC.
  *
  * window.VppCharts.render(element, spec) renders one chart; renderAll(root) renders every [data-chart].
@@ -114,7 +114,7 @@
         series.push({ type: "line", name: s.name + " band", data: pairs(t, s.lower), stack: stack, symbol: "none",
           lineStyle: { opacity: 0 }, tooltip: { show: false }, silent: true, legendHoverLink: false });
         series.push({ type: "line", name: s.name + " band", data: pairs(t, width), stack: stack, symbol: "none",
-          lineStyle: { opacity: 0 }, areaStyle: { color: color, opacity: 0.18 }, tooltip: { show: false }, silent: true });
+          lineStyle: { opacity: 0 }, areaStyle: { color: color, opacity: 0.22 }, tooltip: { show: false }, silent: true });
       }
       names.push(s.name);
       series.push({

@@ -14,7 +14,7 @@ from apps.assets.choices import EnrolmentStatus
 from apps.assets.models import Site
 from apps.dashboard.charts import Line, timeseries_chart
 
-from .conftest import DESKTOP, PHONE, screenshot
+from .conftest import DESKTOP, PHONE, SCREENSHOTS, screenshot
 
 pytestmark = pytest.mark.slow
 
@@ -222,6 +222,7 @@ def test_chart_helper_draws_a_year_of_15_minute_data_quickly(demo, open_page) ->
     assert elapsed_ms < 1000, elapsed_ms
     assert page.eval_on_selector("#year-chart", INK_PIXELS)["ink"] > 5000
     assert page.js_errors == []
+    page.locator("#year-chart").screenshot(path=str(SCREENSHOTS / "timeseries-year.png"))
 
 
 def test_owner_supplied_names_stay_text_in_chart_tooltips(demo, open_page) -> None:  # type: ignore[no-untyped-def]
