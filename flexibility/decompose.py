@@ -198,21 +198,40 @@ def solve_blocks(model: Model, *, threads: int | None = None, warm_start: bool =
     activity = model.A[nr:] @ x
     if np.all(activity <= model.row_hi[nr:] + _TOL * np.maximum(1.0, np.abs(model.row_hi[nr:]))):
         return BlockSolution("optimal", x, blk.objective, blk.solve_seconds, blk.blocks, blk.warm)
+    # only the blocks that appear in a commitment row take part in the coupled run
+    touching = np.unique(col_lab[np.unique(model.A[nr:, :nc].tocoo().col)])
+    csr = A_u.tocsr()
+    row_lab = col_lab[csr.indices[csr.indptr[:-1]]]
+    cols = np.concatenate([np.flatnonzero(np.isin(col_lab, touching)), np.arange(nc, model.n_cols)])
+    rows = np.concatenate([np.flatnonzero(np.isin(row_lab, touching)), np.arange(nr, model.n_rows)])
+    n_sub_short, n_sub_comm = n_short, model.n_rows - nr
+    col_st = np.empty(cols.size, dtype=object)
+    col_st[: cols.size - n_sub_short] = blk.col_status[cols[: cols.size - n_sub_short]]
+    col_st[cols.size - n_sub_short :] = highspy.HighsBasisStatus.kLower
+    row_st = np.empty(rows.size, dtype=object)
+    row_st[: rows.size - n_sub_comm] = blk.row_status[rows[: rows.size - n_sub_comm]]
+    row_st[rows.size - n_sub_comm :] = highspy.HighsBasisStatus.kBasic
     basis = highspy.HighsBasis()
-    col_st = np.empty(model.n_cols, dtype=object)
-    col_st[:nc] = blk.col_status
-    col_st[nc:] = highspy.HighsBasisStatus.kLower
-    row_st = np.empty(model.n_rows, dtype=object)
-    row_st[:nr] = blk.row_status
-    row_st[nr:] = highspy.HighsBasisStatus.kBasic
     basis.col_status = col_st.tolist()
     basis.row_status = row_st.tolist()
     basis.valid = True
     h = new_highs(threads=threads)
     h.setOptionValue("presolve", "off")
-    pass_lp(h, model.c, model.col_lo, model.col_hi, model.A, model.row_lo, model.row_hi)
+    A_sub = model.A.tocsr()[rows][:, cols].tocsc()
+    pass_lp(
+        h,
+        model.c[cols],
+        model.col_lo[cols],
+        model.col_hi[cols],
+        A_sub,
+        model.row_lo[rows],
+        model.row_hi[rows],
+    )
     h.setBasis(basis)
     t0 = time.perf_counter()
     sol = run(h)
     solve_s = blk.solve_seconds + time.perf_counter() - t0
-    return BlockSolution(sol.status, sol.x, sol.objective, solve_s, blk.blocks, blk.warm, coupled_run=True)
+    if sol.status == "optimal":
+        x[cols] = sol.x
+    objective = float(model.c @ x)
+    return BlockSolution(sol.status, x, objective, solve_s, blk.blocks, blk.warm, coupled_run=True)
