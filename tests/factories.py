@@ -129,3 +129,14 @@ class ZoneSeriesFactory(TimeSeriesFactory):
     unit = "USD/MWh"
     resolution = "PT1H"
     resolution_s = 3600
+
+
+class OwnerContractFactory(factory.django.DjangoModelFactory):
+    """The aggregator's contract with a site owner (fee in percent)."""
+
+    class Meta:
+        model = "settlement.OwnerContract"
+
+    owner = factory.SubFactory(OrganisationFactory)
+    fee_pct = 20
+    reference = factory.Sequence(lambda n: f"contract-{n}")

@@ -62,4 +62,9 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "settlement-settle-finished-events": {
+        "task": "apps.settlement.tasks.settle_finished_events",
+        "schedule": 900.0,
+        "options": {"expires": 840},
+    },
 }

@@ -244,6 +244,7 @@ class StatementViewSet(_PrincipalMixin, viewsets.ViewSet):
         return Response(StatementMonthSerializer(rows, many=True).data)
 
     def _statement(self, request: Request, month: str) -> selectors.Statement:
+        first_day = _month(month)
         owners = selectors.statement_owner_list(principal=self.principal)
         owner_param = request.query_params.get("owner")
         if owner_param is None:
@@ -257,7 +258,7 @@ class StatementViewSet(_PrincipalMixin, viewsets.ViewSet):
                 raise Http404 from exc
         if not owners.filter(pk=owner.pk).exists():
             raise Http404
-        return selectors.owner_statement(principal=self.principal, owner=owner, month=_month(month))
+        return selectors.owner_statement(principal=self.principal, owner=owner, month=first_day)
 
     @extend_schema(
         summary="An owner's statement for a month",
