@@ -63,7 +63,7 @@ def test_bench_command_small_runs_and_cleans_up(world: World) -> None:
     text = out.getvalue()
     assert (
         "service: new rows" in text
-        and "ISO 8601 strings" in text
+        and "ISO 8601 string records" in text
         and "REST: JSON batches" in text
         and "read: 35040 points" in text
     )

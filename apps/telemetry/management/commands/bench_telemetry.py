@@ -139,7 +139,7 @@ class Command(BaseCommand):
         ]
         seconds, result = _timed(lambda: datapoints_ingest(series=strings, rows=parse_records(records)))
         self._figure(
-            "service: JSON-like records of ISO 8601 strings (append)",
+            "service: ISO 8601 string records (append)",
             batch,
             seconds,
             f"created={result.created}",
