@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from apps.accounts.permissions import IsMember
 from apps.accounts.principal import Principal, principal_for
 from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, NotPermitted
 from apps.telemetry import selectors, services
 from apps.telemetry.durations import duration_iso, duration_seconds
 from apps.telemetry.models import TimeSeries
@@ -177,6 +177,8 @@ class TimeSeriesViewSet(
         return self._read(request, series)
 
     def _ingest(self, request: Request, series: TimeSeries) -> Response:
+        if not services.series_writable_by(principal=self.principal, series=series):
+            raise NotPermitted("You may read this series but not write to it.")  # before parsing the body
         body = request.data
         if isinstance(body, CSVText):
             raw = parse_csv(body)

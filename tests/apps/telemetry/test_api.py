@@ -233,6 +233,14 @@ def test_body_too_large(world: World, api_as, monkeypatch) -> None:  # type: ign
     assert not DataPoint.objects.exists()
 
 
+def test_forbidden_writer_gets_403_even_with_a_malformed_body(world: World, api_as) -> None:  # type: ignore[no-untyped-def]
+    zone = ZoneSeriesFactory()
+    response = api_as("owner_a").post(
+        f"/api/v1/timeseries/{zone.pk}/data/", "not json", content_type="application/json"
+    )
+    assert response.status_code == 403
+
+
 def test_viewer_may_read_not_write(world: World) -> None:
     series = TimeSeriesFactory(site=SiteFactory(owner=world.owner_a))
     viewer = MembershipFactory(organisation=world.owner_a, role=Role.VIEWER).user
