@@ -10,6 +10,11 @@ Public API::
     flexibility.Result.from_json(dict) / .to_json()
 
 CLI: ``python -m flexibility solve|envelope|bench``.
+
+Modules: ``problem`` / ``result`` (dataclasses + JSON), ``arrays`` (dense per-site series), ``baseline``
+(run-as-it-arrives baseline and cost accounting), ``model`` (sparse LP assembly), ``highs`` (HiGHS calls),
+``decompose`` (exact block solve), ``checks`` (infeasibility explanations), ``schedule`` (``solve``),
+``envelope``, ``synthetic`` (benchmark portfolios), ``economics`` (real-data year), ``bench``, ``cli``.
 """
 
 from flexibility.envelope import Envelope, envelope

@@ -6,8 +6,8 @@ JSON format (issue 5; extended, never renamed)::
      "carbon_price_per_tonne": 0,
      "zones": {"CAISO_NP15": {"price_per_mwh": [..steps], "export_price_per_mwh": [..] (default price_per_mwh),
                               "carbon_g_per_kwh": [..] (default 0)}},
-     "sites": [{"id": "sj1", "zone": "CAISO_NP15", "grid_import_limit_kw": 20000 (null = unlimited),
-                "grid_export_limit_kw": 0, "pue": 1.3, "pv_kw": [..] (optional),
+     "sites": [{"id": "sj1", "zone": "CAISO_NP15", "grid_import_limit_kw": 20000 (null/absent = unlimited),
+                "grid_export_limit_kw": 0 (absent = 0, null = unlimited), "pue": 1.3, "pv_kw": [..] (optional),
                 "workloads": [{"id": "inference", "baseline_kw": [..]},
                               {"id": "training", "baseline_kw": [..], "max_delay_steps": 32, "max_kw": 8000,
                                "migratable_to": ["dal1"]}],
@@ -17,6 +17,12 @@ JSON format (issue 5; extended, never renamed)::
 
 Units: power kW, energy kWh, prices currency/MWh, carbon intensity gCO2/kWh. Sign: positive = consumption.
 Arrays are read-only ``numpy.float64`` of shape ``(steps,)``.
+
+Extensions beyond issue 5 (all optional): ``"batteries": [...]`` for several batteries per site; a workload
+with ``migratable_to`` but no ``max_delay_steps`` runs at its baseline every step but may be served at any
+allowed site (``max_delay_steps = 0``). Validation raises :class:`FlexibilityInputError` naming the field,
+including the one input that makes the LP unbounded (export price above import price with both grid limits
+unlimited).
 """
 
 from __future__ import annotations
