@@ -1,8 +1,9 @@
-"""Admin: owner contracts (the aggregator's fee) are edited here; settlement runs are read-only audit records."""
+"""Admin: owner contracts (the aggregator's fee) and programs' baseline terms are edited here; settlement runs are
+read-only audit records."""
 
 from django.contrib import admin
 
-from .models import OwnerContract, RunInterval, SettlementRun, SiteSettlement
+from .models import BaselineTerms, OwnerContract, RunInterval, SettlementRun, SiteSettlement
 
 
 @admin.register(OwnerContract)
@@ -11,14 +12,28 @@ class OwnerContractAdmin(admin.ModelAdmin):
     search_fields = ("owner__name", "reference")
 
 
+@admin.register(BaselineTerms)
+class BaselineTermsAdmin(admin.ModelAdmin):
+    list_display = (
+        "program",
+        "exclude_weekends",
+        "exclude_holidays",
+        "days",
+        "high_x",
+        "high_y",
+        "adjustment",
+    )
+    list_select_related = ("program",)
+
+
 class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -27,10 +42,10 @@ class RunIntervalInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 

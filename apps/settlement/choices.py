@@ -18,3 +18,13 @@ class SummaryGroup(models.TextChoices):
     PROGRAM = "program", "Program"
     MONTH = "month", "Month"
     OWNER = "owner", "Owner"
+
+
+class Adjustment(models.TextChoices):
+    """Day-of adjustment of a day-matching baseline; ``default`` takes the method's own (10 of 10:
+    multiplicative, CAISO/NYISO; high X of Y: additive, PJM's Symmetric Additive Adjustment)."""
+
+    DEFAULT = "default", "The method's default"
+    MULTIPLICATIVE = "multiplicative", "Multiplicative (ratio)"
+    ADDITIVE = "additive", "Additive (offset)"
+    NONE = "none", "None"

@@ -16,9 +16,9 @@ from django.db import models
 from apps.accounts.models import Organisation
 from apps.assets.models import Site
 from apps.core.models import TimeStampedModel
-from apps.markets.models import Event
+from apps.markets.models import Event, Program
 
-from .choices import RunStatus
+from .choices import Adjustment, RunStatus
 
 DEFAULT_FEE_PCT = Decimal("20.00")
 
@@ -62,6 +62,63 @@ class OwnerContract(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.owner}: fee {self.fee_pct} %"
+
+
+class BaselineTerms(TimeStampedModel):
+    """How a program's day-matching baseline picks and adjusts days (a program without terms uses the defaults
+    below: CAISO/NYISO 10 of 10 and PJM High 4 of 5, weekends and holidays excluded, 45-day lookback,
+    adjustment capped at ±20 %, window ending 1 h before the event and lasting 4 h (10 of 10) or 3 h (X of Y)).
+    """
+
+    program = models.OneToOneField(
+        Program, on_delete=models.CASCADE, related_name="baseline_terms", verbose_name="program"
+    )
+    exclude_weekends = models.BooleanField(default=True, verbose_name="exclude weekends")
+    exclude_holidays = models.BooleanField(default=True, verbose_name="exclude public holidays")
+    lookback_days = models.PositiveIntegerField(
+        default=45, validators=[MinValueValidator(1), MaxValueValidator(366)], verbose_name="lookback (days)"
+    )
+    days = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1)], verbose_name="days averaged (10 of 10)"
+    )
+    high_x = models.PositiveIntegerField(
+        default=4, validators=[MinValueValidator(1)], verbose_name="X (high X of Y)"
+    )
+    high_y = models.PositiveIntegerField(
+        default=5, validators=[MinValueValidator(1)], verbose_name="Y (high X of Y)"
+    )
+    adjustment = models.CharField(
+        max_length=16,
+        choices=Adjustment.choices,
+        default=Adjustment.DEFAULT,
+        verbose_name="day-of adjustment",
+    )
+    adjustment_hours = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.25)],
+        verbose_name="adjustment window (h); empty = the method's default",
+    )
+    adjustment_gap_hours = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0.0)], verbose_name="gap before the event (h)"
+    )
+    adjustment_cap_pct = models.FloatField(
+        default=20.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(100.0)],
+        verbose_name="adjustment cap (±%)",
+    )
+
+    class Meta:
+        verbose_name = "baseline terms"
+        verbose_name_plural = "baseline terms"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(high_x__lte=models.F("high_y")), name="baseline_terms_x_le_y"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"baseline terms of {self.program}"
 
 
 class SettlementRun(TimeStampedModel):

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -185,7 +186,7 @@ _GROUP_KEYS = {
 
 def settlement_summary(
     *, principal: Principal, group_by: str, month: date | None = None
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """Current site settlements visible to ``principal`` summed per ``group_by`` (event, site, program, month or
     owner) and currency: delivered kWh, revenue share, fees, payouts, cost saving. Money as exact cent sums.
 
@@ -198,9 +199,9 @@ def settlement_summary(
     if month is not None:
         qs = qs.filter(month=month)
     path = _GROUP_KEYS[SummaryGroup(group_by)]
-    groups: dict[tuple[str, str], dict[str, object]] = {}
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
     for row in qs.order_by("pk"):
-        key_value = row
+        key_value: Any = row
         for part in path.split("__"):
             key_value = getattr(key_value, part)
         key = (str(key_value), row.run.currency)
@@ -218,8 +219,8 @@ def settlement_summary(
                 "cost_saving": ZERO,
             },
         )
-        entry["sites"] = int(entry["sites"]) + 1  # type: ignore[call-overload]
-        entry["delivered_kwh"] = round(float(entry["delivered_kwh"]) + row.delivered_kwh, 3)  # type: ignore[arg-type]
+        entry["sites"] += 1
+        entry["delivered_kwh"] = round(entry["delivered_kwh"] + row.delivered_kwh, 3)
         for name in ("revenue_share", "fee", "owner_payout", "cost_saving"):
-            entry[name] = entry[name] + getattr(row, name)  # type: ignore[operator]
+            entry[name] += getattr(row, name)
     return [groups[k] for k in sorted(groups)]

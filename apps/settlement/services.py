@@ -41,9 +41,18 @@ from apps.telemetry.models import TimeSeries
 from apps.telemetry.selectors import timeseries_resampled
 
 from . import baselines as bl
-from .choices import RunStatus
-from .models import DEFAULT_FEE_PCT, OwnerContract, RunInterval, SettlementRun, SiteInterval, SiteSettlement
+from .choices import Adjustment, RunStatus
+from .models import (
+    DEFAULT_FEE_PCT,
+    BaselineTerms,
+    OwnerContract,
+    RunInterval,
+    SettlementRun,
+    SiteInterval,
+    SiteSettlement,
+)
 from .performance import (
+    IntervalMoney,
     IntervalTerms,
     cents,
     interval_money,
@@ -54,14 +63,10 @@ from .performance import (
 
 logger = logging.getLogger(__name__)
 
-#: Days before the event searched for eligible baseline days (CAISO and PJM look back 45 days).
-LOOKBACK_DAYS = 45
 #: After this long past the event's end, settle with whatever meter data there is.
 METERING_GRACE = timedelta(hours=48)
 #: Events that ended within this window are re-settled by the beat job, so late meter data makes a new version.
 RESETTLE_WINDOW = timedelta(days=14)
-#: "High X of Y" parameters (PJM Economic Load Response CBL: High 4 of 5).
-HIGH_X, HIGH_Y = 4, 5
 
 
 @dataclass
@@ -203,22 +208,42 @@ def _site_baseline(
         if history is None:
             raise bl.BaselineError("no site_power_kw meter series")
         tz = site.timezone
+        terms = baseline_terms_of(event.program)
         event_day = pd.Timestamp(event.start).tz_convert(tz).date()
+        years = {event_day.year - 1, event_day.year}
         candidates = bl.eligible_days(
             event_day=event_day,
-            lookback_days=LOOKBACK_DAYS,
-            exclude_weekends=True,
-            holidays=bl.holiday_dates(
-                zone_code=site.market_zone_id, years={event_day.year - 1, event_day.year}
+            lookback_days=terms.lookback_days,
+            exclude_weekends=terms.exclude_weekends,
+            holidays=(
+                bl.holiday_dates(zone_code=site.market_zone_id, years=years)
+                if terms.exclude_holidays
+                else set()
             ),
             event_days=_event_days(site, event.start, tz),
         )
+        options: dict = {
+            "adjustment_gap_hours": terms.adjustment_gap_hours,
+            "cap": terms.adjustment_cap_pct / 100.0,
+        }
+        if terms.adjustment != Adjustment.DEFAULT:
+            options["adjustment"] = None if terms.adjustment == Adjustment.NONE else terms.adjustment
+        if terms.adjustment_hours is not None:
+            options["adjustment_hours"] = terms.adjustment_hours
         if method == BaselineMethod.HIGH_X_OF_Y:
             result = bl.high_x_of_y(
-                history, event_index=index, tz=tz, candidate_days=candidates, x=HIGH_X, y=HIGH_Y
+                history,
+                event_index=index,
+                tz=tz,
+                candidate_days=candidates,
+                x=terms.high_x,
+                y=terms.high_y,
+                **options,
             )
         else:
-            result = bl.ten_of_ten(history, event_index=index, tz=tz, candidate_days=candidates)
+            result = bl.ten_of_ten(
+                history, event_index=index, tz=tz, candidate_days=candidates, n_days=terms.days, **options
+            )
     except bl.BaselineError as exc:
         return nan, {"method": method, "error": str(exc)}
     detail = {
@@ -247,6 +272,28 @@ def _forecast_baseline(site: Site, event: Event, index: pd.DatetimeIndex) -> tup
         result = bl.forecast_baseline(known["p50"], event_index=index, pue=pue, issued_at=issued)
         return result.values.to_numpy(dtype=float), {"method": result.method, **result.detail}
     raise bl.BaselineError("no forecast of site or IT power issued before gate closure")
+
+
+def baseline_terms_of(program: Program) -> BaselineTerms:
+    """The program's baseline terms, or the defaults (an unsaved :class:`BaselineTerms`) when it has none."""
+    terms = BaselineTerms.objects.filter(program=program).first()
+    return terms if terms is not None else BaselineTerms(program=program)
+
+
+def _terms_fingerprint(program: Program) -> list:
+    t = baseline_terms_of(program)
+    return [
+        t.exclude_weekends,
+        t.exclude_holidays,
+        t.lookback_days,
+        t.days,
+        t.high_x,
+        t.high_y,
+        t.adjustment,
+        t.adjustment_hours,
+        t.adjustment_gap_hours,
+        t.adjustment_cap_pct,
+    ]
 
 
 def _fee_pct(owner_id: int) -> Decimal:
@@ -328,7 +375,7 @@ def _compute(event: Event, award: Award) -> dict:
     site_objs = {
         s.pk: s for s in Site.objects.filter(pk__in=list(weights)).select_related("market_zone", "owner")
     }
-    history_start = event.start - timedelta(days=LOOKBACK_DAYS + 1)
+    history_start = event.start - timedelta(days=baseline_terms_of(program).lookback_days + 1)
 
     sites: list[SiteFigures] = []
     for site_id in sorted(weights):
@@ -366,6 +413,7 @@ def _compute(event: Event, award: Award) -> dict:
                 program.penalty_threshold,
                 program.shortfall_penalty_per_mwh,
                 step_s,
+                _terms_fingerprint(program),
             ],
             "awarded": _rounded(awarded),
             "prices": _rounded(prices),
@@ -531,14 +579,14 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
     score = regulation["score"] if regulation else None
     is_regulation = program.product in REGULATION_PRODUCTS
 
-    def money(awarded_kw: float, delivered_kw: float, terms: IntervalTerms):  # type: ignore[no-untyped-def]
+    def money(awarded_kw: float, delivered_kw: float, terms: IntervalTerms) -> IntervalMoney:
         result = interval_money(awarded_kw=awarded_kw, delivered_kw=delivered_kw, terms=terms)
         if not is_regulation:
             return result
         # regulation: capability paid × performance score (PJM Manual 28); shortfall below the threshold score
         factor = score.composite if score else 0.0
         shortfall = max(0.0, terms.penalty_threshold - factor) * awarded_kw
-        return type(result)(
+        return IntervalMoney(
             factor if awarded_kw > 0 else None,
             cents(terms.capacity_price_per_mw_h * awarded_kw / 1000.0 * hours * factor),
             cents(0.0),
@@ -676,8 +724,8 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
             low_carbon_share_pct=sv["low_carbon_share_pct"],
             baseline_detail=fig.baseline_detail,
         )
-        for row in site_rows:
-            row.site_settlement = settlement
+        for site_row in site_rows:
+            site_row.site_settlement = settlement
         SiteInterval.objects.bulk_create(site_rows)
     SettlementRun.objects.filter(pk=run.pk).update(aggregator_fees=fees_total)
     run.aggregator_fees = fees_total
@@ -708,8 +756,9 @@ def events_due_for_settlement(*, now: datetime | None = None) -> list[int]:
     if aggregator is None:
         return []
     candidates = (
-        Event.objects.filter(end__lte=now, end__gte=now - RESETTLE_WINDOW, bids__bidder=aggregator)
-        .filter(bids__award__isnull=False)
+        Event.objects.filter(
+            end__lte=now, end__gte=now - RESETTLE_WINDOW, bids__bidder=aggregator, bids__award__isnull=False
+        )
         .exclude(status=EventStatus.CANCELLED)
         .select_related("program__zone")
         .distinct()
