@@ -125,7 +125,7 @@ def _solve_block_diagonal(
     x_perm = np.zeros(n_cols)
     col_st = np.empty(n_cols, dtype=object) if keep_basis else None
     row_st = np.empty(n_rows, dtype=object) if keep_basis else None
-    bases: dict[bytes, object] = {}
+    bases: dict[bytes, highspy.HighsBasis] = {}
     objective, solve_s, warm = 0.0, 0.0, 0
     for k in range(n_comp):
         c0, c1, r0, r1 = c_bounds[k], c_bounds[k + 1], r_bounds[k], r_bounds[k + 1]
@@ -205,6 +205,7 @@ def solve_blocks(model: Model, *, threads: int | None = None, warm_start: bool =
     cols = np.concatenate([np.flatnonzero(np.isin(col_lab, touching)), np.arange(nc, model.n_cols)])
     rows = np.concatenate([np.flatnonzero(np.isin(row_lab, touching)), np.arange(nr, model.n_rows)])
     n_sub_short, n_sub_comm = n_short, model.n_rows - nr
+    assert blk.col_status is not None and blk.row_status is not None
     col_st = np.empty(cols.size, dtype=object)
     col_st[: cols.size - n_sub_short] = blk.col_status[cols[: cols.size - n_sub_short]]
     col_st[cols.size - n_sub_short :] = highspy.HighsBasisStatus.kLower

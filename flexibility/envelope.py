@@ -238,7 +238,7 @@ def _exact(p: Problem, steps: list[int]) -> tuple[np.ndarray, np.ndarray]:
                     h.changeRowsBounds(idx.size, idx, np.full(T, -highspy.kHighsInf), upper)
                     h.run()
                     if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                        out[direction][i, 1 + scope, a] = h.getSolution().col_value[m]
+                        out[direction][i, 1 + scope, a] = max(0.0, h.getSolution().col_value[m])
     return out["down"], out["up"]
 
 
@@ -309,14 +309,14 @@ def _fast(p: Problem, steps: list[int], chunk: int) -> tuple[np.ndarray, np.ndar
     BF = np.zeros((n_bslot, n))
     Bmax = np.zeros((n_bslot, n))
     Bf = np.full((n_bslot, n), -np.inf)
-    for b in range(bt.site.size):
-        s, r = bt.site[b], b_rank[b]
-        Bp[r, s], Bec[r, s], Bed[r, s] = bt.power_kw[b], bt.eta_c[b], bt.eta_d[b]
+    for bi in range(bt.site.size):
+        s, r = bt.site[bi], b_rank[bi]
+        Bp[r, s], Bec[r, s], Bed[r, s] = bt.power_kw[bi], bt.eta_c[bi], bt.eta_d[bi]
         Bs0[r, s], BF[r, s], Bmax[r, s], Bf[r, s] = (
-            bt.soc0_kwh[b],
-            bt.floor_kwh[b],
-            bt.soc_max_kwh[b],
-            bt.final_min_kwh[b],
+            bt.soc0_kwh[bi],
+            bt.floor_kwh[bi],
+            bt.soc_max_kwh[bi],
+            bt.final_min_kwh[bi],
         )
 
     L = np.minimum(arr.import_limit_kw, _BIG)

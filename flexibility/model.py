@@ -66,7 +66,11 @@ class Flex:
 def flex_workloads(problem: Problem) -> Flex:
     """Collect the flexible workloads of every site and their placements (origin + ``migratable_to``)."""
     idx = problem.site_index()
-    origin, wls, delay, maxkw, base = [], [], [], [], []
+    origin: list[int] = []
+    wls: list[Workload] = []
+    delay: list[int] = []
+    maxkw: list[float] = []
+    base: list[np.ndarray] = []
     pf, ps = [], []
     for si, s in enumerate(problem.sites):
         for w in s.workloads:
@@ -134,15 +138,15 @@ def batteries(problem: Problem, *, merge: bool = True) -> Batteries:
             key = (i, *b.to_json().values()) if merge else (i, j)
             groups[key] = groups.get(key, 0) + 1
     rows = []
-    for key, k in groups.items():
+    for key, count in groups.items():
         i = key[0]
         b = (
             next(b for b in problem.sites[i].batteries if (i, *b.to_json().values()) == key)
             if merge
             else problem.sites[i].batteries[key[1]]
         )
-        rows.append((i, k, b))
-    k = np.array([k for _, k, _ in rows], dtype=np.float64)
+        rows.append((i, count, b))
+    k = np.array([n for _, n, _ in rows], dtype=np.float64)
     return Batteries(
         site=np.array([i for i, _, _ in rows], dtype=np.int64),
         count=k,

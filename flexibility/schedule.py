@@ -10,9 +10,9 @@ import numpy as np
 
 from flexibility.baseline import baseline_costs, cost_breakdown, emissions_kg
 from flexibility.checks import diagnose_infeasible, precheck
-from flexibility.decompose import solve_blocks
+from flexibility.decompose import BlockSolution, solve_blocks
 from flexibility.errors import FlexibilityError
-from flexibility.highs import new_highs, pass_lp, run
+from flexibility.highs import LpSolution, new_highs, pass_lp, run
 from flexibility.model import Model, build_model
 from flexibility.problem import Problem, as_problem
 from flexibility.result import CommitmentResult, Migration, Result, SiteResult, WorkloadResult
@@ -53,6 +53,7 @@ def solve(
     model = build_model(p, merge_batteries=merge_batteries)
     precheck(model)
     build_s = time.perf_counter() - t0
+    sol: BlockSolution | LpSolution
     if decompose:
         sol = solve_blocks(model, threads=threads)
     else:
