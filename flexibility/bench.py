@@ -86,6 +86,11 @@ def run_bench(*, small: bool = False, economics_days: int = 0, data_dir: str | N
             r2 = solve(p, decompose=False)
             mono = (f"; one HiGHS run on the whole LP: {time.perf_counter() - t1:.3f} s "
                     f"(objective diff {abs(r2.objective - r.objective):.2e})")  # fmt: skip
+        if n >= 1000:
+            t1, c1 = time.perf_counter(), time.process_time()
+            solve(p, workers=2)
+            mono += (f"; with workers=2 threads: {time.perf_counter() - t1:.3f} s wall "
+                     f"({time.process_time() - c1:.3f} s CPU)")  # fmt: skip
         peak = _peak_mb(lambda p=p: solve(p))
         print(f"  {n:5d} sites: total {wall:.3f} s wall ({cpu:.3f} s CPU) = build {r.timings['build_seconds']:.3f} s + solve "
               f"{r.timings['solve_seconds']:.3f} s + extract {r.timings['extract_seconds']:.3f} s; "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import highspy
@@ -105,6 +106,7 @@ def _solve_block_diagonal(
     threads: int | None,
     warm_start: bool,
     keep_basis: bool,
+    workers: int = 1,
 ) -> _Blocks:
     n_cols, n_rows = A.shape[1], A.shape[0]
     csr = A.tocsr()
@@ -125,50 +127,73 @@ def _solve_block_diagonal(
     x_perm = np.zeros(n_cols)
     col_st = np.empty(n_cols, dtype=object) if keep_basis else None
     row_st = np.empty(n_rows, dtype=object) if keep_basis else None
-    bases: dict[bytes, highspy.HighsBasis] = {}
-    objective, solve_s, warm = 0.0, 0.0, 0
-    for k in range(n_comp):
-        c0, c1, r0, r1 = c_bounds[k], c_bounds[k + 1], r_bounds[k], r_bounds[k + 1]
-        if c1 == c0:
-            continue
-        nz0, nz1 = Ap.indptr[c0], Ap.indptr[c1]
-        indptr = Ap.indptr[c0 : c1 + 1] - nz0
-        indices = Ap.indices[nz0:nz1] - r0
-        block = sp.csc_matrix((Ap.data[nz0:nz1], indices, indptr), shape=(r1 - r0, c1 - c0))
-        h = new_highs(threads=threads)
-        # presolve costs more than it saves on these small, already tight blocks (halves a 1-battery solve)
-        h.setOptionValue("presolve", "off")
-        pass_lp(h, cp[c0:c1], lo[c0:c1], hi[c0:c1], block, rlo[r0:r1], rhi[r0:r1])
-        key = hashlib.blake2b(indptr.tobytes() + indices.tobytes(), digest_size=16).digest() + bytes(
-            str((r1 - r0, c1 - c0)), "ascii"
-        )
-        if warm_start and key in bases:
-            h.setBasis(bases[key])
-            warm += 1
-        t0 = time.perf_counter()
-        sol = run(h)
-        if sol.status != "optimal" and key in bases:  # a borrowed basis should never matter; retry cold
+
+    def solve_range(ks: range) -> tuple[str, float, float, int]:
+        """Solve blocks ``ks`` in order (one thread); returns (status, objective, seconds, warm starts)."""
+        bases: dict[bytes, highspy.HighsBasis] = {}
+        objective, solve_s, warm = 0.0, 0.0, 0
+        for k in ks:
+            c0, c1, r0, r1 = c_bounds[k], c_bounds[k + 1], r_bounds[k], r_bounds[k + 1]
+            if c1 == c0:
+                continue
+            nz0, nz1 = Ap.indptr[c0], Ap.indptr[c1]
+            indptr = Ap.indptr[c0 : c1 + 1] - nz0
+            indices = Ap.indices[nz0:nz1] - r0
+            block = sp.csc_matrix((Ap.data[nz0:nz1], indices, indptr), shape=(r1 - r0, c1 - c0))
             h = new_highs(threads=threads)
+            # presolve costs more than it saves on these small, already tight blocks (halves a 1-battery solve)
+            h.setOptionValue("presolve", "off")
             pass_lp(h, cp[c0:c1], lo[c0:c1], hi[c0:c1], block, rlo[r0:r1], rhi[r0:r1])
+            key = hashlib.blake2b(indptr.tobytes() + indices.tobytes(), digest_size=16).digest() + bytes(
+                str((r1 - r0, c1 - c0)), "ascii"
+            )
+            if warm_start and key in bases:
+                h.setBasis(bases[key])
+                warm += 1
+            t0 = time.perf_counter()
             sol = run(h)
-        solve_s += time.perf_counter() - t0
-        if sol.status != "optimal":
-            return _Blocks(sol.status, np.zeros(0), float("nan"), solve_s, n_comp, warm, None, None)
-        if warm_start or keep_basis:
-            basis = h.getBasis()
-            bases[key] = basis
-            if keep_basis:
-                col_st[col_perm[c0:c1]] = basis.col_status  # type: ignore[index]
-                row_st[row_perm[r0:r1]] = basis.row_status  # type: ignore[index]
-        x_perm[c0:c1] = sol.x
-        objective += sol.objective
+            if sol.status != "optimal" and key in bases:  # a borrowed basis should never matter; retry cold
+                h = new_highs(threads=threads)
+                pass_lp(h, cp[c0:c1], lo[c0:c1], hi[c0:c1], block, rlo[r0:r1], rhi[r0:r1])
+                sol = run(h)
+            solve_s += time.perf_counter() - t0
+            if sol.status != "optimal":
+                return sol.status, objective, solve_s, warm
+            if warm_start or keep_basis:
+                basis = h.getBasis()
+                bases[key] = basis
+                if col_st is not None and row_st is not None:
+                    col_st[col_perm[c0:c1]] = basis.col_status
+                    row_st[row_perm[r0:r1]] = basis.row_status
+            x_perm[c0:c1] = sol.x
+            objective += sol.objective
+        return "optimal", objective, solve_s, warm
+
+    n_workers = max(1, min(workers, n_comp))
+    if n_workers == 1:
+        parts = [solve_range(range(n_comp))]
+    else:
+        # contiguous chunks of blocks, one HiGHS instance at a time per thread (HiGHS releases the GIL)
+        edges = np.linspace(0, n_comp, n_workers + 1).round().astype(int)
+        with ThreadPoolExecutor(n_workers) as pool:
+            parts = list(pool.map(solve_range, [range(edges[i], edges[i + 1]) for i in range(n_workers)]))
+    status = next((p[0] for p in parts if p[0] != "optimal"), "optimal")
+    objective = sum(p[1] for p in parts)
+    solve_s = sum(p[2] for p in parts)
+    warm = sum(p[3] for p in parts)
+    if status != "optimal":
+        return _Blocks(status, np.zeros(0), float("nan"), solve_s, n_comp, warm, None, None)
     x = np.empty(n_cols)
     x[col_perm] = x_perm
     return _Blocks("optimal", x, objective, solve_s, n_comp, warm, col_st, row_st)
 
 
-def solve_blocks(model: Model, *, threads: int | None = None, warm_start: bool = True) -> BlockSolution:
+def solve_blocks(
+    model: Model, *, threads: int | None = None, warm_start: bool = True, workers: int = 1
+) -> BlockSolution:
     """Solve ``model`` exactly, block by block with HiGHS (see the module docstring for commitments).
+
+    ``workers`` > 1 solves chunks of blocks in that many threads (HiGHS releases the GIL while it runs).
 
     Returns the primal solution of the whole LP; ``status`` is ``"optimal"`` only when the LP was solved to
     optimality, otherwise the first non-optimal HiGHS status.
@@ -189,6 +214,7 @@ def solve_blocks(model: Model, *, threads: int | None = None, warm_start: bool =
         threads=threads,
         warm_start=warm_start,
         keep_basis=coupled,
+        workers=workers,
     )
     if blk.status != "optimal" or not coupled:
         return BlockSolution(blk.status, blk.x, blk.objective, blk.solve_seconds, blk.blocks, blk.warm)

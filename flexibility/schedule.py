@@ -26,6 +26,7 @@ def solve(
     threads: int | None = None,
     decompose: bool = True,
     merge_batteries: bool = True,
+    workers: int = 1,
 ) -> Result:
     """Cost-optimal schedule of every site, workload and battery over the horizon (issue 5 semantics).
 
@@ -35,6 +36,7 @@ def solve(
         decompose: solve independent groups of sites (no migration or commitment between them) as separate
             HiGHS runs with basis reuse (:mod:`flexibility.decompose`; same optimum). ``False`` solves the
             assembled LP in one HiGHS run.
+        workers: threads solving independent blocks in parallel (``decompose`` only; HiGHS releases the GIL).
         merge_batteries: merge identical batteries of a site into one LP battery (exact, see
             :class:`flexibility.model.Batteries`); ``False`` keeps one set of columns per battery.
 
@@ -55,7 +57,7 @@ def solve(
     build_s = time.perf_counter() - t0
     sol: BlockSolution | LpSolution
     if decompose:
-        sol = solve_blocks(model, threads=threads)
+        sol = solve_blocks(model, threads=threads, workers=workers)
     else:
         h = new_highs(threads=threads)
         pass_lp(h, model.c, model.col_lo, model.col_hi, model.A, model.row_lo, model.row_hi)

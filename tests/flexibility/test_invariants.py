@@ -121,6 +121,15 @@ def test_decomposed_equals_single_lp(seed):
     assert a.objective == pytest.approx(b.objective, rel=1e-8, abs=1e-6)
 
 
+def test_parallel_blocks_match_serial():
+    data = synthetic_problem(16, steps=24, resolution="PT1H", seed=4)  # 4 migration groups
+    serial = flexibility.solve(data)
+    parallel = flexibility.solve(data, workers=2)
+    assert parallel.objective == pytest.approx(serial.objective, rel=1e-9)
+    for sid in serial.sites:
+        assert np.allclose(parallel.sites[sid].grid_kw, serial.sites[sid].grid_kw, atol=1e-6)
+
+
 def test_merging_identical_batteries_is_exact():
     eff = 0.9**0.5
     batt = {"energy_kwh": 100, "power_kw": 50, "charge_efficiency": eff, "discharge_efficiency": eff,
