@@ -246,6 +246,8 @@ class SiteSettlement(models.Model):
     metered_emissions_kg = models.FloatField(null=True, blank=True, verbose_name="emissions, metered (kg)")
     baseline_emissions_kg = models.FloatField(null=True, blank=True, verbose_name="emissions, baseline (kg)")
     pv_kwh = models.FloatField(default=0.0, verbose_name="PV energy (kWh)")
+    consumption_kwh = models.FloatField(default=0.0, verbose_name="consumption: grid import + PV (kWh)")
+    low_carbon_kwh = models.FloatField(default=0.0, verbose_name="low-carbon grid energy (kWh)")
     pv_share_pct = models.FloatField(null=True, blank=True, verbose_name="PV share (%)")
     low_carbon_share_pct = models.FloatField(null=True, blank=True, verbose_name="zone low-carbon share (%)")
     baseline_detail = models.JSONField(default=dict, blank=True, verbose_name="baseline provenance")

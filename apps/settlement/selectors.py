@@ -185,10 +185,18 @@ _GROUP_KEYS = {
 
 
 def settlement_summary(
-    *, principal: Principal, group_by: str, month: date | None = None
+    *,
+    principal: Principal,
+    group_by: str,
+    month: date | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    site_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Current site settlements visible to ``principal`` summed per ``group_by`` (event, site, program, month or
-    owner) and currency: delivered kWh, revenue share, fees, payouts, cost saving. Money as exact cent sums.
+    owner) and currency: delivered kWh, revenue share, fees, payouts, cost and emission savings, and the shares of
+    consumption from PV and from the zone's low-carbon supply (energy-weighted over the group). Money as exact
+    cent sums. ``month`` or ``[start, end)`` (event start dates, UTC) and ``site_id`` narrow the rows.
 
     Raises:
         ValueError: unknown ``group_by``.
@@ -198,6 +206,12 @@ def settlement_summary(
     qs = site_settlement_list(principal=principal)
     if month is not None:
         qs = qs.filter(month=month)
+    if start is not None:
+        qs = qs.filter(run__event__start__date__gte=start)
+    if end is not None:
+        qs = qs.filter(run__event__start__date__lt=end)
+    if site_id is not None:
+        qs = qs.filter(site_id=site_id)
     path = _GROUP_KEYS[SummaryGroup(group_by)]
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for row in qs.order_by("pk"):
@@ -217,10 +231,25 @@ def settlement_summary(
                 "fee": ZERO,
                 "owner_payout": ZERO,
                 "cost_saving": ZERO,
+                "emissions_saving_kg": 0.0,
+                "consumption_kwh": 0.0,
+                "pv_kwh": 0.0,
+                "low_carbon_kwh": 0.0,
             },
         )
         entry["sites"] += 1
-        entry["delivered_kwh"] = round(entry["delivered_kwh"] + row.delivered_kwh, 3)
+        for name in ("delivered_kwh", "consumption_kwh", "pv_kwh", "low_carbon_kwh"):
+            entry[name] += getattr(row, name)
+        entry["emissions_saving_kg"] += row.emissions_saving_kg or 0.0
         for name in ("revenue_share", "fee", "owner_payout", "cost_saving"):
             entry[name] += getattr(row, name)
-    return [groups[k] for k in sorted(groups)]
+    rows = [groups[k] for k in sorted(groups)]
+    for entry in rows:
+        consumption = entry["consumption_kwh"]
+        entry["pv_share_pct"] = round(100.0 * entry["pv_kwh"] / consumption, 3) if consumption > 0 else None
+        entry["low_carbon_share_pct"] = (
+            round(100.0 * entry["low_carbon_kwh"] / consumption, 3) if consumption > 0 else None
+        )
+        for name in ("delivered_kwh", "consumption_kwh", "emissions_saving_kg"):
+            entry[name] = round(entry[name], 3)
+    return rows

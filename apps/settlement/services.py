@@ -557,6 +557,8 @@ def _savings(fig: SiteFigures, event: Event, index: pd.DatetimeIndex, step_s: in
         "metered_emissions_kg": metered_em,
         "baseline_emissions_kg": baseline_em,
         "pv_kwh": pv_kwh,
+        "consumption_kwh": consumption_kwh,
+        "low_carbon_kwh": low_carbon_kwh,
         "pv_share_pct": pv_share,
         "low_carbon_share_pct": low_share,
         "inputs": {
@@ -720,6 +722,8 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
             metered_emissions_kg=sv["metered_emissions_kg"],
             baseline_emissions_kg=sv["baseline_emissions_kg"],
             pv_kwh=sv["pv_kwh"],
+            consumption_kwh=sv["consumption_kwh"],
+            low_carbon_kwh=sv["low_carbon_kwh"],
             pv_share_pct=sv["pv_share_pct"],
             low_carbon_share_pct=sv["low_carbon_share_pct"],
             baseline_detail=fig.baseline_detail,

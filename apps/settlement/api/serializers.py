@@ -149,6 +149,8 @@ class SiteSettlementSerializer(serializers.ModelSerializer):
             "baseline_emissions_kg",
             "emissions_saving_kg",
             "pv_kwh",
+            "consumption_kwh",
+            "low_carbon_kwh",
             "pv_share_pct",
             "low_carbon_share_pct",
         ]
@@ -171,6 +173,12 @@ class SummaryRowSerializer(serializers.Serializer):
     fee = _money()
     owner_payout = _money()
     cost_saving = _money()
+    emissions_saving_kg = serializers.FloatField(
+        help_text="baseline − metered emissions over the event windows"
+    )
+    consumption_kwh = serializers.FloatField(help_text="grid import + PV over the event windows")
+    pv_share_pct = serializers.FloatField(allow_null=True)
+    low_carbon_share_pct = serializers.FloatField(allow_null=True)
 
 
 class StatementLineSerializer(serializers.Serializer):

@@ -197,6 +197,11 @@ class SiteSettlementViewSet(
         parameters=[
             OpenApiParameter("group_by", str, enum=list(SummaryGroup.values), required=True),
             OpenApiParameter("month", str, description="only this month, YYYY-MM"),
+            OpenApiParameter(
+                "start", OpenApiTypes.DATE, description="events starting on or after this day (UTC)"
+            ),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="events starting before this day (UTC)"),
+            OpenApiParameter("site", int, description="only this site"),
         ],
         responses={200: SummaryRowSerializer(many=True), **PROBLEM_RESPONSES},
     )
@@ -205,9 +210,33 @@ class SiteSettlementViewSet(
         group_by = request.query_params.get("group_by", "")
         if group_by not in SummaryGroup.values:
             raise DomainError(f"group_by must be one of {', '.join(SummaryGroup.values)}.", field="group_by")
-        month = _month(request.query_params["month"]) if request.query_params.get("month") else None
-        rows = selectors.settlement_summary(principal=self.principal, group_by=group_by, month=month)
+        params = request.query_params
+        month = _month(params["month"]) if params.get("month") else None
+        start, end = (_day(params[name], name) if params.get(name) else None for name in ("start", "end"))
+        site = params.get("site")
+        if site is not None and not site.isdigit():
+            raise DomainError("site must be a site id.", field="site")
+        rows = selectors.settlement_summary(
+            principal=self.principal,
+            group_by=group_by,
+            month=month,
+            start=start,
+            end=end,
+            site_id=int(site) if site is not None else None,
+        )
         return Response(SummaryRowSerializer(rows, many=True).data)
+
+
+def _day(text: str, field: str) -> date:
+    """``YYYY-MM-DD`` → a date.
+
+    Raises:
+        DomainError: not a date.
+    """
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise DomainError("expected a date YYYY-MM-DD.", field=field) from exc
 
 
 def _month(text: str) -> date:

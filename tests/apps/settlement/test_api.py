@@ -65,6 +65,23 @@ def test_staff_must_name_the_owner_and_see_everyone(world, api_as, settled: Scen
         str(settled.site_b.pk): "8.00",
     }
     assert staff.get("/api/v1/settlement/sites/summary/?group_by=colour").status_code == 400
+    assert staff.get("/api/v1/settlement/sites/summary/?group_by=site&start=July").status_code == 400
+
+
+def test_savings_per_site_and_period(world, api_as, settled: Scenario) -> None:  # type: ignore[no-untyped-def]
+    staff = api_as("staff")
+    url = "/api/v1/settlement/sites/summary/?group_by=site&start=2026-07-01&end=2026-08-01"
+    a = staff.get(f"{url}&site={settled.site_a.pk}").json()
+    assert len(a) == 1
+    # DC A: 30.00 cheaper, 90 kg less CO2; consumption 700 import + 100 PV → PV 12.5 %, low-carbon 280 → 35 %
+    assert (a[0]["cost_saving"], a[0]["emissions_saving_kg"]) == ("30.00", 90.0)
+    assert (a[0]["pv_share_pct"], a[0]["low_carbon_share_pct"]) == (12.5, 35.0)
+    both = staff.get("/api/v1/settlement/sites/summary/?group_by=month").json()
+    # both sites: consumption 800 + 400 = 1200 kWh; PV 100 → 8.333 %; low-carbon 280 + 160 = 440 → 36.667 %
+    assert both[0]["key"] == "2026-07-01" and both[0]["consumption_kwh"] == 1200.0
+    assert (both[0]["pv_share_pct"], both[0]["low_carbon_share_pct"]) == (8.333, 36.667)
+    assert both[0]["cost_saving"] == "40.00"  # 30.00 + 10.00
+    assert staff.get(f"{url.replace('2026-07-01', '2026-07-09')}").json() == []
 
 
 def _page_cells(html: str) -> dict[str, list[str]]:
