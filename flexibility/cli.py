@@ -33,7 +33,7 @@ def _write(data: Any, path: str | None) -> None:
 def _cmd_solve(args: argparse.Namespace) -> int:
     from flexibility.schedule import solve
 
-    result = solve(_read(args.problem), decompose=not args.no_decompose)
+    result = solve(_read(args.problem), decompose=not args.no_decompose, workers=args.workers)
     _write(result.to_json(), args.output)
     if args.output:
         c = result.cost
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("problem", help="problem JSON file ('-' for stdin)")
     s.add_argument("-o", "--output", help="write the result JSON here (default: stdout)")
     s.add_argument("--no-decompose", action="store_true", help="solve the whole LP in one HiGHS run")
+    s.add_argument("--workers", type=int, default=1, help="threads solving independent site groups")
     s.set_defaults(func=_cmd_solve)
     e = sub.add_parser("envelope", help="down/up flexibility per start step and duration")
     e.add_argument("problem")

@@ -257,8 +257,15 @@ def solve_blocks(
     h.setBasis(basis)
     t0 = time.perf_counter()
     sol = run(h)
+    if sol.status != "optimal":  # should not happen (the blocks were feasible); retry the whole LP cold
+        h = new_highs(threads=threads)
+        pass_lp(h, model.c, model.col_lo, model.col_hi, model.A, model.row_lo, model.row_hi)
+        sol = run(h)
+        solve_s = blk.solve_seconds + time.perf_counter() - t0
+        return BlockSolution(
+            sol.status, sol.x, sol.objective, solve_s, blk.blocks, blk.warm, coupled_run=True
+        )
     solve_s = blk.solve_seconds + time.perf_counter() - t0
-    if sol.status == "optimal":
-        x[cols] = sol.x
+    x[cols] = sol.x
     objective = float(model.c @ x)
     return BlockSolution(sol.status, x, objective, solve_s, blk.blocks, blk.warm, coupled_run=True)
