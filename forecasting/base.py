@@ -20,13 +20,14 @@ QUANTILE_COLUMNS = ["p10", "p50", "p90"]
 @dataclass(frozen=True)
 class Design:
     """A design matrix: ``x`` (n, k) with ``names``; the model target is ``value / scale``; ``weight`` (n,) or None;
-    ``zero`` marks rows forced to exactly 0 (PV at night)."""
+    ``zero`` marks rows forced to exactly 0 (PV at night); rows with ``scale < min_train_scale`` are not trained on."""
 
     x: np.ndarray
     names: tuple[str, ...]
     scale: np.ndarray
     weight: np.ndarray | None
     zero: np.ndarray
+    min_train_scale: float = 0.0
 
 
 def to_utc_timestamp(value, *, name: str = "issue_time") -> pd.Timestamp:
@@ -139,7 +140,8 @@ class GridForecaster:
         pos = rows["pos"]
         actual = np.where(pos < grid.values.size, grid.values[np.minimum(pos, grid.values.size - 1)], np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
-            target = np.where(design.zero | ~(design.scale > 0), np.nan, actual / design.scale)
+            unusable = design.zero | ~(design.scale > 0) | (design.scale < design.min_train_scale)
+            target = np.where(unusable, np.nan, actual / design.scale)
         if self._target_bounds != (None, None):
             target = np.clip(target, *self._target_bounds)
         self.model.fit(design.x, target, design.weight)

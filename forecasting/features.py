@@ -24,6 +24,7 @@ LEVEL_FEATURES = (
     "same_time_full_day",
     "same_time_week",
     "same_time_mean7",
+    "profile_smooth",
     "last_value",
     "mean_day",
     "max_day",
@@ -181,6 +182,7 @@ def lag_features(grid: Grid, rows: dict[str, np.ndarray]) -> dict[str, np.ndarra
     - same_time_full_day: same time of day on the latest day fully known at issue (D-2 for day-ahead at 10:00);
     - same_time_week: same time one week (or the smallest multiple of a week) earlier that is known;
     - same_time_mean7: mean of the same time of day over the 7 most recent known days;
+    - profile_smooth: the same 7-day mean over the slots within +-1 h of the time of day (a low-noise profile);
     - last_value, mean_day, max_day, min_day: last known value and statistics of the 24 h before issue;
     - scale: mean of the 7 days before issue (the normaliser for load).
     """
@@ -193,12 +195,21 @@ def lag_features(grid: Grid, rows: dict[str, np.ndarray]) -> dict[str, np.ndarra
     same7 = _quiet(
         np.nanmean, np.stack([grid.take(pos - (k_row + j) * spd, known) for j in range(7)]), axis=0
     )
+    half = max(1, spd // 24)  # +-1 hour of neighbouring slots
+    profile = _quiet(
+        np.nanmean,
+        np.stack(
+            [grid.take(pos - (k_row + j) * spd + s, known) for j in range(7) for s in range(-half, half + 1)]
+        ),
+        axis=0,
+    )
     return {
         "lead_hours": lead * grid.step / 3.6e12,
         "same_time_recent": grid.take(pos - k_row * spd, known),
         "same_time_full_day": grid.take(pos - k_full * spd, known),
         "same_time_week": grid.take(pos - k_week * spd, known),
         "same_time_mean7": same7,
+        "profile_smooth": profile,
         "last_value": grid.take(known, known),
         "mean_day": grid.window_mean(known, spd, known),
         "max_day": grid.window_extreme(known, spd, known, np.nanmax),

@@ -31,14 +31,17 @@ class LoadForecaster(GridForecaster):
     perfect-weather-forecast assumption, and scores are optimistic by the forecast error it hides.
 
     With ``normalise=True`` the target and level features are divided by the mean of the 7 days before issue, so
-    that trees (which cannot extrapolate) follow level shifts and growth.
+    that trees (which cannot extrapolate) follow level shifts and growth; with ``normalise="profile"`` the target
+    is the ratio to the known 7-day +-1 h same-time profile.
 
     Args:
         schedule: issue time (local), horizon, grid step and time zone.
         country, subdivision: holiday calendar, e.g. ``"US"``, ``"CA"``; None disables holiday features.
-        normalise: divide by the trailing 7-day mean (see above).
+        normalise: True (trailing 7-day mean), ``"profile"`` or False (see above).
         quantile_method: ``"quantile"`` or ``"residual"`` (see :class:`forecasting.quantiles.QuantileModel`).
         params: gradient-boosting hyper-parameters.
+        exclude_features: feature names to leave out, e.g. ``("day_of_year",)`` when the history is only weeks
+            long (trees cannot extrapolate a day of year never seen); see ``feature_names`` after ``fit``.
 
     Example::
 
@@ -56,14 +59,16 @@ class LoadForecaster(GridForecaster):
         *,
         country: str | None = "US",
         subdivision: str | None = None,
-        normalise: bool = True,
+        normalise: bool | str = True,
         quantile_method: str = "quantile",
         params: GBMParams | None = None,
         weather_max_gap: pd.Timedelta | str = "PT3H",
+        exclude_features: tuple[str, ...] = (),
     ):
         super().__init__(
             schedule, quantile_method=quantile_method, params=params, weather_max_gap=weather_max_gap
         )
+        self.exclude_features = tuple(exclude_features)
         self.country = country
         self.subdivision = subdivision
         self.normalise = normalise
@@ -83,6 +88,8 @@ class LoadForecaster(GridForecaster):
             weather, rows, lag_ns, step=self.schedule.step, max_gap=self.weather_max_gap, tz=tz
         )
         scale = lags.pop("scale")
+        if self.normalise == "profile":
+            scale = lags["profile_smooth"]
         lags.pop("k_full")
         if self.normalise:
             good = scale > 0
@@ -90,7 +97,7 @@ class LoadForecaster(GridForecaster):
                 lags[name] = np.where(good, lags[name] / np.where(good, scale, 1.0), np.nan)
         else:
             scale = np.ones_like(scale)
-        columns = {**cal, **lags, **wx}
+        columns = {k: v for k, v in {**cal, **lags, **wx}.items() if k not in self.exclude_features}
         x = np.column_stack(list(columns.values()))
         zero = np.zeros(x.shape[0], dtype=bool)
         return Design(x=x, names=tuple(columns), scale=scale, weight=None, zero=zero)

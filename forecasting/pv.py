@@ -20,8 +20,8 @@ class PVForecaster(GridForecaster):
     """Quantile day-ahead forecaster of a PV array's AC power (kW, the unit of ``spec.capacity_kw``).
 
     power(t) = k̂(t) · P_clear(t), where P_clear is the array's clear-sky AC power (:func:`clear_sky_power`) and
-    k̂ the clear-sky index predicted by gradient boosting (pinball loss weighted by P_clear, i.e. the loss in power
-    units) from: local hour and day of year, solar elevation and azimuth, P_clear/capacity, the clear-sky index
+    k̂ the clear-sky index predicted by gradient boosting (pinball loss on k, trained on the intervals whose
+    clear-sky power is at least ``min_train_fraction`` of capacity, where k is well defined) from: local hour and day of year, solar elevation and azimuth, P_clear/capacity, the clear-sky index
     history known at issue (same time on the latest known / fully known day / a week earlier, 7-day same-time
     mean, last value, 24-h and 7-day energy ratios ΣP/ΣP_clear) and optional weather at the target interval.
     If ``weather`` has a GHI column (see ``GHI_COLUMNS`` or ``ghi_column``) the GHI clear-sky index
@@ -37,6 +37,8 @@ class PVForecaster(GridForecaster):
         spec: the array.
         schedule: issue time (local), horizon, grid step, time zone.
         ghi_column: weather column holding GHI (W/m²); ``"auto"`` picks the first of ``GHI_COLUMNS`` present.
+        min_train_fraction: dawn/dusk intervals below this share of capacity are not trained on (k is unstable
+            there; sample weights would make scikit-learn's binning very slow).
         quantile_method, params, weather_max_gap: see :class:`~forecasting.base.GridForecaster`.
     """
 
@@ -52,6 +54,7 @@ class PVForecaster(GridForecaster):
         quantile_method: str = "quantile",
         params: GBMParams | None = None,
         weather_max_gap: pd.Timedelta | str = "PT3H",
+        min_train_fraction: float = 0.05,
     ):
         super().__init__(
             schedule, quantile_method=quantile_method, params=params, weather_max_gap=weather_max_gap
@@ -59,6 +62,7 @@ class PVForecaster(GridForecaster):
         self.spec = spec
         self.ghi_column = ghi_column
         self._target_bounds = (0.0, 2.0)
+        self.min_train_fraction = min_train_fraction
         self._cache: dict[tuple[int, int, int], np.ndarray] = {}
 
     def clear_sky(self, index: pd.DatetimeIndex) -> pd.Series:
@@ -133,7 +137,14 @@ class PVForecaster(GridForecaster):
             **wx,
         }
         x = np.column_stack(list(columns.values()))
-        return Design(x=x, names=tuple(columns), scale=scale, weight=scale, zero=~(scale > 0))
+        return Design(
+            x=x,
+            names=tuple(columns),
+            scale=scale,
+            weight=None,
+            zero=~(scale > 0),
+            min_train_scale=self.min_train_fraction * self.spec.capacity_kw,
+        )
 
     def _postprocess(self, q: np.ndarray, design: Design) -> np.ndarray:
         q = np.clip(q, 0.0, self.spec.ac_limit_kw)
