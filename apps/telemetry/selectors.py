@@ -22,10 +22,10 @@ from django.db.models import Max, Min, Q, QuerySet
 from apps.accounts.principal import Principal
 from apps.assets.selectors import site_list
 
+from . import pg
 from .choices import Aggregation
 from .durations import duration_iso
 from .models import DataPoint, TimeSeries
-from .services import PG_EPOCH_OFFSET_US
 
 US_PER_S = 1_000_000
 
@@ -58,29 +58,6 @@ def _to_us(moment: datetime | pd.Timestamp) -> int:
     return int(stamp.tz_convert("UTC").value) // 1000  # Timestamp.value is in ns
 
 
-#: One point as packed by :data:`_READ_SQL`: PostgreSQL's binary timestamptz (int64 µs since 2000-01-01 UTC)
-#: and float8, both big-endian.
-_PACKED_POINT = np.dtype([("start", ">i8"), ("value", ">f8")])
-_READ_SQL = (
-    "SELECT string_agg(timestamptz_send(start) || float8send(value), ''::bytea ORDER BY start) "
-    "FROM telemetry_datapoint WHERE series_id = %s AND start >= %s AND start < %s"
-)
-
-
-def _read_postgresql(series_id: int, start_us: int, end_us: int) -> tuple[np.ndarray, np.ndarray]:
-    """One round trip, one ``bytea``: the server packs the points in binary (16 bytes each) and numpy decodes
-    them without a Python object per row (≈ 10× faster than fetching rows for a series-year)."""
-    start = pd.Timestamp(start_us, unit="us", tz="UTC").to_pydatetime()
-    end = pd.Timestamp(end_us, unit="us", tz="UTC").to_pydatetime()
-    with connection.cursor() as cursor:
-        cursor.execute(_READ_SQL, [series_id, start, end])
-        payload = cursor.fetchone()[0]
-    if not payload:
-        return np.zeros(0, np.int64), np.zeros(0, np.float64)
-    packed = np.frombuffer(payload, dtype=_PACKED_POINT)
-    return packed["start"].astype(np.int64) + PG_EPOCH_OFFSET_US, packed["value"].astype(np.float64)
-
-
 def _read_portable(series_id: int, start_us: int, end_us: int) -> tuple[np.ndarray, np.ndarray]:
     qs = DataPoint.objects.filter(
         series_id=series_id,
@@ -106,7 +83,7 @@ def datapoints_series(*, series: TimeSeries, start: datetime, end: datetime) -> 
     """
     start_us, end_us = _to_us(start), _to_us(end)
     if connection.vendor == "postgresql":
-        starts, values = _read_postgresql(series.pk, start_us, end_us)
+        starts, values = pg.read_points(series.pk, start_us, end_us)
     else:
         starts, values = _read_portable(series.pk, start_us, end_us)
     index = pd.DatetimeIndex(starts.astype("datetime64[us]"), name="start").tz_localize("UTC")

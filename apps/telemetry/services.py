@@ -7,14 +7,13 @@ Who may write (DESIGN.md, scoping of :mod:`apps.telemetry.selectors`):
 ``principal=None`` means the system itself (management commands, scheduled jobs) and skips these checks.
 
 Ingestion is all-or-nothing: the batch is validated as a whole (:mod:`apps.telemetry.validation`) before
-anything is written, then upserted in one transaction — on PostgreSQL by a binary ``COPY`` into a temporary
-table followed by ``INSERT … ON CONFLICT (series_id, start) DO UPDATE``, elsewhere by ``bulk_create`` with
-``update_conflicts``.
+anything is written, then upserted in one transaction — on PostgreSQL with binary ``COPY`` (new points straight
+into the table, changed ones through a temporary table; see :func:`_upsert_postgresql`), elsewhere by
+``bulk_create`` with ``update_conflicts``.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,19 +28,11 @@ from apps.assets.models import Battery, PVArray, Site, SiteCredential
 from apps.core.errors import ConflictError, NotPermitted
 from apps.core.models import MarketZone
 
+from . import pg
 from .choices import QUANTITY_SPECS, OwnerKind, Quantity, unit_for
 from .durations import duration_iso, resolution_seconds
 from .models import DataPoint, TimeSeries
 from .validation import Bounds, CleanBatch, RawBatch, from_arrays, validate_batch
-
-#: Microseconds between 1970-01-01 (Unix epoch) and 2000-01-01 (PostgreSQL epoch), both UTC.
-PG_EPOCH_OFFSET_US = 946_684_800 * 1_000_000
-_PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-_PG_COPY_TRAILER = struct.pack(">h", -1)
-#: One binary COPY tuple (start timestamptz, value float8): field count, then length + big-endian payload.
-PG_ROW_DTYPE = np.dtype(
-    [("n", ">i2"), ("l1", ">i4"), ("start", ">i8"), ("l2", ">i4"), ("value", ">f8")], align=False
-)
 
 
 @dataclass(frozen=True)
@@ -310,7 +301,7 @@ def datapoints_ingest(
         return IngestResult(series.pk, 0, 0, 0, 0, None, None)
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            created, updated = _upsert_postgresql(series.pk, clean)
+            created, updated = _upsert_postgresql(series, clean)
         else:
             created, updated = _upsert_portable(series.pk, clean)
     first = pd.Timestamp(int(clean.starts_us[0]), unit="us", tz="UTC")
@@ -318,43 +309,21 @@ def datapoints_ingest(
     return IngestResult(series.pk, len(clean), created, updated, len(clean) - created - updated, first, last)
 
 
-def pg_copy_payload(starts_us: np.ndarray, values: np.ndarray) -> bytes:
-    """PostgreSQL binary COPY payload for ``(start timestamptz, value float8)`` rows, built with numpy.
-
-    Format: PostgreSQL docs, "COPY — Binary Format" (header, per tuple int16 field count then int32 length
-    and big-endian value; timestamptz = int64 µs since 2000-01-01 UTC; int16 −1 trailer).
-    """
-    rows = np.empty(len(values), dtype=PG_ROW_DTYPE)
-    rows["n"] = 2
-    rows["l1"] = 8
-    rows["start"] = starts_us - PG_EPOCH_OFFSET_US
-    rows["l2"] = 8
-    rows["value"] = values
-    return _PG_COPY_HEADER + rows.tobytes() + _PG_COPY_TRAILER
-
-
-#: One binary COPY tuple (series_id int8, start timestamptz, value float8) for the append fast path.
-PG_ROW3_DTYPE = np.dtype(
-    [
-        ("n", ">i2"),
-        ("l0", ">i4"),
-        ("series", ">i8"),
-        ("l1", ">i4"),
-        ("start", ">i8"),
-        ("l2", ">i4"),
-        ("value", ">f8"),
-    ],
-    align=False,
-)
+#: Above this many stored points per batch row in the batch's span, merge on the server (ON CONFLICT) rather
+#: than reading the span to compare in numpy.
+_COMPARE_SPAN_FACTOR = 4
 _LOCK_SQL = "SELECT id FROM telemetry_timeseries WHERE id = %s FOR UPDATE"
-_OVERLAP_SQL = (
-    "SELECT EXISTS (SELECT 1 FROM telemetry_datapoint WHERE series_id = %s AND start >= %s AND start <= %s)"
-)
 _BUFFER_DDL = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS telemetry_ingest_buffer "
     "(start timestamptz NOT NULL, value double precision NOT NULL) ON COMMIT DELETE ROWS"
 )
-_UPSERT_SQL = """
+_COPY_POINTS = "COPY telemetry_datapoint (series_id, start, value) FROM STDIN (FORMAT BINARY)"
+_COPY_BUFFER = "COPY telemetry_ingest_buffer (start, value) FROM STDIN (FORMAT BINARY)"
+_UPDATE_FROM_BUFFER = """
+UPDATE telemetry_datapoint d SET value = b.value FROM telemetry_ingest_buffer b
+WHERE d.series_id = %s AND d.start = b.start
+"""
+_UPSERT_FROM_BUFFER = """
 WITH up AS (
     INSERT INTO telemetry_datapoint (series_id, start, value)
     SELECT %s, b.start, b.value FROM telemetry_ingest_buffer b
@@ -366,53 +335,49 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 """
 
 
-def _copy(cursor: Any, statement: str, payload: bytes) -> None:
-    with cursor.cursor.copy(statement) as copy:  # the psycopg 3 cursor under Django's wrapper
-        block = 8 << 20
-        for offset in range(0, len(payload), block):
-            copy.write(payload[offset : offset + block])
+def _fill_buffer(cursor: Any, starts_us: np.ndarray, values: np.ndarray) -> None:
+    cursor.execute(_BUFFER_DDL)
+    cursor.execute("TRUNCATE telemetry_ingest_buffer")
+    pg.copy_in(cursor, _COPY_BUFFER, pg.copy_payload(starts_us, values))
 
 
-def _upsert_postgresql(series_id: int, batch: CleanBatch) -> tuple[int, int]:
+def _upsert_postgresql(series: TimeSeries, batch: CleanBatch) -> tuple[int, int]:
     """Upsert on PostgreSQL; returns ``(created, updated)``. Must run inside a transaction.
 
     Writers of one series are serialised by a row lock on the series, which also proves that it exists (data
-    points carry no database-level foreign key, see :class:`~apps.telemetry.models.DataPoint`). When no stored point falls inside the
-    batch's time span (the usual append), the rows are copied straight into the table (binary COPY). Otherwise
-    they are copied into a session temporary table and merged with ``INSERT … ON CONFLICT DO UPDATE``, which
-    leaves rows whose value did not change untouched.
+    points carry no database-level foreign key, see :class:`~apps.telemetry.models.DataPoint`). Under that
+    lock the stored points of the batch's span are read (one packed value) and compared in numpy: new points
+    are copied straight into the table (binary COPY), changed ones updated from a temporary table, and equal
+    ones not touched. When the span holds far more stored points than the batch (a sparse batch over a long
+    history), the batch is merged on the server with ``INSERT … ON CONFLICT DO UPDATE`` instead.
     """
-    first = pd.Timestamp(int(batch.starts_us[0]), unit="us", tz="UTC").to_pydatetime()
-    last = pd.Timestamp(int(batch.starts_us[-1]), unit="us", tz="UTC").to_pydatetime()
+    starts, values = batch.starts_us, batch.values
+    first, last = int(starts[0]), int(starts[-1])
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL, [series_id])
+        cursor.execute(_LOCK_SQL, [series.pk])
         if cursor.fetchone() is None:
-            raise ConflictError(f"series {series_id} no longer exists; nothing was written.")
-        cursor.execute(_OVERLAP_SQL, [series_id, first, last])
-        if not cursor.fetchone()[0]:
-            rows = np.empty(len(batch), dtype=PG_ROW3_DTYPE)
-            rows["n"], rows["l0"], rows["l1"], rows["l2"] = 3, 8, 8, 8
-            rows["series"] = series_id
-            rows["start"] = batch.starts_us - PG_EPOCH_OFFSET_US
-            rows["value"] = batch.values
-            payload = _PG_COPY_HEADER + rows.tobytes() + _PG_COPY_TRAILER
-            _copy(
-                cursor,
-                "COPY telemetry_datapoint (series_id, start, value) FROM STDIN (FORMAT BINARY)",
-                payload,
-            )
+            raise ConflictError(f"series {series.pk} no longer exists; nothing was written.")
+        span_points = (last - first) // (series.resolution_s * 1_000_000) + 1
+        if span_points > _COMPARE_SPAN_FACTOR * len(batch):
+            _fill_buffer(cursor, starts, values)
+            cursor.execute(_UPSERT_FROM_BUFFER, [series.pk])
+            created, updated = cursor.fetchone()
+            return int(created), int(updated)
+        stored_starts, stored_values = pg.read_packed(cursor, series.pk, first, last + 1)
+        if len(stored_starts) == 0:
+            pg.copy_in(cursor, _COPY_POINTS, pg.copy_payload(starts, values, series_id=series.pk))
             return len(batch), 0
-        cursor.execute(_BUFFER_DDL)
-        cursor.execute("TRUNCATE telemetry_ingest_buffer")
-        _copy(
-            cursor,
-            "COPY telemetry_ingest_buffer (start, value) FROM STDIN (FORMAT BINARY)",
-            pg_copy_payload(batch.starts_us, batch.values),
-        )
-        cursor.execute(_UPSERT_SQL, [series_id])
-        created, updated = cursor.fetchone()
-        cursor.execute("TRUNCATE telemetry_ingest_buffer")
-    return int(created), int(updated)
+        position = np.searchsorted(stored_starts, starts)
+        clipped = np.minimum(position, len(stored_starts) - 1)
+        exists = stored_starts[clipped] == starts
+        new = ~exists
+        changed = exists & (stored_values[clipped] != values)
+        if new.any():
+            pg.copy_in(cursor, _COPY_POINTS, pg.copy_payload(starts[new], values[new], series_id=series.pk))
+        if changed.any():
+            _fill_buffer(cursor, starts[changed], values[changed])
+            cursor.execute(_UPDATE_FROM_BUFFER, [series.pk])
+    return int(new.sum()), int(changed.sum())
 
 
 def _upsert_portable(series_id: int, batch: CleanBatch) -> tuple[int, int]:

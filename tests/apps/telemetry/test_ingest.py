@@ -12,7 +12,8 @@ from django.db import connection
 
 from apps.core.errors import ConflictError
 from apps.telemetry.models import DataPoint, TimeSeries
-from apps.telemetry.services import datapoints_ingest, pg_copy_payload
+from apps.telemetry.pg import copy_payload
+from apps.telemetry.services import datapoints_ingest
 from apps.telemetry.validation import MAX_REPORTED_ERRORS, BatchRefused, parse_csv, parse_records
 from tests.factories import BatteryFactory, PVArrayFactory, SiteFactory, TimeSeriesFactory, ZoneSeriesFactory
 
@@ -68,6 +69,20 @@ def test_upsert_replaces_values_and_counts_unchanged() -> None:
     values = list(DataPoint.objects.filter(series=series).order_by("start").values_list("value", flat=True))
     assert values == [1.0, 5.0, 3.0]
     assert DataPoint.objects.filter(series=series).count() == 3
+
+
+def test_sparse_batch_over_a_long_history_is_merged_on_the_server() -> None:
+    series = TimeSeriesFactory()
+    index = pd.date_range("2022-09-01", periods=100, freq="15min", tz="UTC")
+    datapoints_ingest(series=series, rows=pd.Series(np.arange(100.0), index=index))
+    # two rows spanning 200 intervals: the ON CONFLICT path (no read of the span)
+    far = index[0] + pd.Timedelta(minutes=15 * 200)
+    sparse = pd.Series([42.0, 99.0, 7.0], index=pd.DatetimeIndex([index[0], index[99], far]))
+    result = datapoints_ingest(series=series, rows=sparse)
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    stored = dict(DataPoint.objects.filter(series=series).values_list("start", "value"))
+    assert len(stored) == 101
+    assert stored[index[0].to_pydatetime()] == 42.0 and stored[far.to_pydatetime()] == 7.0
 
 
 def test_series_are_independent() -> None:
@@ -232,7 +247,7 @@ def test_pandas_series_input_and_naive_index_refused() -> None:
 
 
 def test_binary_copy_payload_layout() -> None:
-    payload = pg_copy_payload(np.array([946_684_800_000_000], dtype=np.int64), np.array([1.0]))
+    payload = copy_payload(np.array([946_684_800_000_000], dtype=np.int64), np.array([1.0]))
     assert payload[:11] == b"PGCOPY\n\xff\r\n\x00"
     # one tuple: 2 fields, 8 bytes of timestamp 0 (2000-01-01 in PostgreSQL's epoch), 8 bytes of float 1.0
     assert (

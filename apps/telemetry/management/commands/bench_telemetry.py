@@ -124,11 +124,11 @@ class Command(BaseCommand):
         seconds, (created, _) = _timed(lambda: ingest_all(frames))
         self._figure("service: new rows (append, binary COPY)", rows, seconds, f"created={created}")
         seconds, (created, updated) = _timed(lambda: ingest_all(frames))
-        self._figure("service: same rows again (unchanged)", rows, seconds, f"updated={updated}")
+        self._figure("service: same rows again (compared, unchanged)", rows, seconds, f"updated={updated}")
         changed = [part + 1.0 for part in frames]
         seconds, (created, updated) = _timed(lambda: ingest_all(changed))
         self._figure(
-            "service: same starts, new values (COPY + ON CONFLICT)", rows, seconds, f"updated={updated}"
+            "service: same starts, new values (COPY + UPDATE)", rows, seconds, f"updated={updated}"
         )
         strings = self._series(site, "strings")
         records = [
