@@ -35,15 +35,18 @@ MIN_SHORTFALL_KW = 100.0
 MAX_WEBHOOK_ATTEMPTS = 6
 
 
-def _channel(site: Site) -> str:
-    endpoint = getattr(site, "webhook", None)
-    if endpoint is not None and endpoint.is_active:
-        return Channel.WEBHOOK
-    from apps.openadr.selectors import ven_for_site
+def _channels(sites: list[Site]) -> dict[int, str]:
+    """Delivery channel per site, in two queries: a registered webhook, else an OpenADR VEN, else polling."""
+    from apps.openadr.selectors import ven_site_ids
 
-    if ven_for_site(site=site) is not None:
-        return Channel.OPENADR
-    return Channel.POLL
+    ids = [s.pk for s in sites]
+    hooked = set(
+        WebhookEndpoint.objects.filter(site_id__in=ids, is_active=True).values_list("site_id", flat=True)
+    )
+    vens = ven_site_ids(site_ids=ids)
+    return {
+        i: Channel.WEBHOOK if i in hooked else Channel.OPENADR if i in vens else Channel.POLL for i in ids
+    }
 
 
 def _store(activation: Activation, version: int, draft: PlanDraft, reason: str) -> DispatchPlan:
@@ -78,11 +81,10 @@ def _store(activation: Activation, version: int, draft: PlanDraft, reason: str) 
                 )
             )
     Setpoint.objects.bulk_create(rows, batch_size=5000)
+    channels = _channels([sp.site for sp in draft.sites])
     Delivery.objects.bulk_create(
         [
-            Delivery(
-                plan=plan, site=sp.site, channel=_channel(sp.site), idempotency_key=secrets.token_hex(16)
-            )
+            Delivery(plan=plan, site=sp.site, channel=channels[sp.site.pk], idempotency_key=secrets.token_hex(16))
             for sp in draft.sites
         ],
         batch_size=5000,
@@ -160,10 +162,11 @@ def plan_current(*, activation: Activation) -> DispatchPlan | None:
     return activation.dispatch_plans.filter(status=PlanStatus.ACTIVE).order_by("-version").first()
 
 
-def delivery_payload(delivery: Delivery) -> dict:
-    """The JSON a site receives: the plan's identity and the site's setpoints."""
+def delivery_payload(delivery: Delivery, setpoints: list[Setpoint] | None = None) -> dict:
+    """The JSON a site receives: the plan's identity and the site's setpoints (read unless given)."""
     plan = delivery.plan
-    setpoints = plan.setpoints.filter(site=delivery.site).order_by("start")
+    if setpoints is None:
+        setpoints = list(plan.setpoints.filter(site=delivery.site).order_by("start"))
     return {
         "delivery_id": delivery.pk,
         "idempotency_key": delivery.idempotency_key,
@@ -425,7 +428,12 @@ def deliveries_send(*, plan_id: int) -> list[int]:
     for delivery in pending:
         if delivery.channel == Channel.OPENADR:
             delivery_send(delivery_id=delivery.pk)
-    jobs = [(d, d.site.webhook, delivery_payload(d)) for d in hooks]
+    by_site: dict[int, list[Setpoint]] = {}
+    for sp in Setpoint.objects.filter(plan_id=plan_id, site_id__in=[d.site_id for d in hooks]).order_by(
+        "start"
+    ):
+        by_site.setdefault(sp.site_id, []).append(sp)
+    jobs = [(d, d.site.webhook, delivery_payload(d, by_site.get(d.site_id, []))) for d in hooks]
 
     def post(job):  # type: ignore[no-untyped-def]
         delivery, endpoint, payload = job

@@ -3,6 +3,8 @@ redelivered, and the services make the redelivery a no-op for what was already d
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import datetime
 
 from celery import shared_task
@@ -11,13 +13,26 @@ from apps.core import clock
 
 from . import services
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(name="apps.dispatch.tasks.dispatch_activation", acks_late=True)
 def dispatch_activation(activation_id: int) -> int:
     """Plan the activation (once) and deliver the plan; returns the plan id."""
+    t0 = time.perf_counter()
     plan = services.dispatch_activation(activation_id=activation_id)
-    for delivery_id in services.deliveries_send(plan_id=plan.pk):
+    t1 = time.perf_counter()
+    retry = services.deliveries_send(plan_id=plan.pk)
+    for delivery_id in retry:
         send_delivery.apply_async(args=[delivery_id], countdown=1)
+    logger.info(
+        "activation %s: plan v%s stored in %.3f s, delivered in %.3f s (%d to retry)",
+        activation_id,
+        plan.version,
+        t1 - t0,
+        time.perf_counter() - t1,
+        len(retry),
+    )
     return plan.pk
 
 

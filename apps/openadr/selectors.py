@@ -229,3 +229,8 @@ def subscription_list(
 def event_by_key(*, key: str) -> Event | None:
     """The event published under the idempotency ``key`` (:func:`apps.openadr.services.openadr_event_ensure`)."""
     return Event.objects.select_related("program").filter(publish_key=key).first()
+
+
+def ven_site_ids(*, site_ids: list[int]) -> set[int]:
+    """Which of ``site_ids`` have a registered VEN (one query; dispatch picks delivery channels with it)."""
+    return set(Ven.objects.filter(site_id__in=site_ids).values_list("site_id", flat=True))

@@ -91,6 +91,10 @@ def activation(world: World, sites):  # type: ignore[no-untyped-def]
     clock.replay_stop()
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # the default listen backlog of 5 drops concurrent connects (1 s SYN retry)
+
+
 class Sink:
     """A local HTTP server recording webhook POSTs; ``fail_first`` answers 500 to that many requests first."""
 
@@ -112,7 +116,7 @@ class Sink:
             def log_message(self, *args: object) -> None:
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -1,0 +1,284 @@
+"""``manage.py bench_dispatch --sites N [--repeats R] [--json FILE]``: activation → setpoints latency.
+
+Sets up N active sites (a throwaway owner organisation) with webhooks to a local sink, a program, and per
+repeat an announced, bid and awarded event (the award's prepared plan is solved by the worker before the
+activation, as in operation). Then, timed: one activation through the REST API (in-process, with the
+operator's bearer token) → the real Celery worker on the ``dispatch`` queue (Redis) stores every setpoint and
+POSTs signed webhooks to the sink. Prints p50/p99 of activation→all setpoints stored and activation→all
+delivered, and removes everything it created. Needs REDIS_URL (and PostgreSQL for meaningful figures).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
+
+from apps.accounts.choices import ApiClientRole, OrganisationKind
+from apps.accounts.models import Organisation
+from apps.accounts.principal import Principal
+from apps.accounts.services import access_token_issue, api_client_create
+from apps.assets.models import Battery, Site, WorkloadClass
+from apps.core import clock
+from apps.core.models import MarketZone
+from apps.core.workers import celery_worker
+from apps.dispatch.choices import DeliveryStatus
+from apps.dispatch.models import (
+    Delivery,
+    DeliveryCheck,
+    DispatchPlan,
+    PreparedPlan,
+    Setpoint,
+    WebhookEndpoint,
+)
+from apps.markets import services as markets
+from apps.markets.catalogue import CATALOGUE, program_from_template
+from apps.markets.models import Activation, Award, Bid, Event, Program
+from apps.markets.rules import IntervalOffer
+from apps.markets.simulator import InProcessApi
+
+STEP = timedelta(minutes=15)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # the default listen backlog of 5 drops concurrent connects (1 s SYN retry)
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.count = 0
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                sink.count += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure activation → all setpoints stored → all delivered, through the API, a real worker and Redis."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--sites", type=int, default=100)
+        parser.add_argument("--repeats", type=int, default=5)
+        parser.add_argument("--json", dest="json_file")
+        parser.add_argument("--timeout", type=float, default=120.0)
+
+    def handle(self, *args: object, **opts: object) -> None:
+        if not settings.REDIS_URL:
+            raise CommandError(
+                "bench_dispatch needs REDIS_URL (a real broker) and a worker it starts itself."
+            )
+        if not settings.VPP_ACTIVATION_TASK or not settings.VPP_AWARD_TASK:
+            raise CommandError("VPP_ACTIVATION_TASK and VPP_AWARD_TASK must be set (they are by default).")
+        n, repeats = int(opts["sites"]), int(opts["repeats"])  # type: ignore[call-overload]
+        sink = _Sink()
+        owner, aggregator, operator, created_aggregator = self._setup(n, sink.url)
+        self.owner = owner
+        stored, delivered, prepare = [], [], []
+        try:
+            creds = api_client_create(organisation=operator, role=ApiClientRole.ADMIN, name="bench")
+            token = access_token_issue(
+                client_id=creds.api_client.client_id, client_secret=creds.client_secret
+            )
+            api = InProcessApi(token.access_token)
+            program = program_from_template(
+                operator=operator,
+                zone=MarketZone.objects.get(code="CAISO_NP15"),
+                template=CATALOGUE["caiso-pdr-peak"],
+            )
+            with celery_worker(queues="dispatch,default", concurrency=2, log_level="info") as worker:
+                self.stdout.write(f"worker log: {worker.log_path}")
+                for r in range(repeats):
+                    s, d, p = self._one(
+                        r, n, program, aggregator, operator, api, sink, float(opts["timeout"])
+                    )  # type: ignore[arg-type]
+                    stored.append(s)
+                    delivered.append(d)
+                    prepare.append(p)
+                    self.stdout.write(
+                        f"repeat {r + 1}: stored {s:.3f} s, delivered {d:.3f} s (prepare {p:.2f} s)"
+                    )
+        finally:
+            clock.replay_stop()
+            self._cleanup(owner, operator, aggregator if created_aggregator else None)
+            sink.server.shutdown()
+        result = {
+            "sites": n,
+            "repeats": repeats,
+            "database": connection.vendor,
+            "p50_s": _q(delivered, 50),
+            "p99_s": _q(delivered, 99),
+            "p50_stored_s": _q(stored, 50),
+            "p99_stored_s": _q(stored, 99),
+            "prepare_seconds_median": statistics.median(prepare),
+            "webhooks_received": sink.count,
+        }
+        self.stdout.write(json.dumps(result, indent=2))
+        if opts["json_file"]:
+            with open(str(opts["json_file"]), "w") as handle:
+                json.dump(result, handle, indent=2)
+
+    def _setup(self, n: int, url: str):  # type: ignore[no-untyped-def]
+        zone = MarketZone.objects.get(code="CAISO_NP15")
+        stamp = time.time_ns()
+        owner = Organisation.objects.create(
+            name=f"bench owner {stamp}", slug=f"bench-owner-{stamp}", kind=OrganisationKind.SITE_OWNER
+        )
+        operator = Organisation.objects.create(
+            name=f"bench operator {stamp}", slug=f"bench-op-{stamp}", kind=OrganisationKind.MARKET_OPERATOR
+        )
+        aggregator = Organisation.objects.filter(kind=OrganisationKind.AGGREGATOR).first()
+        created = aggregator is None
+        if created:
+            aggregator = Organisation.objects.create(
+                name=f"bench aggregator {stamp}", slug=f"bench-agg-{stamp}", kind=OrganisationKind.AGGREGATOR
+            )
+        rng = np.random.default_rng(7)
+        with transaction.atomic():
+            sites = Site.objects.bulk_create(
+                [
+                    Site(
+                        owner=owner,
+                        name=f"bench {i}",
+                        latitude=37.4,
+                        longitude=-121.9,
+                        timezone="America/Los_Angeles",
+                        market_zone=zone,
+                        grid_import_limit_kw=1e6,
+                        pue=float(rng.uniform(1.1, 1.5)),
+                        it_capacity_kw=float(rng.uniform(500, 5000)),
+                        enrolment_status="active",
+                    )
+                    for i in range(n)
+                ]
+            )
+            WorkloadClass.objects.bulk_create(
+                [WorkloadClass(site=s, name="inference", kind="inference", share_pct=40) for s in sites]
+                + [
+                    WorkloadClass(site=s, name="batch", kind="batch", share_pct=40, max_delay_h=6)
+                    for s in sites
+                ]
+            )
+            Battery.objects.bulk_create(
+                [
+                    Battery(
+                        site=s,
+                        name="ups",
+                        energy_capacity_kwh=500,
+                        max_charge_kw=250,
+                        max_discharge_kw=250,
+                        soc_min_kwh=50,
+                        soc_max_kwh=500,
+                        backup_reserve_kwh=150,
+                    )
+                    for s in sites
+                ]
+            )
+            WebhookEndpoint.objects.bulk_create(
+                [WebhookEndpoint(site=s, url=url, secret="bench") for s in sites]
+            )
+        return owner, aggregator, operator, created
+
+    def _one(self, r, n, program, aggregator, operator, api, sink, timeout):  # type: ignore[no-untyped-def]
+        principal = Principal(organisation=operator, role="admin")
+        clock.replay_stop()
+        start = clock.floor_to(clock.now() + timedelta(hours=4 + 2 * r), timedelta(hours=1))
+        event = markets.event_announce(
+            principal=principal,
+            program=program,
+            start=start,
+            end=start + timedelta(hours=1),
+            requested_kw=1e6,
+        )
+        total_it = sum(Site.objects.filter(owner=self.owner).values_list("it_capacity_kw", flat=True))
+        kw = 10.0 * round(
+            0.05 * total_it / 10
+        )  # 5 % of the portfolio's IT capacity, on the 10 kW granularity
+        offers = [IntervalOffer(start + i * STEP, start + (i + 1) * STEP, kw, 50) for i in range(4)]
+        bid = markets.bid_save(event=event, bidder_id=aggregator.pk, offers=offers, submit=True)
+        clock.replay_start(sim_start=event.gate_closure_at, speed=0)
+        t_prepare = time.perf_counter()
+        markets.award_post(
+            principal=principal,
+            event=event,
+            bid=bid,
+            clearing_price_per_mwh=100,
+            intervals=[(o.start, o.quantity_kw) for o in offers],
+        )
+        _wait(lambda: PreparedPlan.objects.filter(event=event).exists(), timeout)
+        prepare_s = time.perf_counter() - t_prepare
+        clock.replay_jump(to=start)
+        t0 = time.perf_counter()
+        status, body = api.call(
+            "post",
+            f"/api/v1/market/events/{event.pk}/activations/",
+            {"activation_id": f"bench-{event.pk}", "start": start.isoformat(), "kw": kw},
+        )
+        if status != 201:
+            raise CommandError(f"activation refused: {status} {body}")
+        _wait(lambda: Setpoint.objects.filter(plan__activation__event=event).count() == 4 * n, timeout)
+        t_stored = time.perf_counter() - t0
+        _wait(
+            lambda: (
+                Delivery.objects.filter(
+                    plan__activation__event=event, status=DeliveryStatus.DELIVERED
+                ).count()
+                == n
+            ),
+            timeout,
+        )
+        return t_stored, time.perf_counter() - t0, prepare_s
+
+    def _cleanup(self, owner, operator, aggregator) -> None:  # type: ignore[no-untyped-def]
+        events = Event.objects.filter(program__operator=operator)
+        Delivery.objects.filter(plan__activation__event__in=events).delete()
+        DeliveryCheck.objects.filter(activation__event__in=events).delete()
+        DispatchPlan.objects.filter(activation__event__in=events).delete()
+        PreparedPlan.objects.filter(event__in=events).delete()
+        Activation.objects.filter(event__in=events).delete()
+        Award.objects.filter(bid__event__in=events).delete()
+        Bid.objects.filter(event__in=events).delete()
+        events.delete()
+        Program.objects.filter(operator=operator).delete()
+        Site.objects.filter(owner=owner).delete()
+        operator.api_clients.all().delete()
+        owner.delete()
+        operator.delete()
+        if aggregator is not None:
+            aggregator.delete()
+
+
+def _wait(predicate, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise CommandError("timed out waiting for the worker")
+        time.sleep(0.01)
+
+
+def _q(values: list[float], pct: float) -> float:
+    return float(np.percentile(values, pct)) if values else float("nan")
