@@ -194,3 +194,10 @@ def test_reserved_site_and_zone_targets_follow_the_site(vtn: Vtn) -> None:
         format="json",
     )
     assert response.json()["targets"] == [site_target(vtn.site_a), zone_target("CAISO_NP15"), "north"]
+
+
+def test_ven_site_ids_tells_which_sites_have_a_ven(vtn: Vtn) -> None:
+    from apps.openadr.selectors import ven_site_ids
+
+    vtn.register("ven_a")
+    assert ven_site_ids(site_ids=[vtn.site_a.pk, vtn.site_b.pk]) == {vtn.site_a.pk}
