@@ -31,7 +31,8 @@ from apps.core.models import MarketZone
 from .choices import QUANTITY_SPECS
 from .durations import duration_iso, resolution_seconds
 from .models import TimeSeries
-from .services import datapoints_ingest, timeseries_get_or_create, timeseries_lookup, value_bounds
+from .selectors import timeseries_find
+from .services import datapoints_ingest, timeseries_get_or_create, value_bounds
 from .validation import MAX_REPORTED_ERRORS, BatchRefused, from_arrays, has_utc_offset, validate_batch
 
 _MAPPING_RE = re.compile(
@@ -348,7 +349,7 @@ def _series_for(
     owner: Owner, mapping: ColumnMapping, res_s: int | None, times: pd.DatetimeIndex, source: str
 ) -> tuple[TimeSeries, bool]:
     """The owner's series for ``mapping`` (its resolution wins), or a new one at ``res_s`` or the inferred step."""
-    existing = timeseries_lookup(owner=owner, quantity=mapping.quantity, name=mapping.name)
+    existing = timeseries_find(owner=owner, quantity=mapping.quantity, name=mapping.name)
     if existing is not None and res_s is None:
         return existing, False
     seconds = res_s or infer_resolution_s(times)

@@ -40,6 +40,29 @@ def _exactly_one_owner() -> models.Q:
     return result
 
 
+def owner_kind_of(owner: Any) -> str:
+    """:class:`OwnerKind` of a would-be owner.
+
+    Raises:
+        TypeError: not a Site, Battery, PVArray or MarketZone.
+    """
+    for model, kind in ((Site, OwnerKind.SITE), (Battery, OwnerKind.BATTERY), (PVArray, OwnerKind.PV_ARRAY)):
+        if isinstance(owner, model):
+            return kind
+    if isinstance(owner, MarketZone):
+        return OwnerKind.ZONE
+    raise TypeError(
+        f"a series is owned by a Site, Battery, PVArray or MarketZone, not {type(owner).__name__}"
+    )
+
+
+def owner_field_of(owner: Any) -> str:
+    """The :class:`TimeSeries` foreign key that holds ``owner`` (``site``, ``battery``, ``pv_array``,
+    ``market_zone``)."""
+    kind = owner_kind_of(owner)
+    return "market_zone" if kind == OwnerKind.ZONE else kind
+
+
 class TimeSeries(TimeStampedModel):
     """A sensor: one quantity of one owner at a fixed resolution, e.g. the IT power of a site every 5 min, or
     the day-ahead price of a zone every hour.

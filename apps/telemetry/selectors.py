@@ -11,8 +11,10 @@ the points of a range into one binary value that numpy decodes (no Python object
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +27,7 @@ from apps.assets.selectors import site_list
 from . import pg
 from .choices import Aggregation
 from .durations import duration_iso
-from .models import DataPoint, TimeSeries
+from .models import DataPoint, TimeSeries, owner_field_of
 
 US_PER_S = 1_000_000
 
@@ -42,6 +44,16 @@ def timeseries_list(*, principal: Principal) -> QuerySet[TimeSeries]:
         return qs.filter(zone)
     sites = site_list(principal=principal).values("pk")
     return qs.filter(zone | Q(site__in=sites) | Q(battery__site__in=sites) | Q(pv_array__site__in=sites))
+
+
+def timeseries_find(*, owner: Any, quantity: str, name: str = "") -> TimeSeries | None:
+    """The series of ``owner`` (a site, battery, PV array or market zone) measuring ``quantity`` under
+    ``name``, or ``None``. Not scoped: for jobs acting for the aggregator (scope with :func:`timeseries_list`
+    for callers)."""
+    probe = TimeSeries(**{owner_field_of(owner): owner}, quantity=quantity, name=name)
+    return TimeSeries.objects.filter(
+        owner_key=probe.compute_owner_key(), quantity=quantity, name=name
+    ).first()
 
 
 def timeseries_extent(*, series: TimeSeries) -> tuple[datetime | None, datetime | None, int | None]:
@@ -211,3 +223,22 @@ def timeseries_resampled(
         native_resolution_s=native,
         aggregation=aggregation,
     )
+
+
+def timeseries_frame(
+    *, series: Sequence[TimeSeries], start: datetime, end: datetime, resolution_s: int
+) -> pd.DataFrame:
+    """Several series over ``[start, end)`` at one resolution, each resampled with its own rule, as a
+    ``DataFrame`` indexed by interval start (UTC) with one float64 column per series, named by ``owner_key``,
+    quantity and name (e.g. ``zone:CAISO_NP15/price``); NaN where a series has no data.
+
+    Raises:
+        ValueError: as :func:`timeseries_resampled` for any series.
+    """
+    columns = {}
+    for item in series:
+        label = f"{item.owner_key}/{item.quantity}" + (f"/{item.name}" if item.name else "")
+        columns[label] = timeseries_resampled(
+            series=item, start=start, end=end, resolution_s=resolution_s
+        ).values
+    return pd.DataFrame(columns)

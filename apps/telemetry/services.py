@@ -29,9 +29,10 @@ from apps.core.errors import ConflictError, NotPermitted
 from apps.core.models import MarketZone
 
 from . import pg
-from .choices import QUANTITY_SPECS, OwnerKind, Quantity, unit_for
+from .choices import QUANTITY_SPECS, Quantity, unit_for
 from .durations import duration_iso, resolution_seconds
-from .models import DataPoint, TimeSeries
+from .models import DataPoint, TimeSeries, owner_field_of, owner_kind_of
+from .selectors import timeseries_find
 from .validation import Bounds, CleanBatch, RawBatch, from_arrays, validate_batch
 
 
@@ -101,20 +102,6 @@ def series_writable_by(*, principal: Principal | None, series: TimeSeries) -> bo
 # --- series ------------------------------------------------------------------------------------------------
 
 
-def _owner_kind(owner: Any) -> str:
-    if isinstance(owner, Site):
-        return OwnerKind.SITE
-    if isinstance(owner, Battery):
-        return OwnerKind.BATTERY
-    if isinstance(owner, PVArray):
-        return OwnerKind.PV_ARRAY
-    if isinstance(owner, MarketZone):
-        return OwnerKind.ZONE
-    raise TypeError(
-        f"a series is owned by a Site, Battery, PVArray or MarketZone, not {type(owner).__name__}"
-    )
-
-
 def owner_unit(*, quantity: str, owner: Any) -> str:
     """The unit of ``quantity`` for ``owner``: ``price`` takes the zone's currency (``USD/MWh``)."""
     return unit_for(quantity, currency=getattr(owner, "currency", None))
@@ -141,7 +128,7 @@ def timeseries_create(
     _require_series_create(principal=principal, owner=owner)
     if quantity not in QUANTITY_SPECS:
         raise ValidationError({"quantity": f"unknown quantity '{quantity}'."})
-    kind = _owner_kind(owner)
+    kind = owner_kind_of(owner)
     spec = QUANTITY_SPECS[quantity]
     if kind not in spec.owners:
         allowed = ", ".join(sorted(spec.owners))
@@ -150,7 +137,7 @@ def timeseries_create(
         seconds = resolution_seconds(resolution)
     except ValueError as exc:
         raise ValidationError({"resolution": str(exc)}) from exc
-    owner_field = _owner_field(owner)
+    owner_field = owner_field_of(owner)
     series = TimeSeries(
         quantity=quantity,
         name=name,
@@ -176,21 +163,6 @@ def timeseries_create(
     return series
 
 
-def _owner_field(owner: Any) -> str:
-    kind = _owner_kind(owner)
-    return "market_zone" if kind == OwnerKind.ZONE else kind
-
-
-def timeseries_lookup(
-    *, owner: Site | Battery | PVArray | MarketZone, quantity: str, name: str = ""
-) -> TimeSeries | None:
-    """The series of ``owner`` measuring ``quantity`` under ``name``, if it exists (no scoping: system use)."""
-    probe = TimeSeries(**{_owner_field(owner): owner}, quantity=quantity, name=name)
-    return TimeSeries.objects.filter(
-        owner_key=probe.compute_owner_key(), quantity=quantity, name=name
-    ).first()
-
-
 def timeseries_get_or_create(
     *,
     owner: Site | Battery | PVArray | MarketZone,
@@ -204,7 +176,7 @@ def timeseries_get_or_create(
     Raises:
         ValidationError: as :func:`timeseries_create`, or the existing series has another resolution.
     """
-    existing = timeseries_lookup(owner=owner, quantity=quantity, name=name)
+    existing = timeseries_find(owner=owner, quantity=quantity, name=name)
     if existing is not None:
         wanted = resolution_seconds(resolution)
         if existing.resolution_s != wanted:

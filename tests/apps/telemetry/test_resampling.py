@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from apps.telemetry.selectors import datapoints_series, timeseries_resampled
+from apps.telemetry.selectors import (
+    datapoints_series,
+    timeseries_find,
+    timeseries_frame,
+    timeseries_resampled,
+)
 from apps.telemetry.services import datapoints_ingest
 from tests.factories import BatteryFactory, TimeSeriesFactory, ZoneSeriesFactory
 
@@ -114,3 +119,18 @@ def test_incompatible_resolution_refused() -> None:
     series = TimeSeriesFactory()  # PT15M
     with pytest.raises(ValueError, match="neither a multiple nor a divisor"):
         timeseries_resampled(series=series, start=T0, end=T0 + pd.Timedelta(hours=1), resolution_s=600)
+
+
+def test_frame_of_several_series_and_find() -> None:
+    price = ZoneSeriesFactory()  # CAISO_NP15 price, PT1H, mean
+    energy = TimeSeriesFactory(quantity="energy_kwh", unit="kWh")  # PT15M, sum
+    put(price, {0: 80.0})
+    put(energy, {0: 1.0, 15: 2.0, 30: 3.0, 45: 4.0, 60: 5.0})
+    frame = timeseries_frame(
+        series=[price, energy], start=T0, end=T0 + pd.Timedelta(hours=2), resolution_s=3600
+    )
+    assert list(frame.columns) == ["zone:CAISO_NP15/price", f"site:{energy.site_id}/energy_kwh"]
+    assert frame.iloc[0].tolist() == [80.0, 10.0]
+    assert np.isnan(frame.iloc[1, 0]) and frame.iloc[1, 1] == 5.0
+    assert timeseries_find(owner=price.market_zone, quantity="price") == price
+    assert timeseries_find(owner=energy.site, quantity="energy_kwh", name="other") is None

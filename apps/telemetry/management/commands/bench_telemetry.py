@@ -127,9 +127,7 @@ class Command(BaseCommand):
         self._figure("service: same rows again (compared, unchanged)", rows, seconds, f"updated={updated}")
         changed = [part + 1.0 for part in frames]
         seconds, (created, updated) = _timed(lambda: ingest_all(changed))
-        self._figure(
-            "service: same starts, new values (COPY + UPDATE)", rows, seconds, f"updated={updated}"
-        )
+        self._figure("service: same starts, new values (COPY + UPDATE)", rows, seconds, f"updated={updated}")
         strings = self._series(site, "strings")
         records = [
             {"start": s, "value": v}
