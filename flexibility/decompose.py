@@ -140,7 +140,7 @@ def _solve_block_diagonal(
             indptr = Ap.indptr[c0 : c1 + 1] - nz0
             indices = Ap.indices[nz0:nz1] - r0
             block = sp.csc_matrix((Ap.data[nz0:nz1], indices, indptr), shape=(r1 - r0, c1 - c0))
-            h = new_highs(threads=threads)
+            h = new_highs(threads=threads, devex=True)
             # presolve costs more than it saves on these small, already tight blocks (halves a 1-battery solve)
             h.setOptionValue("presolve", "off")
             pass_lp(h, cp[c0:c1], lo[c0:c1], hi[c0:c1], block, rlo[r0:r1], rhi[r0:r1])
@@ -153,7 +153,7 @@ def _solve_block_diagonal(
             t0 = time.perf_counter()
             sol = run(h)
             if sol.status != "optimal" and key in bases:  # a borrowed basis should never matter; retry cold
-                h = new_highs(threads=threads)
+                h = new_highs(threads=threads, devex=True)
                 pass_lp(h, cp[c0:c1], lo[c0:c1], hi[c0:c1], block, rlo[r0:r1], rhi[r0:r1])
                 sol = run(h)
             solve_s += time.perf_counter() - t0
@@ -242,7 +242,7 @@ def solve_blocks(
     basis.col_status = col_st.tolist()
     basis.row_status = row_st.tolist()
     basis.valid = True
-    h = new_highs(threads=threads)
+    h = new_highs(threads=threads, devex=True)
     h.setOptionValue("presolve", "off")
     A_sub = model.A.tocsr()[rows][:, cols].tocsc()
     pass_lp(
@@ -258,7 +258,7 @@ def solve_blocks(
     t0 = time.perf_counter()
     sol = run(h)
     if sol.status != "optimal":  # should not happen (the blocks were feasible); retry the whole LP cold
-        h = new_highs(threads=threads)
+        h = new_highs(threads=threads, devex=True)
         pass_lp(h, model.c, model.col_lo, model.col_hi, model.A, model.row_lo, model.row_hi)
         sol = run(h)
         solve_s = blk.solve_seconds + time.perf_counter() - t0
