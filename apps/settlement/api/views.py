@@ -341,8 +341,15 @@ CSV_COLUMNS = [
 ]
 
 
+def _text_cell(value: str) -> str:
+    """A text cell safe to open in a spreadsheet: a leading ``= + - @`` (or tab/CR) would start a formula
+    (OWASP "CSV injection"), so such a value gets a leading apostrophe. Only names go through this; numbers don't."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def statement_csv(statement: selectors.Statement) -> str:
-    """The statement as CSV: one row per line, then one ``TOTAL`` row per currency."""
+    """The statement as CSV: one row per line, then one ``TOTAL`` row per currency. Money is written exactly as
+    the API shows it (two decimals); site and program names are guarded against formula injection."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -351,9 +358,9 @@ def statement_csv(statement: selectors.Statement) -> str:
             [
                 line.event_id,
                 line.run_version,
-                line.program,
+                _text_cell(line.program),
                 line.event_start,
-                line.site,
+                _text_cell(line.site),
                 line.currency,
                 line.delivered_kwh,
                 "" if line.performance_factor is None else line.performance_factor,

@@ -139,3 +139,11 @@ def test_staff_resettle_is_idempotent_through_the_api(api_as, scenario: Scenario
     assert first.json()["run"]["id"] == again.json()["run"]["id"]
     assert again.json()["created"] is False
     assert staff.post("/api/v1/settlement/runs/settle/", {"event": 999999}, format="json").status_code == 400
+
+
+def test_csv_names_cannot_become_spreadsheet_formulas(api_as, settled: Scenario) -> None:  # type: ignore[no-untyped-def]
+    type(settled.site_a).objects.filter(pk=settled.site_a.pk).update(name="=HYPERLINK(1)")
+    body = api_as("owner_a").get("/api/v1/settlement/statements/2026-07/csv/").content.decode()
+    row = next(csv.DictReader(io.StringIO(body)))
+    assert row["site"] == "'=HYPERLINK(1)"
+    assert row["revenue_share"] == "36.00"
