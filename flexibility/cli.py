@@ -66,6 +66,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     ap = argparse.ArgumentParser(
         prog="python -m flexibility", description="Datacenter flexibility scheduling"
     )

@@ -112,6 +112,7 @@ class Envelope:
         "scopes": {scope: {"down_kw": {hours: [...]}, "up_kw": {...}}}}`` (NaN -> null)."""
 
         def clean(a: np.ndarray) -> list[float | None]:
+            """NaN -> None for JSON."""
             return [None if np.isnan(v) else float(v) for v in a]
 
         return {
@@ -282,6 +283,7 @@ def _fast(p: Problem, steps: list[int], chunk: int) -> tuple[np.ndarray, np.ndar
 
     # slot layout: k-th deferrable / battery of each site
     def slots(owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rank of each resource among its site's resources, and the sort order."""
         order = np.argsort(owner, kind="stable")
         rank = np.zeros(owner.size, dtype=np.int64)
         if owner.size:

@@ -186,10 +186,12 @@ class Model:
 
     @property
     def n_cols(self) -> int:
+        """Number of LP columns."""
         return self.c.size
 
     @property
     def n_rows(self) -> int:
+        """Number of LP rows."""
         return self.row_lo.size
 
 

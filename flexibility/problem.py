@@ -123,6 +123,7 @@ class Zone:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON-ready dict (issue 5 field names); ``from_json`` reads it back."""
         return {
             "price_per_mwh": _list(self.price_per_mwh),
             "export_price_per_mwh": _list(self.export_price_per_mwh),
@@ -149,6 +150,7 @@ class Workload:
 
     @property
     def deferrable(self) -> bool:
+        """True when ``max_delay_steps`` is set."""
         return self.max_delay_steps is not None
 
     @property
@@ -158,6 +160,7 @@ class Workload:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], steps: int, name: str = "workload") -> Workload:
+        """Read and validate the JSON dict; raises FlexibilityInputError naming the field."""
         if not data.get("id"):
             raise FlexibilityInputError(f"{name}.id", "is required")
         if "baseline_kw" not in data:
@@ -179,6 +182,7 @@ class Workload:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON-ready dict (issue 5 field names); ``from_json`` reads it back."""
         out: dict[str, Any] = {"id": self.id, "baseline_kw": _list(self.baseline_kw)}
         if self.max_delay_steps is not None:
             out["max_delay_steps"] = self.max_delay_steps
@@ -210,6 +214,7 @@ class Battery:
 
     @property
     def soc_upper_kwh(self) -> float:
+        """Upper SoC bound: ``soc_max_kwh``, or ``energy_kwh`` when unset."""
         return self.energy_kwh if self.soc_max_kwh is None else self.soc_max_kwh
 
     @property
@@ -219,6 +224,7 @@ class Battery:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], name: str = "battery") -> Battery:
+        """Read and validate the JSON dict; raises FlexibilityInputError naming the field."""
         kw: dict[str, Any] = {}
         for key in ("energy_kwh", "power_kw"):
             kw[key] = _number(data.get(key), f"{name}.{key}", minimum=0)
@@ -234,6 +240,7 @@ class Battery:
         return cls(**kw)
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON-ready dict (issue 5 field names); ``from_json`` reads it back."""
         return {
             "energy_kwh": self.energy_kwh,
             "power_kw": self.power_kw,
@@ -266,6 +273,7 @@ class Site:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], steps: int, name: str = "site") -> Site:
+        """Read and validate the JSON dict; raises FlexibilityInputError naming the field."""
         if not data.get("id"):
             raise FlexibilityInputError(f"{name}.id", "is required")
         if not data.get("zone"):
@@ -304,6 +312,7 @@ class Site:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON-ready dict (issue 5 field names); ``from_json`` reads it back."""
         out: dict[str, Any] = {
             "id": self.id,
             "zone": self.zone,
@@ -335,6 +344,7 @@ class Commitment:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], steps: int, name: str = "commitment") -> Commitment:
+        """Read and validate the JSON dict; raises FlexibilityInputError naming the field."""
         if not data.get("id"):
             raise FlexibilityInputError(f"{name}.id", "is required")
         sites = data.get("sites", "all")
@@ -359,6 +369,7 @@ class Commitment:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON-ready dict (issue 5 field names); ``from_json`` reads it back."""
         return {
             "id": self.id,
             "sites": self.sites if isinstance(self.sites, str) else list(self.sites),
@@ -388,6 +399,7 @@ class Problem:
         return resolution_hours(self.resolution)
 
     def site_index(self) -> dict[str, int]:
+        """Map site id -> position in ``sites``."""
         return {s.id: i for i, s in enumerate(self.sites)}
 
     @classmethod

@@ -43,6 +43,7 @@ class WorkloadResult:
     origin: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON-ready dict (see the module docstring)."""
         out: dict[str, Any] = {"served_kw": _list(self.served_kw)}
         if self.origin is not None:
             out["origin"] = self.origin
@@ -50,6 +51,7 @@ class WorkloadResult:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> WorkloadResult:
+        """Read the dict written by ``to_json``."""
         return cls(served_kw=_arr(d["served_kw"]), origin=d.get("origin"))
 
 
@@ -70,6 +72,7 @@ class SiteResult:
     _SERIES = ("grid_kw", "it_kw", "battery_kw", "import_kw", "export_kw", "pv_used_kw", "baseline_grid_kw")
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON-ready dict (see the module docstring)."""
         out: dict[str, Any] = {k: _list(getattr(self, k)) for k in self._SERIES}
         out["soc_kwh"] = _list(self.soc_kwh)
         out["workloads"] = {k: w.to_json() for k, w in self.workloads.items()}
@@ -77,6 +80,7 @@ class SiteResult:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> SiteResult:
+        """Read the dict written by ``to_json``."""
         kw: dict[str, Any] = {k: _arr(d[k]) for k in cls._SERIES}
         return cls(
             soc_kwh=None if d.get("soc_kwh") is None else _arr(d["soc_kwh"]),
@@ -96,6 +100,7 @@ class Migration:
     kwh: float
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON-ready dict (see the module docstring)."""
         return {
             "workload": self.workload,
             "from": self.from_site,
@@ -106,6 +111,7 @@ class Migration:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Migration:
+        """Read the dict written by ``to_json``."""
         return cls(
             workload=d["workload"],
             from_site=d["from"],
@@ -124,10 +130,12 @@ class CommitmentResult:
     shortfall_kwh: float
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON-ready dict (see the module docstring)."""
         return {"delivered_kw": _list(self.delivered_kw), "shortfall_kwh": self.shortfall_kwh}
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CommitmentResult:
+        """Read the dict written by ``to_json``."""
         return cls(delivered_kw=_arr(d["delivered_kw"]), shortfall_kwh=float(d["shortfall_kwh"]))
 
 

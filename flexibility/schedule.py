@@ -85,6 +85,7 @@ def extract(model: Model, x: np.ndarray, timings: dict[str, float]) -> Result:
     dt = a.dt_hours
 
     def block(name: str, rows: int) -> np.ndarray:
+        """Block ``name`` of the primal values as ``(rows, T)``."""
         return x[off[name] : off[name] + rows * T].reshape(rows, T)
 
     imp, exp, pv = block("imp", n), block("exp", n), block("pv", n)
