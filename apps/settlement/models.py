@@ -127,7 +127,8 @@ class SettlementRun(TimeStampedModel):
     Settling the same inputs again finds the same ``fingerprint`` (SHA-256 of metered data, baselines, award,
     prices and fees) and creates nothing; changed inputs (late meter data) create version n+1 and mark the
     previous version ``superseded`` (kept for audit). At most one ``current`` run per event.
-    ``performance_factor`` = capped delivered energy ÷ awarded energy of the event (portfolio); the regulation
+    ``performance_factor`` = capped delivered energy ÷ called energy of the event (portfolio; the call is the
+    activated kW, at most the award — capacity is paid on the award, delivery judged on the call); the regulation
     fields are set for regulation events only (PJM Manual 12 §4.5.6).
     """
 
@@ -150,6 +151,7 @@ class SettlementRun(TimeStampedModel):
     baseline_method = models.CharField(max_length=32, verbose_name="baseline method")
     interval_minutes = models.PositiveIntegerField(verbose_name="settlement interval (min)")
     awarded_kwh = models.FloatField(default=0.0, verbose_name="awarded energy (kWh)")
+    called_kwh = models.FloatField(default=0.0, verbose_name="called energy (kWh)")
     delivered_kwh = models.FloatField(default=0.0, verbose_name="delivered energy (kWh)")
     performance_factor = models.FloatField(null=True, blank=True, verbose_name="performance factor")
     capacity_payment = _money("capacity payment")
@@ -184,7 +186,8 @@ class SettlementRun(TimeStampedModel):
 class RunInterval(models.Model):
     """The portfolio's figures in one settlement interval: what the market operator measures and pays.
 
-    ``delivered_kw`` = baseline − metered for "down" products (metered − baseline for "up"); money in cents.
+    ``delivered_kw`` = baseline − metered for "down" products (metered − baseline for "up"); ``called_kw`` is the
+    activated part of the award (mean over the interval); money in cents.
     """
 
     run = models.ForeignKey(
@@ -196,6 +199,7 @@ class RunInterval(models.Model):
     metered_kw = models.FloatField(null=True, blank=True, verbose_name="metered (kW)")
     delivered_kw = models.FloatField(verbose_name="delivered (kW)")
     awarded_kw = models.FloatField(verbose_name="awarded (kW)")
+    called_kw = models.FloatField(default=0.0, verbose_name="called (kW)")
     price_per_mwh = models.FloatField(verbose_name="energy price per MWh")
     performance_factor = models.FloatField(null=True, blank=True, verbose_name="performance factor")
     capacity_payment = _money("capacity payment")
@@ -229,7 +233,7 @@ class SiteSettlement(models.Model):
     )
     month = models.DateField(db_index=True, verbose_name="statement month")
     awarded_kwh = models.FloatField(default=0.0, verbose_name="awarded share (kWh)")
-    delivered_kwh = models.FloatField(default=0.0, verbose_name="delivered energy (kWh, ≥ 0)")
+    delivered_kwh = models.FloatField(default=0.0, verbose_name="delivered energy while called (kWh, ≥ 0)")
     performance_factor = models.FloatField(null=True, blank=True, verbose_name="performance factor")
     capacity_payment = _money("capacity payment (own share)")
     energy_payment = _money("energy payment (own share)")
@@ -281,6 +285,7 @@ class SiteInterval(models.Model):
     metered_kw = models.FloatField(null=True, blank=True, verbose_name="metered (kW)")
     delivered_kw = models.FloatField(verbose_name="delivered (kW)")
     awarded_kw = models.FloatField(verbose_name="awarded share (kW)")
+    called_kw = models.FloatField(default=0.0, verbose_name="called share (kW)")
     performance_factor = models.FloatField(null=True, blank=True, verbose_name="performance factor")
     capacity_payment = _money("capacity payment")
     energy_payment = _money("energy payment")

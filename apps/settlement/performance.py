@@ -49,28 +49,37 @@ class IntervalMoney:
         return self.capacity_payment + self.energy_payment - self.penalty
 
 
-def interval_money(*, awarded_kw: float, delivered_kw: float, terms: IntervalTerms) -> IntervalMoney:
+def interval_money(
+    *, awarded_kw: float, delivered_kw: float, terms: IntervalTerms, called_kw: float | None = None
+) -> IntervalMoney:
     """Payments of one interval for an awarded quantity and the delivered flexibility (both kW, mean).
 
-    - performance factor ``PF = min(max(delivered, 0) / awarded, cap)`` (program's ``performance_cap``);
-    - capacity payment = ``capacity_price_per_mw_h × awarded MW × hours``;
-    - energy payment = ``energy price × min(max(delivered, 0), cap × awarded) MW × hours`` (no payment for
+    ``called_kw`` is what the operator activated in the interval (default: the award); the obligation is
+    ``called = min(called_kw, awarded_kw)`` — availability is paid on the award, delivery is judged on the call:
+
+    - capacity payment = ``capacity_price_per_mw_h × awarded MW × hours`` (paid whether called or not);
+    - performance factor ``PF = min(max(delivered, 0) / called, cap)`` (program's ``performance_cap``);
+    - energy payment = ``energy price × min(max(delivered, 0), cap × called) MW × hours`` (no payment for
       negative delivery, none beyond the cap);
-    - penalty = ``shortfall_penalty_per_mwh × max(0, threshold × awarded − delivered) MW × hours`` — charged
-      when ``PF`` falls below the program's ``penalty_threshold`` (e.g. CAISO's and ERCOT's performance
-      thresholds; the rate is the program's).
+    - penalty = ``shortfall_penalty_per_mwh × max(0, threshold × called − delivered) MW × hours`` — charged
+      when ``PF`` falls below the program's ``penalty_threshold`` (the rate is the program's).
+
+    An interval that was not called has no performance factor, no energy payment and no penalty.
     """
     h = terms.hours
     if awarded_kw <= 0:  # nothing awarded: nothing paid, nothing owed
         return IntervalMoney(None, cents(0.0), cents(0.0), cents(0.0))
+    capacity = cents(terms.capacity_price_per_mw_h * awarded_kw / 1000.0 * h)
+    called = awarded_kw if called_kw is None else min(max(called_kw, 0.0), awarded_kw)
+    if called <= 0:
+        return IntervalMoney(None, capacity, cents(0.0), cents(0.0))
     delivered_pos = max(delivered_kw, 0.0)
-    pf = min(delivered_pos / awarded_kw, terms.performance_cap)
-    capacity = terms.capacity_price_per_mw_h * awarded_kw / 1000.0 * h
-    paid_kw = min(delivered_pos, terms.performance_cap * awarded_kw)
+    pf = min(delivered_pos / called, terms.performance_cap)
+    paid_kw = min(delivered_pos, terms.performance_cap * called)
     energy = terms.energy_price_per_mwh * paid_kw / 1000.0 * h
-    shortfall_kw = max(0.0, terms.penalty_threshold * awarded_kw - delivered_kw)
+    shortfall_kw = max(0.0, terms.penalty_threshold * called - delivered_kw)
     penalty = terms.shortfall_penalty_per_mwh * shortfall_kw / 1000.0 * h
-    return IntervalMoney(pf, cents(capacity), cents(energy), cents(penalty))
+    return IntervalMoney(pf, capacity, cents(energy), cents(penalty))
 
 
 def split_cents(total: Decimal, weights: Sequence[float]) -> list[Decimal]:

@@ -79,6 +79,7 @@ class SiteFigures:
     metered_kw: np.ndarray
     baseline_detail: dict
     awarded_kw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    called_kw: np.ndarray = field(default_factory=lambda: np.zeros(0))
     delivered_kw: np.ndarray = field(default_factory=lambda: np.zeros(0))
     meter_complete: bool = True
 
@@ -130,6 +131,25 @@ def _prices(program: Program, award: Award, index: pd.DatetimeIndex) -> np.ndarr
         bid_prices = {pd.Timestamp(i.start): i.price_per_mwh for i in award.bid.intervals.all()}
         return np.array([float(bid_prices.get(t, 0.0)) for t in index])
     return np.full(len(index), float(award.clearing_price_per_mwh))
+
+
+def _called(event: Event, index: pd.DatetimeIndex, awarded: np.ndarray) -> np.ndarray:
+    """kW the operator called per interval (mean over the interval), at most the award: each activation calls its
+    ``kw`` (a regulation activation, following a signal, calls the whole award) over ``[start, end)`` (open end:
+    the event's end), weighted by the share of the interval it covers; overlapping activations count the
+    largest call."""
+    step = index[1] - index[0] if len(index) > 1 else pd.Timestamp(event.end) - pd.Timestamp(event.start)
+    called = np.zeros(len(index))
+    for act in Activation.objects.filter(event=event).order_by("start", "pk"):
+        a_start = pd.Timestamp(act.start)
+        a_end = pd.Timestamp(act.end or event.end)
+        for i, t in enumerate(index):
+            overlap = (min(a_end, t + step) - max(a_start, t)) / step
+            if overlap <= 0:
+                continue
+            kw = awarded[i] if act.signal else float(act.kw or 0.0)
+            called[i] = max(called[i], min(kw, awarded[i]) * min(overlap, 1.0))
+    return called
 
 
 def _planned_weights(event: Event, index: pd.DatetimeIndex) -> dict[int, np.ndarray]:
@@ -329,8 +349,10 @@ def event_settle(*, event_id: int, reason: str = "") -> tuple[SettlementRun, boo
     the site's performance and money on its share; the portfolio's sums give the market payment
     (:func:`~apps.settlement.performance.interval_money`). For regulation, the capacity payment is scaled by the
     PJM performance score (PJM Manual 28: regulation credits × performance score) and no energy payment is made.
-    The event's net revenue is split among sites by delivered energy (kWh, ≥ 0; by awarded share if nobody
-    delivered) to the cent, and each owner's fee (``OwnerContract.fee_pct``) is kept from positive shares.
+    Capacity is paid on the award; delivery (performance factor, energy payment, penalty) is judged on the
+    called kW (:func:`_called`: the activated part of the award). The event's net revenue is split among sites by
+    their delivered energy while called (kWh, ≥ 0; by awarded share if nobody delivered or nothing was called) to
+    the cent, and each owner's fee (``OwnerContract.fee_pct``) is kept from positive shares.
 
     Raises:
         Event.DoesNotExist: unknown event.
@@ -370,6 +392,7 @@ def _compute(event: Event, award: Award) -> dict:
     sign = 1.0 if program.product in DOWN_PRODUCTS else -1.0
     awarded_map = {pd.Timestamp(i.start): i.awarded_kw for i in award.intervals.all()}
     awarded = np.array([float(awarded_map.get(t, 0.0)) for t in index])
+    called = _called(event, index, awarded)
     prices = _prices(program, award, index)
     weights = _planned_weights(event, index)
     site_objs = {
@@ -391,6 +414,7 @@ def _compute(event: Event, award: Award) -> dict:
         baseline, detail = _site_baseline(site, event, index, before)
         fig = SiteFigures(site, weights[site_id], baseline, metered, detail)
         fig.awarded_kw = awarded * fig.weights
+        fig.called_kw = called * fig.weights
         measured = np.isfinite(baseline) & np.isfinite(metered)
         # no baseline or no meter reading: no delivery can be shown for that interval (counted as 0 kW)
         fig.delivered_kw = np.where(measured, sign * (baseline - metered), 0.0)
@@ -416,6 +440,7 @@ def _compute(event: Event, award: Award) -> dict:
                 _terms_fingerprint(program),
             ],
             "awarded": _rounded(awarded),
+            "called": _rounded(called),
             "prices": _rounded(prices),
             "sites": {
                 str(s.site.pk): {
@@ -435,6 +460,7 @@ def _compute(event: Event, award: Award) -> dict:
         "index": index,
         "hours": hours,
         "awarded": awarded,
+        "called": called,
         "prices": prices,
         "sites": sites,
         "regulation": regulation,
@@ -581,8 +607,12 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
     score = regulation["score"] if regulation else None
     is_regulation = program.product in REGULATION_PRODUCTS
 
-    def money(awarded_kw: float, delivered_kw: float, terms: IntervalTerms) -> IntervalMoney:
-        result = interval_money(awarded_kw=awarded_kw, delivered_kw=delivered_kw, terms=terms)
+    def money(
+        awarded_kw: float, called_kw: float, delivered_kw: float, terms: IntervalTerms
+    ) -> IntervalMoney:
+        result = interval_money(
+            awarded_kw=awarded_kw, called_kw=called_kw, delivered_kw=delivered_kw, terms=terms
+        )
         if not is_regulation:
             return result
         # regulation: capability paid × performance score (PJM Manual 28); shortfall below the threshold score
@@ -600,7 +630,7 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
         base_sum = float(np.nansum([s.baseline_kw[i] for s in sites])) if sites else 0.0
         metered_vals = [s.metered_kw[i] for s in sites if np.isfinite(s.metered_kw[i])]
         delivered = float(sum(s.delivered_kw[i] for s in sites))
-        m = money(float(c["awarded"][i]), delivered, c["terms"][i])
+        m = money(float(c["awarded"][i]), float(c["called"][i]), delivered, c["terms"][i])
         run_rows.append(
             RunInterval(
                 start=t.to_pydatetime(),
@@ -609,6 +639,7 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
                 metered_kw=float(sum(metered_vals)) if metered_vals else None,
                 delivered_kw=delivered,
                 awarded_kw=float(c["awarded"][i]),
+                called_kw=float(c["called"][i]),
                 price_per_mwh=float(c["prices"][i]),
                 performance_factor=m.performance_factor,
                 capacity_payment=m.capacity_payment,
@@ -621,15 +652,18 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
     penalty = _to_decimal_sum([r.penalty for r in run_rows])
     net = capacity + energy - penalty
     awarded_kwh = float(np.sum(c["awarded"]) * hours)
+    called_kwh = float(np.sum(c["called"]) * hours)
     capped_delivered = [
-        min(max(r.delivered_kw, 0.0), program.performance_cap * r.awarded_kw) for r in run_rows
+        min(max(r.delivered_kw, 0.0), program.performance_cap * r.called_kw) for r in run_rows
     ]
     if is_regulation:
         pf = score.composite if score else None
     else:
-        pf = (sum(capped_delivered) * hours / awarded_kwh) if awarded_kwh > 0 else None
+        pf = (sum(capped_delivered) * hours / called_kwh) if called_kwh > 0 else None
 
-    delivered_kwh = [max(0.0, float(np.sum(s.delivered_kw)) * hours) for s in sites]
+    # delivered energy of each site while called (an uncalled reduction earns nothing, so it does not dilute)
+    called_mask = np.asarray(c["called"]) > 0
+    delivered_kwh = [max(0.0, float(np.sum(s.delivered_kw[called_mask])) * hours) for s in sites]
     weights = delivered_kwh if sum(delivered_kwh) > 0 else [float(np.sum(s.awarded_kw)) for s in sites]
     shares = split_cents(net, weights) if sites else []
 
@@ -644,6 +678,7 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
         baseline_method=program.baseline_method,
         interval_minutes=program.settlement_interval_minutes,
         awarded_kwh=awarded_kwh,
+        called_kwh=called_kwh,
         delivered_kwh=float(sum(r.delivered_kw for r in run_rows) * hours),
         performance_factor=pf,
         capacity_payment=capacity,
@@ -675,7 +710,9 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
         sv = c["savings"][fig.site.pk]
         site_rows = []
         for i, t in enumerate(index):
-            m = money(float(fig.awarded_kw[i]), float(fig.delivered_kw[i]), c["terms"][i])
+            m = money(
+                float(fig.awarded_kw[i]), float(fig.called_kw[i]), float(fig.delivered_kw[i]), c["terms"][i]
+            )
             site_rows.append(
                 SiteInterval(
                     start=t.to_pydatetime(),
@@ -684,6 +721,7 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
                     metered_kw=float(fig.metered_kw[i]) if np.isfinite(fig.metered_kw[i]) else None,
                     delivered_kw=float(fig.delivered_kw[i]),
                     awarded_kw=float(fig.awarded_kw[i]),
+                    called_kw=float(fig.called_kw[i]),
                     performance_factor=m.performance_factor,
                     capacity_payment=m.capacity_payment,
                     energy_payment=m.energy_payment,
@@ -691,9 +729,10 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
                 )
             )
         site_awarded_kwh = float(np.sum(fig.awarded_kw) * hours)
+        site_called_kwh = float(np.sum(fig.called_kw) * hours)
         site_capped = sum(
             min(max(float(d), 0.0), program.performance_cap * float(a))
-            for d, a in zip(fig.delivered_kw, fig.awarded_kw, strict=True)
+            for d, a in zip(fig.delivered_kw, fig.called_kw, strict=True)
         )
         settlement = SiteSettlement.objects.create(
             run=run,
@@ -705,7 +744,7 @@ def _store(event: Event, c: dict, *, version: int, now: datetime, reason: str) -
             performance_factor=(
                 (score.composite if score else None)
                 if is_regulation
-                else (site_capped * hours / site_awarded_kwh if site_awarded_kwh > 0 else None)
+                else (site_capped * hours / site_called_kwh if site_called_kwh > 0 else None)
             ),
             capacity_payment=_to_decimal_sum([r.capacity_payment for r in site_rows]),
             energy_payment=_to_decimal_sum([r.energy_payment for r in site_rows]),

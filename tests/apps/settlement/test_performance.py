@@ -67,6 +67,32 @@ def test_exactly_at_the_threshold_is_not_penalised() -> None:
     assert interval_money(awarded_kw=400, delivered_kw=320, terms=TERMS).penalty == Decimal("0.00")
 
 
+def test_an_uncalled_interval_earns_capacity_only() -> None:
+    # awarded 400 kW but not activated: capacity 2.00, no PF, no energy, no penalty although nothing delivered
+    m = interval_money(awarded_kw=400, called_kw=0, delivered_kw=0, terms=TERMS)
+    assert m.performance_factor is None
+    assert (m.capacity_payment, m.energy_payment, m.penalty) == (
+        Decimal("2.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
+
+
+def test_delivery_is_judged_on_the_call_not_the_award() -> None:
+    # 200 of 400 kW called, 200 delivered: PF 1.0; capacity on 400 → 2.00; energy 150 × 0.2 × 0.25 = 7.50
+    m = interval_money(awarded_kw=400, called_kw=200, delivered_kw=200, terms=TERMS)
+    assert m.performance_factor == 1.0
+    assert (m.capacity_payment, m.energy_payment, m.penalty) == (
+        Decimal("2.00"),
+        Decimal("7.50"),
+        Decimal("0.00"),
+    )
+    # a call above the award is held to the award: 600 called, 400 delivered → PF 1.0
+    assert (
+        interval_money(awarded_kw=400, called_kw=600, delivered_kw=400, terms=TERMS).performance_factor == 1.0
+    )
+
+
 def test_nothing_awarded_nothing_paid() -> None:
     m = interval_money(awarded_kw=0, delivered_kw=100, terms=TERMS)
     assert m.performance_factor is None and m.net == Decimal("0.00")

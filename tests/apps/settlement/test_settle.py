@@ -8,16 +8,19 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from apps.assets.choices import EnrolmentStatus
 from apps.core.errors import ConflictError
 from apps.forecasts.services import RunSpec, forecast_run_store
 from apps.markets.choices import EventStatus
+from apps.markets.models import Activation
 from apps.settlement import services, tasks
 from apps.settlement.choices import RunStatus
 from apps.settlement.models import SettlementRun, SiteSettlement
 from apps.telemetry.models import DataPoint
 from apps.telemetry.services import timeseries_get_or_create
+from tests.factories import SiteFactory
 
-from .conftest import END, QUARTERS, START, Scenario, make_event, meter, plan
+from .conftest import END, QUARTERS, START, Scenario, flat_history, make_event, meter, plan
 
 D = Decimal
 
@@ -183,3 +186,39 @@ def test_forecast_baseline_uses_the_forecast_known_at_gate_closure(world, scenar
     assert [i.baseline_kw for i in a.intervals.all()] == pytest.approx([900.0] * 4)
     assert a.baseline_detail["method"] == "forecast"
     assert run.performance_factor == pytest.approx(0.5)
+
+
+@pytest.mark.django_db
+def test_a_partial_activation_is_judged_only_while_called(scenario: Scenario) -> None:
+    Activation.objects.filter(event=scenario.event).update(start=START + pd.Timedelta(minutes=30))
+    run, _ = services.event_settle(event_id=scenario.event.pk)
+    # called 0, 0, 400, 400 kW: capacity 4 × 2.00 = 8.00 on the award; energy 2 × 10.00 = 20.00; no penalty for
+    # the uncalled half-hour; net 28.00 split by delivered energy while called 150 : 50 kWh → 21.00 / 7.00
+    assert [r.called_kw for r in run.intervals.order_by("start")] == pytest.approx([0, 0, 400, 400])
+    assert (run.capacity_payment, run.energy_payment, run.penalty) == (D("8.00"), D("20.00"), D("0.00"))
+    assert run.called_kwh == pytest.approx(200.0) and run.performance_factor == pytest.approx(1.0)
+    shares = {s.site_id: (s.delivered_kwh, s.revenue_share) for s in run.sites.all()}
+    assert shares == {
+        scenario.site_a.pk: (pytest.approx(150.0), D("21.00")),
+        scenario.site_b.pk: (pytest.approx(50.0), D("7.00")),
+    }
+
+
+@pytest.mark.django_db
+def test_an_event_never_activated_pays_capacity_split_among_the_zones_sites(world) -> None:  # type: ignore[no-untyped-def]
+    site_a = SiteFactory(owner=world.owner_a, enrolment_status=EnrolmentStatus.ACTIVE)
+    site_b = SiteFactory(owner=world.owner_b, enrolment_status=EnrolmentStatus.ACTIVE)
+    SiteFactory(owner=world.owner_b, enrolment_status=EnrolmentStatus.DRAFT)  # not in the portfolio
+    flat_history(site_a, 1000.0, 1000.0)
+    flat_history(site_b, 500.0, 500.0)
+    event = make_event(world)
+    run, _ = services.event_settle(event_id=event.pk)
+    # no call: capacity 8.00 only, no penalty although nothing was delivered; no dispatch plan → equal shares
+    assert (run.capacity_payment, run.energy_payment, run.penalty) == (D("8.00"), D("0.00"), D("0.00"))
+    assert run.performance_factor is None
+    rows = {s.site_id: (s.awarded_kwh, s.revenue_share, s.fee, s.owner_payout) for s in run.sites.all()}
+    # 200 kW each for 1 h; 4.00 each; owner A pays 20 % (0.80), owner B has no contract here either (0.80)
+    assert rows == {
+        site_a.pk: (pytest.approx(200.0), D("4.00"), D("0.80"), D("3.20")),
+        site_b.pk: (pytest.approx(200.0), D("4.00"), D("0.80"), D("3.20")),
+    }
