@@ -24,6 +24,12 @@ Sources:
   expressed as a fraction of the unadjusted baseline.
 - Forecast: the aggregator's own forecast of the site's grid power issued before gate closure (FlexMeasures'
   belief-time semantics); see :func:`forecast_baseline`.
+
+Simplifications (set per program with :class:`~apps.settlement.models.BaselineTerms` where they are parameters):
+the adjustment window and cap are parameters rather than each operator's exact wording; PJM's exclusion of
+low-usage days (below 25 % of the average) and NYISO's weather-sensitive variants are not implemented; a day
+with any missing meter reading at the event's times of day is skipped rather than patched; holidays are the
+public holidays of the zone's country and state (``holidays`` package), not an operator-published list.
 """
 
 from __future__ import annotations
