@@ -423,35 +423,11 @@ class Problem:
         sites = tuple(Site.from_json(s, steps, f"sites[{i}]") for i, s in enumerate(data.get("sites") or ()))
         if not sites:
             raise FlexibilityInputError("sites", "at least one site is required")
-        ids = [s.id for s in sites]
-        if len(set(ids)) != len(ids):
-            raise FlexibilityInputError("sites", "site ids must be unique")
-        known = set(ids)
-        for i, s in enumerate(sites):
-            if s.zone not in zones:
-                raise FlexibilityInputError(f"sites[{i}].zone", f"unknown zone {s.zone!r}")
-            for j, w in enumerate(s.workloads):
-                for dest in w.migratable_to:
-                    if dest not in known:
-                        raise FlexibilityInputError(
-                            f"sites[{i}].workloads[{j}].migratable_to", f"unknown site {dest!r}"
-                        )
-        for s in sites:
-            z = zones[s.zone]
-            unlimited = math.isinf(s.grid_import_limit_kw) and math.isinf(s.grid_export_limit_kw)
-            if unlimited and np.any(z.export_price_per_mwh > z.price_per_mwh):
-                raise FlexibilityInputError(
-                    f"zones.{s.zone}.export_price_per_mwh",
-                    f"above price_per_mwh while site {s.id} has unlimited import and export: buying and "
-                    "selling at once would earn without bound; set a grid limit",
-                )
         commitments = tuple(
             Commitment.from_json(c, steps, f"commitments[{i}]")
             for i, c in enumerate(data.get("commitments") or ())
         )
-        for i, c in enumerate(commitments):
-            if c.sites != "all" and not set(c.sites) <= known:
-                raise FlexibilityInputError(f"commitments[{i}].sites", f"unknown site in {list(c.sites)}")
+        _check_references(steps, zones, sites, commitments)
         return cls(
             start=str(data.get("start", "1970-01-01T00:00:00Z")),
             resolution=resolution,
@@ -479,6 +455,81 @@ class Problem:
         }
 
 
+def _check_references(
+    steps: int, zones: Mapping[str, Zone], sites: Sequence[Site], commitments: Sequence[Commitment]
+) -> None:
+    """Cross-field checks shared by :meth:`Problem.from_json` and :meth:`Problem.validate`."""
+    ids = [s.id for s in sites]
+    if len(set(ids)) != len(ids):
+        raise FlexibilityInputError("sites", "site ids must be unique")
+    known = set(ids)
+    for i, s in enumerate(sites):
+        if s.zone not in zones:
+            raise FlexibilityInputError(f"sites[{i}].zone", f"unknown zone {s.zone!r}")
+        for j, w in enumerate(s.workloads):
+            for dest in w.migratable_to:
+                if dest not in known:
+                    raise FlexibilityInputError(
+                        f"sites[{i}].workloads[{j}].migratable_to", f"unknown site {dest!r}"
+                    )
+        z = zones[s.zone]
+        unlimited = math.isinf(s.grid_import_limit_kw) and math.isinf(s.grid_export_limit_kw)
+        if unlimited and np.any(z.export_price_per_mwh > z.price_per_mwh):
+            raise FlexibilityInputError(
+                f"zones.{s.zone}.export_price_per_mwh",
+                f"above price_per_mwh while site {s.id} has unlimited import and export: buying and "
+                "selling at once would earn without bound; set a grid limit",
+            )
+    for i, c in enumerate(commitments):
+        if c.sites != "all" and not set(c.sites) <= known:
+            raise FlexibilityInputError(f"commitments[{i}].sites", f"unknown site in {list(c.sites)}")
+        if not 0 <= c.start_step < c.end_step <= steps:
+            raise FlexibilityInputError(
+                f"commitments[{i}].start_step", f"need 0 <= start_step < end_step <= {steps}"
+            )
+
+
+def _check_series(value: Any, steps: int, name: str, *, nonnegative: bool = False) -> None:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != (steps,):
+        raise FlexibilityInputError(name, f"expected {steps} values, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise FlexibilityInputError(name, "contains a non-finite value")
+    if nonnegative and np.any(arr < 0):
+        raise FlexibilityInputError(name, "must be >= 0")
+
+
+def validate(problem: Problem) -> Problem:
+    """Check a directly constructed :class:`Problem` as :meth:`Problem.from_json` would (series lengths,
+    finiteness, signs, references, unboundedness), so that bad input is reported by field, not by a numpy
+    traceback. Returns the problem unchanged.
+
+    Raises:
+        FlexibilityInputError: naming the first offending field.
+    """
+    T = problem.steps
+    if not isinstance(T, int) or T < 1:
+        raise FlexibilityInputError("steps", "must be a positive integer")
+    resolution_hours(problem.resolution)
+    if not problem.sites:
+        raise FlexibilityInputError("sites", "at least one site is required")
+    for name, z in problem.zones.items():
+        _check_series(z.price_per_mwh, T, f"zones.{name}.price_per_mwh")
+        _check_series(z.export_price_per_mwh, T, f"zones.{name}.export_price_per_mwh")
+        _check_series(z.carbon_g_per_kwh, T, f"zones.{name}.carbon_g_per_kwh", nonnegative=True)
+    for i, s in enumerate(problem.sites):
+        if s.pv_kw is not None:
+            _check_series(s.pv_kw, T, f"sites[{i}].pv_kw", nonnegative=True)
+        for j, w in enumerate(s.workloads):
+            _check_series(w.baseline_kw, T, f"sites[{i}].workloads[{j}].baseline_kw", nonnegative=True)
+        for j, b in enumerate(s.batteries):
+            for key in ("charge_efficiency", "discharge_efficiency"):
+                if not 0 < getattr(b, key) <= 1:
+                    raise FlexibilityInputError(f"sites[{i}].batteries[{j}].{key}", "must be in (0, 1]")
+    _check_references(T, problem.zones, problem.sites, problem.commitments)
+    return problem
+
+
 def as_problem(problem: Problem | Mapping[str, Any]) -> Problem:
-    """Accept a :class:`Problem` or its JSON dict."""
-    return problem if isinstance(problem, Problem) else Problem.from_json(problem)
+    """Accept a :class:`Problem` (checked with :func:`validate`) or its JSON dict (read with ``from_json``)."""
+    return validate(problem) if isinstance(problem, Problem) else Problem.from_json(problem)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 import flexibility
@@ -87,3 +90,17 @@ def test_malformed_input_names_the_field(mutate, field):
         flexibility.solve(p)
     assert exc.value.field == field
     assert exc.value.to_json()["status"] == "invalid"
+
+
+def test_directly_constructed_problem_is_validated():
+    # callers (e.g. apps building problems from the database) may construct the dataclasses directly
+    good = flexibility.Problem.from_json(problem(2, {"z": zone([1, 2])}, [site("sj1")]))
+    bad_site = flexibility.Site(
+        id="sj1", zone="z", workloads=(flexibility.Workload(id="w", baseline_kw=np.array([1.0, 2.0, 3.0])),)
+    )
+    with pytest.raises(FlexibilityInputError) as exc:
+        flexibility.solve(replace(good, sites=(bad_site,)))
+    assert exc.value.field == "sites[0].workloads[0].baseline_kw"
+    with pytest.raises(FlexibilityInputError) as exc:
+        flexibility.envelope(replace(good, sites=(replace(good.sites[0], zone="elsewhere"),)))
+    assert exc.value.field == "sites[0].zone"
