@@ -169,8 +169,26 @@ class GridForecaster:
             if history is None
             else check_series(history, name="history", freq=self.schedule.step)
         )
-        prepared = self.weather if weather is None else self._prepare_weather(weather)
         assert series is not None
+        # Only the recent past feeds the features (lags reach back at most 15 days + the lead time): slicing keeps
+        # a single day-ahead forecast fast on years of history.
+        first_issue = min(o.issue_time for o in origins)
+        last_target = max(o.target_index[-1] for o in origins)
+        lookback = pd.Timedelta(days=28) + (last_target - first_issue)
+        series = series[first_issue - lookback :]
+        if len(series) < 2:
+            raise ValueError(
+                f"history has no value in the {lookback} before the first issue time {first_issue}"
+            )
+        series.index.freq = self.schedule.step
+        if weather is None:
+            prepared = self.weather
+        else:
+            window = weather
+            if isinstance(weather.index, pd.DatetimeIndex) and weather.index.tz is not None:
+                lo, hi = first_issue - lookback - pd.Timedelta(days=2), last_target + pd.Timedelta(days=2)
+                window = weather[(weather.index >= lo) & (weather.index <= hi)]
+            prepared = self._prepare_weather(window)
         grid = Grid(series)
         rows = origin_rows(grid, origins)
         design = self._design(grid, rows, prepared)

@@ -103,9 +103,10 @@ class Grid:
 
 
 @lru_cache(maxsize=32)
-def _holiday_dates(country: str, subdivision: str | None, first_year: int, last_year: int) -> frozenset:
+def _holiday_dates(country: str, subdivision: str | None, first_year: int, last_year: int) -> np.ndarray:
     years = range(first_year, last_year + 1)
-    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=years).keys())
+    dates = holidays.country_holidays(country, subdiv=subdivision, years=years).keys()
+    return np.array(sorted(dates), dtype="datetime64[D]")
 
 
 def holiday_flags(
@@ -117,10 +118,9 @@ def holiday_flags(
     if country is None or days.size == 0:
         return np.zeros(days.size)
     years = days.astype("datetime64[Y]").astype(int) + 1970
-    table = _holiday_dates(country, subdivision, int(years.min()), int(years.max()))
-    if not table:
+    hol = _holiday_dates(country, subdivision, int(years.min()), int(years.max()))
+    if hol.size == 0:
         return np.zeros(days.size)
-    hol = np.array(sorted(table), dtype="datetime64[D]")
     return np.isin(days, hol).astype(float)
 
 

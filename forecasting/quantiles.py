@@ -6,9 +6,20 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 QUANTILES = (0.1, 0.5, 0.9)
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def _thread_limit(n_threads: int | None):
+    """Context manager limiting OpenMP threads (the controller is built once: building it scans libraries)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=n_threads, user_api="openmp")
+
+
 QUANTILE_METHODS = ("quantile", "residual")
 
 
@@ -73,7 +84,7 @@ class QuantileModel:
         w = None if sample_weight is None else np.asarray(sample_weight)[keep]
         if y.size < 50:
             raise ValueError(f"not enough training rows with a known target: {y.size} < 50")
-        with threadpool_limits(limits=self.params.n_threads, user_api="openmp"):
+        with _thread_limit(self.params.n_threads):
             self._fit(x, y, w)
         return self
 
@@ -96,7 +107,7 @@ class QuantileModel:
         """Quantile predictions, shape (n, 3) for (p10, p50, p90), sorted along axis 1."""
         if not self.models:
             raise ValueError("model is not fitted")
-        with threadpool_limits(limits=self.params.n_threads, user_api="openmp"):
+        with _thread_limit(self.params.n_threads):
             if self.method == "quantile":
                 out = np.column_stack([m.predict(x) for m in self.models])
             else:

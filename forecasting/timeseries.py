@@ -130,7 +130,10 @@ def check_frame(frame: pd.DataFrame, *, name: str = "weather") -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
     index = check_utc_index(frame.index, name=name)
-    numeric = frame.apply(pd.to_numeric, errors="coerce").astype(float)
+    if all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+        numeric = frame.astype(float)
+    else:
+        numeric = frame.apply(pd.to_numeric, errors="coerce").astype(float)
     numeric = numeric.loc[:, numeric.notna().any()]
     if numeric.shape[1] == 0:
         raise ValueError(f"{name} has no numeric column")
