@@ -9,6 +9,7 @@ Hay–Davies transposition (Hay & Davies 1980) → cell temperature (Faiman 2008
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,28 @@ class PVArraySpec:
         return self.ac_capacity_kw if self.ac_capacity_kw is not None else self.capacity_kw
 
 
+@lru_cache(maxsize=64)
+def _monthly_linke(lat: float, lon: float) -> np.ndarray:
+    """The 12 monthly Linke turbidity values of the pvlib climatology (Remund et al. 2003) at a site.
+
+    Reading them once avoids opening pvlib's HDF5 table on every call."""
+    mid_months = pd.DatetimeIndex([f"2021-{month:02d}-15" for month in range(1, 13)], tz="UTC")
+    return np.asarray(
+        pvlib.clearsky.lookup_linke_turbidity(mid_months, lat, lon, interp_turbidity=False), dtype=float
+    )
+
+
+def linke_turbidity(lat: float, lon: float, times: pd.DatetimeIndex) -> pd.Series:
+    """Linke turbidity at ``times``: monthly climatology interpolated linearly between mid-month values (as pvlib's
+    ``lookup_linke_turbidity(interp_turbidity=True)``)."""
+    monthly = _monthly_linke(round(float(lat), 4), round(float(lon), 4))
+    doy = times.day_of_year.to_numpy(float)
+    mid = (np.arange(12) + 0.5) * 365.0 / 12.0
+    x = np.concatenate([mid - 365.0, mid, mid + 365.0])
+    y = np.concatenate([monthly, monthly, monthly])
+    return pd.Series(np.interp(doy, x, y), index=times)
+
+
 def clear_sky_power(
     spec: PVArraySpec,
     index: pd.DatetimeIndex,
@@ -94,7 +117,12 @@ def clear_sky_power(
         altitude = float(pvlib.location.lookup_altitude(spec.lat, spec.lon))
     location = pvlib.location.Location(spec.lat, spec.lon, altitude=altitude)
     solpos = location.get_solarposition(times)
-    clear = location.get_clearsky(times, model="ineichen", solar_position=solpos)
+    clear = location.get_clearsky(
+        times,
+        model="ineichen",
+        solar_position=solpos,
+        linke_turbidity=linke_turbidity(spec.lat, spec.lon, times),
+    )
     dni_extra = pvlib.irradiance.get_extra_radiation(times)
     poa = pvlib.irradiance.get_total_irradiance(
         spec.tilt,

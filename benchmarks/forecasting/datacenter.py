@@ -31,7 +31,7 @@ from forecasting.features import Grid, lag_features, origin_rows
 
 #: Three weeks of noisy 15-min data: a small, strongly regularised ensemble (larger ones fit the noise: 100 trees
 #: x 7 leaves scored 7-19 % skill); no day-of-year feature (trees cannot extrapolate to days never seen).
-PARAMS = GBMParams(max_iter=30, max_leaf_nodes=3, min_samples_leaf=200, learning_rate=0.05)
+PARAMS = GBMParams(max_iter=30, max_leaf_nodes=3, min_samples_leaf=200, learning_rate=0.05, max_bins=255)
 EXCLUDE = ("day_of_year",)
 
 

@@ -40,7 +40,7 @@ from forecasting import DayAheadSchedule, GBMParams, LoadForecaster, mape, run_b
 
 MODELS = {
     "fast": GBMParams(),
-    "accurate": GBMParams(max_iter=300, max_leaf_nodes=31, learning_rate=0.05),
+    "accurate": GBMParams(max_iter=300, max_leaf_nodes=31, learning_rate=0.05, max_bins=255),
 }
 
 
