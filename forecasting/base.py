@@ -186,7 +186,9 @@ class GridForecaster:
         else:
             window = weather
             if isinstance(weather.index, pd.DatetimeIndex) and weather.index.tz is not None:
-                lo, hi = first_issue - lookback - pd.Timedelta(days=2), last_target + pd.Timedelta(days=2)
+                # weather features reach back 7 days before issue (+ the 24-h means) and to the lag day
+                lo = first_issue - pd.Timedelta(days=10) - (last_target - first_issue)
+                hi = last_target + pd.Timedelta(days=2)
                 window = weather[(weather.index >= lo) & (weather.index <= hi)]
             prepared = self._prepare_weather(window)
         grid = Grid(series)

@@ -9,7 +9,7 @@ from forecasting.base import Design, GridForecaster
 from forecasting.features import Grid, calendar_features, lag_features, weather_features
 from forecasting.quantiles import GBMParams
 from forecasting.schedule import DayAheadSchedule
-from forecasting.solar import PVArraySpec, clear_sky_power
+from forecasting.solar import PVArraySpec, clear_sky_ghi, clear_sky_power
 from forecasting.timeseries import check_frame
 
 #: Weather columns recognised as global horizontal irradiance (W/m²) for the derived ``ghi_kc`` feature.
@@ -89,7 +89,7 @@ class PVForecaster(GridForecaster):
         if column is not None:
             if column not in frame.columns:
                 raise ValueError(f"weather has no GHI column {column!r} (columns: {list(frame.columns)})")
-            clear = clear_sky_power(self.spec, frame.index)["ghi"].to_numpy(float)
+            clear = clear_sky_ghi(self.spec, frame.index)
             with np.errstate(invalid="ignore", divide="ignore"):
                 kc = np.where(clear > 20.0, np.clip(frame[column].to_numpy(float) / clear, 0.0, 1.5), np.nan)
             frame = frame.assign(ghi_kc=kc)

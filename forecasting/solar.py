@@ -90,6 +90,18 @@ def linke_turbidity(lat: float, lon: float, times: pd.DatetimeIndex) -> pd.Serie
     return pd.Series(np.interp(doy, x, y), index=times)
 
 
+def clear_sky_ghi(spec: PVArraySpec, times: pd.DatetimeIndex) -> np.ndarray:
+    """Ineichen–Perez clear-sky GHI (W/m²) at the instants ``times`` at the array's site, shape (n,)."""
+    altitude = spec.altitude_m
+    if altitude is None:
+        altitude = float(pvlib.location.lookup_altitude(spec.lat, spec.lon))
+    location = pvlib.location.Location(spec.lat, spec.lon, altitude=altitude)
+    clear = location.get_clearsky(
+        times, model="ineichen", linke_turbidity=linke_turbidity(spec.lat, spec.lon, times)
+    )
+    return clear["ghi"].to_numpy(float)
+
+
 def clear_sky_power(
     spec: PVArraySpec,
     index: pd.DatetimeIndex,
