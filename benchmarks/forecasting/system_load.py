@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +91,9 @@ def main() -> int:
         _, tz, subdivision = ZONES[zone]
         load = system_load(args.data_dir, zone)
         weather = zone_weather(args.data_dir, zone)
-        forecast_weather = noisy_temperature(weather, args.temperature_noise_c, seed=hash(zone) % 1000)
+        forecast_weather = noisy_temperature(
+            weather, args.temperature_noise_c, seed=zlib.crc32(zone.encode())
+        )
         schedule = DayAheadSchedule(tz=tz, issue_time="10:00", horizon="PT24H", freq="PT1H")
         model = LoadForecaster(
             schedule,
