@@ -81,10 +81,16 @@ def _store(activation: Activation, version: int, draft: PlanDraft, reason: str) 
                 )
             )
     Setpoint.objects.bulk_create(rows, batch_size=5000)
+    by_site: dict[int, list[Setpoint]] = {}
+    for row in rows:
+        by_site.setdefault(row.site_id, []).append(row)
+    plan.setpoints_by_site = by_site  # type: ignore[attr-defined]  # lets the same task deliver without re-reading
     channels = _channels([sp.site for sp in draft.sites])
     Delivery.objects.bulk_create(
         [
-            Delivery(plan=plan, site=sp.site, channel=channels[sp.site.pk], idempotency_key=secrets.token_hex(16))
+            Delivery(
+                plan=plan, site=sp.site, channel=channels[sp.site.pk], idempotency_key=secrets.token_hex(16)
+            )
             for sp in draft.sites
         ],
         batch_size=5000,
@@ -414,7 +420,7 @@ def checks_due(*, now: datetime) -> list[tuple[int, datetime]]:
 WEBHOOK_CONCURRENCY = 32
 
 
-def deliveries_send(*, plan_id: int) -> list[int]:
+def deliveries_send(*, plan_id: int, setpoints_by_site: dict[int, list[Setpoint]] | None = None) -> list[int]:
     """Send every pending delivery of a plan: webhooks concurrently (HTTP in a thread pool, database updates in
     this thread), OpenADR events in turn. Returns the ids of webhook deliveries to retry later."""
     from concurrent.futures import ThreadPoolExecutor

@@ -22,7 +22,9 @@ def dispatch_activation(activation_id: int) -> int:
     t0 = time.perf_counter()
     plan = services.dispatch_activation(activation_id=activation_id)
     t1 = time.perf_counter()
-    retry = services.deliveries_send(plan_id=plan.pk)
+    retry = services.deliveries_send(
+        plan_id=plan.pk, setpoints_by_site=getattr(plan, "setpoints_by_site", None)
+    )
     for delivery_id in retry:
         send_delivery.apply_async(args=[delivery_id], countdown=1)
     logger.info(
@@ -43,9 +45,14 @@ def dispatch_activation(activation_id: int) -> int:
     max_retries=services.MAX_WEBHOOK_ATTEMPTS,
 )
 def send_delivery(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Retry one delivery with exponential backoff (1, 2, 4 … s, at most 60 s)."""
+    """Retry one delivery with exponential backoff (1, 2, 4 … s, at most 60 s); a delivery that no longer exists
+    (its plan was removed) is dropped."""
+    from .models import Delivery
+
     try:
         return services.delivery_send(delivery_id=delivery_id).status
+    except Delivery.DoesNotExist:
+        return "gone"
     except services.RetryableDeliveryError as exc:
         raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries)) from exc
 
