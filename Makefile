@@ -21,6 +21,7 @@ migrate: venv
 demo: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_programs
+	$(PY) manage.py load_bundled_data
 	bin/run-demo
 
 ## test: the whole suite against PostgreSQL and Redis (started, or installed, by bin/services)
@@ -34,6 +35,13 @@ lint: venv
 
 typecheck: venv
 	$(VENV)/bin/mypy apps vpp forecasting flexibility
+
+## bench: the benchmarks at full size (figures in benchmarks/*/README.md and the closing notes)
+bench: venv
+	@eval "$$(bin/services)" && $(PY) manage.py migrate -v0 && \
+	  $(PY) manage.py bench_telemetry --rows 1000000 && \
+	  $(PY) -m flexibility bench && \
+	  $(PY) manage.py bench_dispatch --sites 1000 --repeats 5
 
 services:
 	bin/services

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -30,6 +31,7 @@ _TITLES = {
     404: "Not found.",
     405: "Method not allowed.",
     409: "Conflict with the current state.",
+    413: "Payload too large.",
     415: "Unsupported media type.",
     429: "Too many requests.",
 }
@@ -93,6 +95,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return problem_response(exc.status, [{"field": exc.field, "reason": exc.reason}], code=exc.code)
     if isinstance(exc, DjangoValidationError):
         return problem_response(status.HTTP_400_BAD_REQUEST, _django_validation_errors(exc))
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(
+            413, [{"field": None, "reason": "The request body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE."}], code="too_large"
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
