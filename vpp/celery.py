@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vpp.settings.local")
 
@@ -56,6 +57,11 @@ app.conf.beat_schedule = {
         "task": "apps.dispatch.tasks.closed_loop",
         "schedule": 60.0,
         "options": {"expires": 55, "queue": "dispatch"},
+    },
+    "forecasts-day-ahead-cycle": {
+        "task": "apps.forecasts.tasks.day_ahead_cycle",
+        "schedule": crontab(minute=0),
+        "options": {"expires": 3000},
     },
     "markets-complete-finished-events": {
         "task": "apps.markets.tasks.complete_finished_events",

@@ -152,3 +152,24 @@ def series_expected(
         values[np.isnan(values)] = nominal
         sources.append("nominal")
     return Expected(values=values, source="+".join(sources) or "none")
+
+
+def load_series_due(*, issue_time: datetime) -> list[int]:
+    """Site IT-power series of active sites whose local time at ``issue_time`` is 10:00 and that have no
+    day-ahead run issued at that time yet."""
+    from zoneinfo import ZoneInfo
+
+    from apps.telemetry.choices import Quantity
+
+    due = []
+    for series in TimeSeries.objects.filter(
+        quantity=Quantity.IT_POWER_KW, name="", site__enrolment_status="active"
+    ).select_related("site"):
+        local = issue_time.astimezone(ZoneInfo(series.site.timezone))
+        if (
+            local.hour == 10
+            and local.minute == 0
+            and not ForecastRun.objects.filter(series=series, issued_at=issue_time).exists()
+        ):
+            due.append(series.pk)
+    return due
