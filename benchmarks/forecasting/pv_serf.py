@@ -63,6 +63,7 @@ def main() -> int:
     ap.add_argument("--small", action="store_true")
     ap.add_argument("--variants", nargs="+", default=["perfect", "degraded", "none"])
     ap.add_argument("--refit-days", type=int, default=30)
+    ap.add_argument("--quantile-method", choices=["quantile", "residual"], default="quantile")
     args = ap.parse_args()
     power = serf_east_power_kw(args.data_dir)
     psm3 = serf_east_psm3(args.data_dir)
@@ -82,7 +83,7 @@ def main() -> int:
     summary = []
     for variant in variants:
         t0 = time.perf_counter()
-        model = PVForecaster(SPEC, schedule)
+        model = PVForecaster(SPEC, schedule, quantile_method=args.quantile_method)
         grid = pd.date_range(power.index[0], power.index[-1] + pd.Timedelta(days=3), freq="15min")
         clear = model.clear_sky(grid)
         result = run_backtest(
