@@ -4,9 +4,11 @@ Physics, per step of ``dt`` ending at ``now``:
 
 - uncontrolled grid power ``b = PUE × u(t) − PV(t)`` from the site's uncontrolled IT load ``u`` (the load it
   would run without the aggregator);
-- during a setpoint, the committed reduction ``r = baseline_kw − target_kw`` is delivered relative to the real
-  ``b`` (times ``compliance``: 1 = perfect, < 1 an under-delivering site), limited to what the site can shed:
-  its deferrable IT share × PUE plus its batteries' discharge power, minus the backup reserve it must keep;
+- during a setpoint, the planned deviation ``target_kw − baseline_kw`` is applied to the real ``b``: a reduction
+  (times ``compliance``: 1 = perfect, < 1 an under-delivering site) is limited to what the site can shed — its
+  deferrable IT share × PUE plus its batteries' discharge power above the backup reserve; deferred work enters a
+  backlog, work migrated to another site does not (that site runs it); a planned increase charges the batteries
+  as planned and runs caught-up or migrated-in work;
 - deferred work is served afterwards (the rebound): the backlog (kWh) is worked off at up to
   :data:`REBOUND_FRACTION` of the spare IT capacity; discharged batteries recharge to where they started;
 - the grid power moves towards its target as a first-order lag with time constant ``tau_s`` (AI clusters cut
@@ -96,23 +98,37 @@ class SiteAgent:
         baseline = self.site.pue * it - pv
         setpoint = selectors.setpoint_at(site_id=self.site.pk, moment=start)
         battery_kw = 0.0
-        if setpoint is not None:
-            wanted = self.compliance * max(setpoint.baseline_kw - setpoint.target_kw, 0.0)
+        soc_room = max(self.battery_capacity - self.state.soc_kwh, 0.0) / (0.95 * hours)
+        if setpoint is not None and setpoint.target_kw < setpoint.baseline_kw:
+            wanted = self.compliance * (setpoint.baseline_kw - setpoint.target_kw)
             from_battery = min(
                 max(-setpoint.battery_kw, 0.0),
                 self.battery_power,
                 max(self.state.soc_kwh - self.soc_floor, 0.0) / hours,
             )
             from_work = min(max(wanted - from_battery, 0.0), self.deferrable_share * it * self.site.pue)
+            migrated_it = self.compliance * sum(
+                sum(action.get("migrate_kw", {}).values()) for action in setpoint.workloads.values()
+            )
             battery_kw = -from_battery
-            self.state.backlog_kwh += from_work / self.site.pue * hours
+            self.state.backlog_kwh += max(from_work / self.site.pue - migrated_it, 0.0) * hours
             target = baseline - from_work - from_battery
+        elif setpoint is not None:
+            # a planned increase: charge as planned, catch up deferred work, run work migrated in
+            increase = setpoint.target_kw - setpoint.baseline_kw
+            battery_kw = min(max(setpoint.battery_kw, 0.0), self.battery_power, soc_room)
+            extra_it = max(increase - battery_kw, 0.0) / self.site.pue
+            self.state.backlog_kwh = max(self.state.backlog_kwh - extra_it * hours, 0.0)
+            it += extra_it
+            target = baseline + extra_it * self.site.pue + battery_kw
         else:
             spare_it = max(self.site.it_capacity_kw - it, 0.0) * REBOUND_FRACTION
             rebound_it = min(self.state.backlog_kwh / hours, spare_it)
             self.state.backlog_kwh -= rebound_it * hours
             if self.state.soc_kwh < self.state.soc_target_kwh - 1e-6:
-                battery_kw = min(self.battery_power, (self.state.soc_target_kwh - self.state.soc_kwh) / hours)
+                battery_kw = min(
+                    self.battery_power, (self.state.soc_target_kwh - self.state.soc_kwh) / hours, soc_room
+                )
             it += rebound_it
             target = baseline + rebound_it * self.site.pue + battery_kw
         self.state.soc_kwh += (0.95 * battery_kw if battery_kw > 0 else battery_kw / 0.95) * hours

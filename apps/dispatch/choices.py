@@ -20,3 +20,11 @@ class Channel(models.TextChoices):
     WEBHOOK = "webhook", "Signed webhook"
     OPENADR = "openadr", "OpenADR 3.1 event"
     POLL = "poll", "Polled over REST"
+
+
+class PlanKind(models.TextChoices):
+    """``schedule``: the day-ahead cost-optimal operation of the portfolio; ``activation``: the split of a market
+    activation, which takes precedence over the schedule while it lasts."""
+
+    SCHEDULE = "schedule", "Day-ahead schedule"
+    ACTIVATION = "activation", "Activation"

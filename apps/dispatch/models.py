@@ -11,7 +11,7 @@ from apps.assets.models import Site
 from apps.core.models import TimeStampedModel
 from apps.markets.models import Activation
 
-from .choices import Channel, DeliveryStatus, PlanStatus
+from .choices import Channel, DeliveryStatus, PlanKind, PlanStatus
 
 
 class WebhookEndpoint(TimeStampedModel):
@@ -32,12 +32,27 @@ class WebhookEndpoint(TimeStampedModel):
 
 
 class DispatchPlan(TimeStampedModel):
-    """One version of the split of an activation across sites. Version 1 answers the activation; a closed-loop
-    re-dispatch adds version n+1 (``reason`` says why) and supersedes the previous one."""
+    """A plan of setpoints. ``activation`` plans split a market activation across sites (version 1 answers it; a
+    closed-loop re-dispatch adds version n+1, ``reason`` says why, and supersedes the previous one).
+    ``schedule`` plans are the portfolio's day-ahead cost-optimal operation over ``[valid_from, valid_to)``;
+    an activation plan takes precedence over them while it lasts."""
 
-    activation = models.ForeignKey(
-        Activation, on_delete=models.PROTECT, related_name="dispatch_plans", verbose_name="activation"
+    kind = models.CharField(
+        max_length=12,
+        choices=PlanKind.choices,
+        default=PlanKind.ACTIVATION,
+        db_index=True,
+        verbose_name="kind",
     )
+    activation = models.ForeignKey(
+        Activation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dispatch_plans",
+        verbose_name="activation",
+    )
+    valid_to = models.DateTimeField(null=True, blank=True, verbose_name="valid to")
     version = models.PositiveIntegerField(verbose_name="version")
     status = models.CharField(
         max_length=12, choices=PlanStatus.choices, default=PlanStatus.ACTIVE, verbose_name="status"
@@ -56,10 +71,17 @@ class DispatchPlan(TimeStampedModel):
         verbose_name = "dispatch plan"
         verbose_name_plural = "dispatch plans"
         constraints = [
-            models.UniqueConstraint(fields=["activation", "version"], name="dispatch_plan_unique_version")
+            models.UniqueConstraint(fields=["activation", "version"], name="dispatch_plan_unique_version"),
+            models.UniqueConstraint(
+                fields=["kind", "valid_from"],
+                condition=models.Q(kind="schedule"),
+                name="dispatch_schedule_unique_day",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.kind == PlanKind.SCHEDULE:
+            return f"schedule from {self.valid_from:%Y-%m-%d %H:%M}"
         return f"plan v{self.version} of {self.activation}"
 
 

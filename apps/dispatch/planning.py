@@ -291,3 +291,55 @@ def draft_from_json(data: dict, *, scale: float = 1.0) -> PlanDraft:
         solve_seconds=data["solve_seconds"],
         inputs={**data["inputs"], "prepared_scale": scale},
     )
+
+
+def plan_schedule(
+    *,
+    sites: list[Site],
+    start: datetime,
+    hours: int,
+    belief_time: datetime,
+    step: timedelta = timedelta(minutes=15),
+) -> PlanDraft:
+    """The portfolio's cost-optimal operation for ``hours`` from ``start`` (the day-ahead schedule): every
+    deferrable workload served by its deadline where and when energy is cheapest (carbon included at the
+    problem's carbon price), batteries cycled within their backup reserve, grid limits kept. The horizon runs
+    :data:`RECOVERY_HOURS` further so work deferred late in the day is still served.
+
+    Raises:
+        ValueError: no sites.
+    """
+    if not sites:
+        raise ValueError("no active site to schedule")
+    t0 = time.perf_counter()
+    n = int(timedelta(hours=hours) / step)
+    built = portfolio_problem(
+        sites=sites,
+        start=start,
+        steps=n + int(timedelta(hours=RECOVERY_HOURS) / step),
+        belief_time=belief_time,
+        resolution_s=int(step.total_seconds()),
+        load_quantile="p50",
+    )
+    build_seconds = time.perf_counter() - t0
+    result = flexibility.solve(built.problem)
+    starts = [start + i * step for i in range(n)]
+    per_site = [
+        _site_setpoints(s, result, built.problem, starts, n) for s in sites if str(s.pk) in result.sites
+    ]
+    return PlanDraft(
+        requested_kw=0.0,
+        planned_kw=0.0,
+        valid_from=start,
+        step=step,
+        sites=per_site,
+        objective=result.objective,
+        build_seconds=build_seconds,
+        solve_seconds=result.timings.get("solve_seconds"),
+        inputs={
+            **built.sources,
+            "baseline_cost": result.baseline_cost,
+            "cost": result.cost,
+            "savings_pct": result.savings_pct,
+        },
+    )

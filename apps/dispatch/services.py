@@ -23,9 +23,9 @@ from apps.core.errors import ConflictError, NotPermitted
 from apps.markets.models import Activation
 
 from . import webhooks
-from .choices import Channel, DeliveryStatus, PlanStatus
+from .choices import Channel, DeliveryStatus, PlanKind, PlanStatus
 from .models import Delivery, DeliveryCheck, DispatchPlan, PreparedPlan, Setpoint, WebhookEndpoint
-from .planning import PlanDraft, draft_from_json, draft_to_json, plan_reduction
+from .planning import PlanDraft, draft_from_json, draft_to_json, plan_reduction, plan_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +49,18 @@ def _channels(sites: list[Site]) -> dict[int, str]:
     }
 
 
-def _store(activation: Activation, version: int, draft: PlanDraft, reason: str) -> DispatchPlan:
+def _store(
+    activation: Activation | None,
+    version: int,
+    draft: PlanDraft,
+    reason: str,
+    *,
+    kind: str = PlanKind.ACTIVATION,
+    valid_to: datetime | None = None,
+) -> DispatchPlan:
     plan = DispatchPlan.objects.create(
+        kind=kind,
+        valid_to=valid_to,
         activation=activation,
         version=version,
         reason=reason,
@@ -164,6 +174,35 @@ def plan_prepare(*, event_id: int) -> PreparedPlan | None:
         return PreparedPlan.objects.get(event_id=event_id)
 
 
+def schedule_day(*, start: datetime, hours: int = 24) -> DispatchPlan | None:
+    """The day-ahead schedule of all active sites for ``[start, start + hours)``, solved once (idempotent per
+    start) from what is known now (:func:`apps.core.clock.now`). ``None`` when no site is active."""
+    from apps.assets.selectors import active_site_list
+
+    existing = DispatchPlan.objects.filter(kind=PlanKind.SCHEDULE, valid_from=start).first()
+    if existing is not None:
+        return existing
+    sites = list(
+        active_site_list().prefetch_related("workload_classes__migratable_to", "batteries", "pv_arrays")
+    )
+    if not sites:
+        return None
+    draft = plan_schedule(sites=sites, start=start, hours=hours, belief_time=clock.now())
+    savings = draft.inputs.get("savings_pct")
+    reason = (
+        f"day-ahead schedule; planned cost saving {savings:.1f} % against run-as-it-arrives"
+        if savings
+        else ("day-ahead schedule")
+    )
+    try:
+        with transaction.atomic():
+            return _store(
+                None, 1, draft, reason, kind=PlanKind.SCHEDULE, valid_to=start + timedelta(hours=hours)
+            )
+    except IntegrityError:
+        return DispatchPlan.objects.get(kind=PlanKind.SCHEDULE, valid_from=start)
+
+
 def plan_current(*, activation: Activation) -> DispatchPlan | None:
     return activation.dispatch_plans.filter(status=PlanStatus.ACTIVE).order_by("-version").first()
 
@@ -178,7 +217,8 @@ def delivery_payload(delivery: Delivery, setpoints: list[Setpoint] | None = None
         "idempotency_key": delivery.idempotency_key,
         "plan_id": plan.pk,
         "plan_version": plan.version,
-        "activation_id": plan.activation.activation_id,
+        "plan_kind": plan.kind,
+        "activation_id": plan.activation.activation_id if plan.activation else None,
         "site_id": delivery.site_id,
         "setpoints": [
             {

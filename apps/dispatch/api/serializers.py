@@ -7,7 +7,9 @@ from apps.dispatch.models import Delivery, DispatchPlan, WebhookEndpoint
 
 class DeliverySerializer(serializers.ModelSerializer):
     plan_version = serializers.IntegerField(source="plan.version", read_only=True)
-    activation_id = serializers.CharField(source="plan.activation.activation_id", read_only=True)
+    activation_id = serializers.CharField(
+        source="plan.activation.activation_id", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = Delivery
