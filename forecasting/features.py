@@ -1,6 +1,6 @@
 """Feature construction: calendar features in local time, lagged values known at issue time, weather at target.
 
-The no-look-ahead rule is enforced structurally: every lagged read goes through :func:`_take`, which returns NaN
+The no-look-ahead rule is enforced structurally: every lagged read goes through :meth:`Grid.take`, which returns NaN
 for any grid position after the last interval that had *ended* by the issue time. A value labelled ``t`` covers
 ``[t, t + step)`` and is therefore known from ``t + step`` on.
 """

@@ -20,11 +20,6 @@ class Origin:
     issue_time: pd.Timestamp
     target_index: pd.DatetimeIndex
 
-    @property
-    def delivery_day(self) -> dt.date:
-        """UTC date of the first target interval (for display)."""
-        return self.target_index[0].date()
-
 
 @dataclass(frozen=True)
 class DayAheadSchedule:

@@ -106,3 +106,13 @@ def test_bad_inputs_raise_clear_errors(load_series, fast_params):
         fitted.predict(pd.Timestamp("2023-02-21 10:00"))
     with pytest.raises(ValueError, match="not enough history"):
         model.fit(load_series.iloc[: 24 * 5])
+
+
+def test_a_fitted_model_survives_pickling_for_reuse(load_series, fast_params):
+    import pickle
+
+    model = _fitted(load_series, fast_params)
+    issue = pd.Timestamp("2023-02-21 10:00", tz=TZ)
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.predict(issue, history=load_series).equals(model.predict(issue, history=load_series))
+    assert restored.fit_time == pd.Timestamp("2023-02-20T00:00Z")
