@@ -28,6 +28,7 @@ LAYERS = [
     "dispatch",
     "settlement",
     "dashboard",
+    "replay",
 ]
 IMPURE = ("django", "rest_framework", "celery", "kombu", "apps", "vpp", "drf_spectacular", "django_filters")
 

@@ -366,8 +366,8 @@ def _notify_activation(activation: Activation) -> None:
 
 #: The bidding cycle drafts a bid this long before gate closure; staff may review or override it until
 #: :data:`BID_SUBMIT_LEAD` before gate closure, when it is submitted.
-BID_DRAFT_LEAD = timedelta(minutes=30)
-BID_SUBMIT_LEAD = timedelta(minutes=5)
+BID_DRAFT_LEAD = timedelta(minutes=60)
+BID_SUBMIT_LEAD = timedelta(minutes=15)
 
 
 def bid_prepare(*, event_id: int) -> Bid | None:

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.dispatch",
     "apps.settlement",
     "apps.dashboard",
+    "apps.replay",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,88 @@
+"""``manage.py replay --start 2022-09-01 --days 8 [--speed X] [--worker] [--no-server] [--json FILE]``
+
+Sets up the demo portfolio if missing and replays the period on the bundled real data (see
+:mod:`apps.replay.runner`), prints a summary computed from the stored records, and then — unless
+``--no-server`` — serves the dashboard on ``--addr`` until interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from apps.core.workers import celery_worker
+from apps.replay.runner import Replay, ReplayOptions
+from apps.replay.summary import replay_summary
+
+
+class Command(BaseCommand):
+    help = "Replay a period of 2022 on real prices, carbon, load and PV: forecasts, bids, events, dispatch, settlement."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--start", default="2022-09-01", help="first day (UTC), YYYY-MM-DD")
+        parser.add_argument("--days", type=int, default=8)
+        parser.add_argument(
+            "--speed",
+            type=float,
+            default=0.0,
+            help="simulated seconds per wall second (default 0: as fast as possible)",
+        )
+        parser.add_argument(
+            "--worker",
+            action="store_true",
+            help="start a Celery worker: plans at award and activation are made by it",
+        )
+        parser.add_argument("--no-server", action="store_true", help="do not serve the dashboard afterwards")
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--json", dest="json_file", help="write the summary to this file")
+        parser.add_argument("--password", default="vpp-demo-2022", help="password of the demo users")
+
+    def handle(self, *args: object, **opts: object) -> None:
+        try:
+            start = pd.Timestamp(str(opts["start"]))
+        except ValueError as exc:
+            raise CommandError(f"--start: {exc}") from exc
+        days = int(opts["days"])  # type: ignore[call-overload]
+        if not 1 <= days <= 60:
+            raise CommandError("--days must be between 1 and 60 (the bundled data covers Aug–Sep 2022).")
+        bar = tqdm(total=None, unit="step", desc="replay", disable=not self.stdout.isatty() and False)
+
+        def progress(i: int, n: int, label: str) -> None:
+            bar.total = n
+            bar.set_postfix_str(label, refresh=False)
+            bar.update(1)
+
+        options = ReplayOptions(
+            start=start,
+            days=days,
+            speed=float(opts["speed"]),  # type: ignore[arg-type]
+            worker=bool(opts["worker"]),
+            password=str(opts["password"]),
+            progress=progress,
+        )
+        replay = Replay(options)
+        self.stdout.write(f"Setting up the demo portfolio and {31} days of metered history …")
+        replay.setup()
+        if options.worker:
+            with celery_worker(queues="dispatch,default", concurrency=1):
+                replay.run()
+        else:
+            replay.run()
+        bar.close()
+        summary = replay_summary(start=replay.start, end=replay.end, sites=replay.sites)
+        for line in options.log[-40:]:
+            self.stdout.write(line)
+        self.stdout.write(json.dumps(summary, indent=2))
+        if opts["json_file"]:
+            with open(str(opts["json_file"]), "w") as handle:
+                json.dump(summary, handle, indent=2)
+        if not opts["no_server"]:
+            self.stdout.write(
+                f"Dashboard: http://{opts['addr']}/  log in as staff, owner_a, owner_b or operator "
+                f"(password {opts['password']}). Ctrl-C to stop."
+            )
+            call_command("runserver", str(opts["addr"]), use_reloader=False)

@@ -1,0 +1,226 @@
+"""The replay: the whole product on real data, simulated time running as fast as the machine allows.
+
+Time is the product clock (:mod:`apps.core.clock`), frozen and moved a settlement interval at a time, so every
+service, task and page sees the simulated "now". Each step does what the scheduled jobs and the outside world
+would do at that moment, in this order: day-ahead forecasts at 10:00 local, the portfolio's day-ahead schedule
+at 18:00 UTC, the market operator's actions (the simulator, through the REST API), the aggregator's bidding
+cycle, plans prepared at award and dispatched at activation (by a real Celery worker with ``worker=True``,
+else in-process), the site agents' metering, the closed-loop checks, event completion and settlement.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from django.core.management import call_command
+
+from apps.accounts.choices import ApiClientRole
+from apps.accounts.models import Organisation
+from apps.accounts.services import access_token_issue, api_client_issue_named
+from apps.assets.demo_portfolio import demo_portfolio_seed
+from apps.assets.models import Site
+from apps.assets.selectors import active_site_list
+from apps.core import clock
+from apps.dispatch import services as dispatch
+from apps.dispatch.agent import SiteAgent
+from apps.dispatch.models import DispatchPlan, PreparedPlan
+from apps.forecasts.services import forecast_day_ahead
+from apps.markets import services as markets
+from apps.markets.catalogue import demo_programs_seed
+from apps.markets.choices import EventStatus, Product
+from apps.markets.models import Activation, Event, Program
+from apps.markets.simulator import InProcessApi, MarketSimulator, plan_peak_events, plan_regulation_event
+from apps.settlement import services as settlement
+from apps.telemetry.choices import Quantity
+from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
+
+from . import shapes
+
+STEP = timedelta(minutes=15)
+HISTORY_DAYS = 31
+SCHEDULE_ISSUE_HOUR_UTC = 18
+SCHEDULE_DAY_START_HOUR_UTC = 7
+COUNTERFACTUAL = "run_as_it_arrives"
+#: The regulation hour the simulator adds (PJM RegA signal), as in the issue: one regulation event.
+REGULATION_DAY = "2022-09-06"
+REQUESTED_KW = {"CAISO_NP15": 6000.0, "ERCOT_HUB": 4000.0, "PJM_DOM": 6000.0, "NYISO_CAPITL": 2000.0}
+
+
+@dataclass
+class ReplayOptions:
+    start: pd.Timestamp
+    days: int
+    speed: float = 0.0  # simulated seconds per wall second; 0 = as fast as possible
+    worker: bool = False
+    password: str = "vpp-demo-2022"
+    progress: Callable[[int, int, str], None] | None = None
+    log: list[str] = field(default_factory=list)
+
+
+class Replay:
+    def __init__(self, options: ReplayOptions) -> None:
+        self.o = options
+        self.start = pd.Timestamp(options.start.date(), tz="UTC").to_pydatetime()
+        self.end = self.start + timedelta(days=options.days)
+
+    # --- setup -------------------------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Demo portfolio, programs and zone data if missing; site history before the start; the agents."""
+        demo_portfolio_seed(password=self.o.password)
+        operator = Organisation.objects.get(slug="demo-operator")
+        demo_programs_seed(operator=operator)
+        call_command("load_bundled_data", "--skip-sites", verbosity=0)
+        self.sites = list(active_site_list().prefetch_related("workload_classes", "batteries", "pv_arrays"))
+        index = pd.date_range(
+            self.start - timedelta(days=HISTORY_DAYS), self.end + timedelta(days=1), freq=STEP
+        )
+        self.loads = {s.pk: shapes.it_load_kw(s, index) for s in self.sites}
+        self.pv = {s.pk: self._site_pv(s, index) for s in self.sites}
+        for site in self.sites:
+            self._write_history(site)
+        self.agents = [SiteAgent(s, self.loads[s.pk], pv_kw=self.pv[s.pk], seed=s.pk) for s in self.sites]
+        self.operator = operator
+        self.simulators = self._simulators(operator)
+
+    def _site_pv(self, site: Site, index: pd.DatetimeIndex) -> pd.Series:
+        total = pd.Series(0.0, index=index)
+        for array in site.pv_arrays.all():
+            total = total + shapes.pv_kw(array, index)
+        return total
+
+    def _ingest(self, owner, quantity: str, values: pd.Series, name: str = "") -> None:  # type: ignore[no-untyped-def]
+        series, _ = timeseries_get_or_create(
+            owner=owner,
+            quantity=quantity,
+            resolution="PT15M",
+            name=name,
+            source="replay: Google PDU traces and NREL irradiance (data/sites)",
+        )
+        datapoints_ingest(series=series, rows=values)
+
+    def _write_history(self, site: Site) -> None:
+        """Metered history before the start (what the meters recorded without the aggregator), PV over the whole
+        period, and the run-as-it-arrives counterfactual over the replay (for the savings figures)."""
+        it, pv = self.loads[site.pk], self.pv[site.pk]
+        before = it.index < self.start
+        during = (it.index >= self.start) & (it.index < self.end)
+        grid = site.pue * it - pv
+        self._ingest(site, Quantity.IT_POWER_KW, it[before])
+        self._ingest(site, Quantity.SITE_POWER_KW, grid[before])
+        self._ingest(site, Quantity.SITE_POWER_KW, grid[during], name=COUNTERFACTUAL)
+        for array in site.pv_arrays.all():
+            self._ingest(array, Quantity.PV_POWER_KW, shapes.pv_kw(array, it.index[before | during]))
+
+    def _simulators(self, operator: Organisation) -> list[MarketSimulator]:
+        creds = api_client_issue_named(
+            organisation=operator, role=ApiClientRole.ADMIN, name="market simulator"
+        )
+        token = access_token_issue(client_id=creds.api_client.client_id, client_secret=creds.client_secret)
+        api = InProcessApi(token.access_token)
+        events = []
+        first_day = pd.Timestamp(self.start.date())
+        for program in Program.objects.filter(operator=operator, is_active=True).select_related("zone"):
+            if program.product in (Product.REGULATION_UP, Product.REGULATION_DOWN):
+                day = pd.Timestamp(REGULATION_DAY)
+                if first_day <= day < first_day + pd.Timedelta(days=self.o.days):
+                    events.append(plan_regulation_event(program=program, day=day, requested_kw=2000.0))
+                continue
+            events += plan_peak_events(
+                program=program,
+                start_day=first_day,
+                days=self.o.days,
+                requested_kw=REQUESTED_KW.get(program.zone_id, 5000.0),
+            )
+        return [MarketSimulator(api, events)]
+
+    # --- the loop ----------------------------------------------------------------------------------------
+    def run(self) -> None:
+        t = self.start - timedelta(days=1)
+        clock.replay_start(sim_start=t, speed=0)
+        steps = int((self.end - t) / STEP) + 1
+        wall0 = time.monotonic()
+        try:
+            for i in range(steps):
+                clock.replay_jump(to=t)
+                self._step(t)
+                if self.o.progress:
+                    self.o.progress(i + 1, steps, t.strftime("%Y-%m-%d %H:%M"))
+                if self.o.speed > 0:
+                    lag = (i + 1) * STEP.total_seconds() / self.o.speed - (time.monotonic() - wall0)
+                    if lag > 0:
+                        time.sleep(lag)
+                t += STEP
+            self._finish()
+        finally:
+            clock.replay_stop()
+
+    def _step(self, t: datetime) -> None:
+        self._forecasts(t)
+        if t.hour == SCHEDULE_ISSUE_HOUR_UTC and t.minute == 0:
+            day = (t + timedelta(days=1)).replace(hour=SCHEDULE_DAY_START_HOUR_UTC, minute=0)
+            if day < self.end + timedelta(hours=SCHEDULE_DAY_START_HOUR_UTC):
+                dispatch.schedule_day(start=day)
+        for sim in self.simulators:
+            for line in sim.step(t):
+                self.o.log.append(f"{t:%m-%d %H:%M} {line}")
+        for event_id in markets.events_needing_bids():
+            markets.bid_prepare(event_id=event_id)
+        markets.bids_submit_due()
+        self._plans(t)
+        if t > self.start:
+            for agent in self.agents:
+                agent.step(t, STEP)
+        for activation_id, start in dispatch.checks_due(now=t):
+            dispatch.delivery_check(activation_id=activation_id, interval_start=start)
+        markets.events_complete_finished()
+        if t.minute == 0 and t.hour % 2 == 0:  # settlement runs every two simulated hours, like its beat job
+            for event_id in settlement.events_due_for_settlement(now=t):
+                settlement.event_settle(event_id=event_id)
+
+    def _forecasts(self, t: datetime) -> None:
+        for site in self.sites:
+            local = t.astimezone(ZoneInfo(site.timezone))
+            if local.hour == 10 and local.minute == 0 and t >= self.start - timedelta(days=1):
+                series, _ = timeseries_get_or_create(
+                    owner=site, quantity=Quantity.IT_POWER_KW, resolution="PT15M"
+                )
+                try:
+                    forecast_day_ahead(series_id=series.pk, issue_time=t)
+                except ValueError as exc:
+                    self.o.log.append(f"{t:%m-%d %H:%M} forecast of {site.name} skipped: {exc}")
+
+    def _plans(self, t: datetime) -> None:
+        """Prepared plans for awarded events and plans for activations: a real worker makes them when there is
+        one (the award and activation hand-offs); the loop waits for it, and makes any missing plan itself."""
+        for event in Event.objects.filter(
+            status__in=[EventStatus.AWARDED, EventStatus.ACTIVE], prepared_plan=None
+        ):
+            if not self._wait(lambda e=event: PreparedPlan.objects.filter(event=e).exists()):
+                dispatch.plan_prepare(event_id=event.pk)
+        for activation in Activation.objects.filter(dispatch_plans=None, start__lte=t):
+            if not self._wait(lambda a=activation: DispatchPlan.objects.filter(activation=a).exists()):
+                plan = dispatch.dispatch_activation(activation_id=activation.pk)
+                dispatch.deliveries_send(plan_id=plan.pk)
+
+    def _wait(self, predicate: Callable[[], bool], timeout: float = 60.0) -> bool:
+        if not self.o.worker:
+            return False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _finish(self) -> None:
+        """Let the last events complete and settle (metering is complete once the replay has ended)."""
+        later = self.end + timedelta(days=3)
+        clock.replay_jump(to=later)
+        markets.events_complete_finished()
+        for event_id in settlement.events_due_for_settlement(now=later):
+            settlement.event_settle(event_id=event_id)
