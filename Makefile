@@ -17,12 +17,13 @@ venv: $(STAMP)
 migrate: venv
 	$(PY) manage.py migrate --noinput
 
-## demo: install, migrate, seed the demo portfolio, start web + worker + beat on http://127.0.0.1:8000
+## demo: install, migrate, load the bundled data, start web + worker + beat, replay 1–8 September 2022 on real
+## data, print the summary and leave the dashboard up on http://127.0.0.1:8000
 demo: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_programs
 	$(PY) manage.py load_bundled_data
-	bin/run-demo
+	bin/run-demo --replay --start 2022-09-01 --days 8 --json var/replay-summary.json
 
 ## test: the whole suite against PostgreSQL and Redis (started, or installed, by bin/services)
 test: venv
