@@ -46,6 +46,9 @@ HISTORY_DAYS = 31
 SCHEDULE_ISSUE_HOUR_UTC = 18
 SCHEDULE_DAY_START_HOUR_UTC = 7
 COUNTERFACTUAL = "run_as_it_arrives"
+#: The replay runs this long past its last UTC day, so the US evening peaks of that day (after midnight UTC)
+#: are metered to their end and settled.
+TAIL = timedelta(hours=12)
 #: The regulation hour the simulator adds (PJM RegA signal), as in the issue: one regulation event.
 REGULATION_DAY = "2022-09-06"
 REQUESTED_KW = {"CAISO_NP15": 6000.0, "ERCOT_HUB": 4000.0, "PJM_DOM": 6000.0, "NYISO_CAPITL": 2000.0}
@@ -66,7 +69,7 @@ class Replay:
     def __init__(self, options: ReplayOptions) -> None:
         self.o = options
         self.start = pd.Timestamp(options.start.date(), tz="UTC").to_pydatetime()
-        self.end = self.start + timedelta(days=options.days)
+        self.end = self.start + timedelta(days=options.days) + TAIL
 
     # --- setup -------------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -163,7 +166,7 @@ class Replay:
         self._forecasts(t)
         if t.hour == SCHEDULE_ISSUE_HOUR_UTC and t.minute == 0:
             day = (t + timedelta(days=1)).replace(hour=SCHEDULE_DAY_START_HOUR_UTC, minute=0)
-            if day < self.end + timedelta(hours=SCHEDULE_DAY_START_HOUR_UTC):
+            if day < self.end:
                 dispatch.schedule_day(start=day)
         for sim in self.simulators:
             for line in sim.step(t):
