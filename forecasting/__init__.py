@@ -21,7 +21,8 @@ CLI: ``python -m forecasting backtest ...`` (see :mod:`forecasting.cli`).
 
 from forecasting.backtest import BacktestResult, run_backtest
 from forecasting.baselines import persistence, seasonal_naive, smart_persistence
-from forecasting.load import LoadForecaster
+from forecasting.ensemble import EnsembleForecaster
+from forecasting.load import LoadForecaster, load_ensemble
 from forecasting.metrics import (
     Scores,
     daily_peak_error_pct,
@@ -43,6 +44,7 @@ from forecasting.solar import PVArraySpec, clear_sky_power
 __all__ = [
     "BacktestResult",
     "DayAheadSchedule",
+    "EnsembleForecaster",
     "GBMParams",
     "LoadForecaster",
     "Origin",
@@ -52,6 +54,7 @@ __all__ = [
     "Scores",
     "clear_sky_power",
     "daily_peak_error_pct",
+    "load_ensemble",
     "mae",
     "mape",
     "mean_pinball_loss",

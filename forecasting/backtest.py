@@ -16,6 +16,7 @@ import pandas as pd
 
 from forecasting import baselines
 from forecasting.base import GridForecaster
+from forecasting.ensemble import EnsembleForecaster
 from forecasting.metrics import Scores, score, skill
 from forecasting.timeseries import check_series
 
@@ -79,7 +80,7 @@ class BacktestResult:
 
 
 def run_backtest(
-    forecaster: GridForecaster,
+    forecaster: GridForecaster | EnsembleForecaster,
     series: pd.Series,
     *,
     start,

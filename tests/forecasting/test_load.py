@@ -116,3 +116,20 @@ def test_a_fitted_model_survives_pickling_for_reuse(load_series, fast_params):
     restored = pickle.loads(pickle.dumps(model))
     assert restored.predict(issue, history=load_series).equals(model.predict(issue, history=load_series))
     assert restored.fit_time == pd.Timestamp("2023-02-20T00:00Z")
+
+
+def test_ensemble_averages_its_members_and_keeps_quantiles_ordered(load_series, fast_params):
+    from forecasting import EnsembleForecaster, load_ensemble
+
+    schedule = DayAheadSchedule(tz=TZ)
+    ensemble = load_ensemble(schedule, params=fast_params).fit(
+        load_series, fit_time=pd.Timestamp("2023-02-20T00:00Z")
+    )
+    issue = pd.Timestamp("2023-02-21 10:00", tz=TZ)
+    out = ensemble.predict(issue, history=load_series)
+    members = [m.predict(issue, history=load_series) for m in ensemble.members]
+    np.testing.assert_allclose(out["p50"], (members[0]["p50"] + members[1]["p50"]) / 2)
+    assert (np.diff(out.to_numpy(), axis=1) >= 0).all()
+    other = LoadForecaster(DayAheadSchedule(tz="UTC"), params=fast_params)
+    with pytest.raises(ValueError, match="share one schedule"):
+        EnsembleForecaster([ensemble.members[0], other])
