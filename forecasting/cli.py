@@ -23,7 +23,9 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting.backtest import run_backtest
-from forecasting.load import LoadForecaster
+from forecasting.base import GridForecaster
+from forecasting.ensemble import EnsembleForecaster
+from forecasting.load import LoadForecaster, load_ensemble
 from forecasting.pv import PVForecaster
 from forecasting.schedule import DayAheadSchedule
 from forecasting.solar import PVArraySpec
@@ -111,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--country", default="US", help="holiday calendar country (load), or 'none'")
     bt.add_argument("--subdivision", default=None, help="holiday calendar subdivision, e.g. CA")
     bt.add_argument("--quantile-method", default="quantile", choices=["quantile", "residual"])
+    bt.add_argument(
+        "--ensemble", action="store_true", help="load: average a normalised and a level model (2 fits)"
+    )
     bt.add_argument("--output", help="write the JSON result here")
     return parser
 
@@ -154,6 +159,7 @@ def backtest_command(args: argparse.Namespace) -> dict:
         weather = weather.apply(pd.to_numeric, errors="coerce").sort_index()
     country = None if str(args.country).lower() == "none" else args.country
     clear_sky, capacity = None, None
+    forecaster: GridForecaster | EnsembleForecaster
     if args.kind == "pv":
         needed = {
             "--lat": args.lat,
@@ -170,8 +176,9 @@ def backtest_command(args: argparse.Namespace) -> dict:
         grid = pd.date_range(series.index[0], series.index[-1] + pd.Timedelta(days=3), freq=freq)
         clear_sky, capacity = forecaster.clear_sky(grid), spec.capacity_kw
     else:
-        forecaster = LoadForecaster(
-            schedule, country=country, subdivision=args.subdivision, quantile_method=args.quantile_method
+        options = dict(country=country, subdivision=args.subdivision, quantile_method=args.quantile_method)
+        forecaster = (
+            load_ensemble(schedule, **options) if args.ensemble else LoadForecaster(schedule, **options)
         )
     start, end = _default_period(series, args.tz, args.train_days, args.start, args.end)
     result = run_backtest(
