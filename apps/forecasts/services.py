@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from django.db import transaction
 from apps.telemetry.models import TimeSeries
 
 from .choices import RunKind, RunStatus
-from .models import ForecastRun, ForecastValue
+from .models import ForecastRun, ForecastValue, TrainedModel
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,8 @@ LOAD_MODEL_NAME = "gbm_load"
 LOAD_MODEL_VERSION = "1"
 #: Days of history the day-ahead load model trains on (plus a week for its lag features).
 TRAIN_DAYS = 21
+#: A trained model is reused for this long, then retrained on the latest history.
+RETRAIN_EVERY = timedelta(days=7)
 
 
 def _series_timezone(series: TimeSeries) -> str:
@@ -123,10 +126,19 @@ def _series_timezone(series: TimeSeries) -> str:
     return series.market_zone.timezone if series.market_zone else "UTC"
 
 
-def forecast_day_ahead(*, series_id: int, issue_time: datetime, train_days: int = TRAIN_DAYS) -> ForecastRun:
+def forecast_day_ahead(
+    *,
+    series_id: int,
+    issue_time: datetime,
+    train_days: int = TRAIN_DAYS,
+    retrain_every: timedelta = RETRAIN_EVERY,
+) -> ForecastRun:
     """Day-ahead forecast of a load series (e.g. a site's IT power): trained on the stored values known at
     ``issue_time`` (``forecasting.LoadForecaster``: gradient boosting on calendar, holiday and lag features,
     quantiles p10/p50/p90), for the next local day, stored as a run whose belief time is ``issue_time``.
+
+    The fitted model is persisted (:class:`~apps.forecasts.models.TrainedModel`) and reused, with the newest
+    history, until it is ``retrain_every`` old; a model trained after ``issue_time`` is never used.
 
     Raises:
         TimeSeries.DoesNotExist: unknown series.
@@ -149,16 +161,42 @@ def forecast_day_ahead(*, series_id: int, issue_time: datetime, train_days: int 
     grid = pd.date_range(first, pd.Timestamp(issue_time) - step, freq=step, tz="UTC")
     history = history.reindex(grid)
     t0 = _time.perf_counter()
-    model = LoadForecaster(
-        DayAheadSchedule(tz=_series_timezone(series), freq=step), exclude_features=("day_of_year",)
+    stored = (
+        TrainedModel.objects.filter(
+            series=series,
+            model_name=LOAD_MODEL_NAME,
+            model_version=LOAD_MODEL_VERSION,
+            trained_at__lte=issue_time,
+            trained_at__gt=issue_time - retrain_every,
+        )
+        .order_by("-trained_at")
+        .first()
     )
-    model.fit(history, fit_time=pd.Timestamp(issue_time), train_days=train_days)
+    if stored is not None:
+        model = pickle.loads(bytes(stored.artifact))
+        training_start, training_end = stored.training_start, stored.training_end
+    else:
+        model = LoadForecaster(
+            DayAheadSchedule(tz=_series_timezone(series), freq=step), exclude_features=("day_of_year",)
+        )
+        model.fit(history, fit_time=pd.Timestamp(issue_time), train_days=train_days)
+        training_start, training_end = first.to_pydatetime(), issue_time
+        TrainedModel.objects.create(
+            series=series,
+            model_name=LOAD_MODEL_NAME,
+            model_version=LOAD_MODEL_VERSION,
+            trained_at=issue_time,
+            training_start=training_start,
+            training_end=training_end,
+            artifact=pickle.dumps(model),
+        )
     values = model.predict(pd.Timestamp(issue_time), history=history)[["p10", "p50", "p90"]]
     spec = RunSpec(
         model_name=LOAD_MODEL_NAME,
         model_version=LOAD_MODEL_VERSION,
         issued_at=issue_time,
-        training_start=first.to_pydatetime(),
-        training_end=issue_time,
+        training_start=training_start,
+        training_end=training_end,
+        metrics={"reused_model_trained_at": stored.trained_at.isoformat()} if stored else {},
     )
     return forecast_run_store(series=series, spec=spec, values=values, duration_s=_time.perf_counter() - t0)

@@ -56,3 +56,21 @@ def test_not_enough_history() -> None:
     datapoints_ingest(series=series, rows=daily_load(ISSUE, days=5))
     with pytest.raises(ValueError, match="not enough history"):
         forecast_day_ahead(series_id=series.pk, issue_time=ISSUE)
+
+
+@pytest.mark.django_db
+def test_trained_model_is_reused_then_retrained() -> None:
+    from datetime import timedelta
+
+    from apps.forecasts.models import TrainedModel
+
+    series = TimeSeriesFactory()
+    datapoints_ingest(series=series, rows=daily_load(pd.Timestamp("2022-09-20", tz="UTC"), days=45))
+    forecast_day_ahead(series_id=series.pk, issue_time=ISSUE)
+    reused = forecast_day_ahead(series_id=series.pk, issue_time=ISSUE + timedelta(days=1))
+    assert TrainedModel.objects.count() == 1 and "reused_model_trained_at" in reused.metrics
+    assert reused.values.count() == 96
+    forecast_day_ahead(
+        series_id=series.pk, issue_time=ISSUE + timedelta(days=8)
+    )  # older than a week: retrain
+    assert TrainedModel.objects.count() == 2
