@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from apps.core import clock
-from apps.dispatch import services
+from apps.dispatch import selectors, services
 from apps.dispatch.agent import SiteAgent
 from apps.dispatch.choices import DeliveryStatus
 from apps.dispatch.models import DispatchPlan, Setpoint
@@ -71,3 +71,23 @@ def test_under_delivering_agent_triggers_redispatch(activation, sites) -> None: 
     check = services.delivery_check(activation_id=activation.pk, interval_start=first)
     assert check.shortfall_kw > 100 and check.action == "re-dispatched as plan v2"
     assert DispatchPlan.objects.filter(activation=activation).count() == 2
+
+
+def test_run_site_agent_command_meters_the_site(activation, sites) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from django.core.management import call_command
+
+    services.dispatch_activation(activation_id=activation.pk)
+    clock.replay_jump(to=activation.start + timedelta(minutes=15))
+    out = io.StringIO()
+    call_command("run_site_agent", "--site", sites[0].name, "--iterations", "1", stdout=out)
+    assert "metered" in out.getvalue()
+    series = TimeSeries.objects.get(site=sites[0], quantity="site_power_kw", name="")
+    from apps.telemetry.selectors import datapoints_series
+
+    written = datapoints_series(
+        series=series, start=activation.start, end=activation.start + timedelta(hours=1)
+    )
+    assert len(written) == 1
+    assert selectors.deliveries_pending_for(site_id=sites[0].pk).count() == 0  # acknowledged
