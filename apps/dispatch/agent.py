@@ -9,8 +9,9 @@ Physics, per step of ``dt`` ending at ``now``:
   deferrable IT share × PUE plus its batteries' discharge power above the backup reserve; deferred work enters a
   backlog, work migrated to another site does not (that site runs it); a planned increase charges the batteries
   as planned and runs caught-up or migrated-in work;
-- deferred work is served afterwards (the rebound): the backlog (kWh) is worked off at up to
-  :data:`REBOUND_FRACTION` of the spare IT capacity; discharged batteries recharge to where they started;
+- deferred work is served afterwards: as the plan catches it up, else (with no setpoint) at up to
+  :data:`REBOUND_FRACTION` of the spare IT capacity, and in any case when it reaches its deadline (the
+  tightest ``max_delay_h`` of the site's deferrable classes: the SLA); discharged batteries recharge;
 - the grid power moves towards its target as a first-order lag with time constant ``tau_s`` (AI clusters cut
   25–35 % of power within 30 s, per the project brief), averaged over the step, plus Gaussian meter noise.
 
@@ -39,11 +40,34 @@ REBOUND_FRACTION = 0.5
 
 @dataclass
 class AgentState:
-    backlog_kwh: float = 0.0
+    #: deferred IT work not yet run: ``[arrival time, kWh]``, oldest first
+    backlog: list[list] = field(default_factory=list)
     grid_kw: float | None = None
     soc_kwh: float = 0.0
     soc_target_kwh: float = 0.0
     readings: list[tuple[datetime, float]] = field(default_factory=list)
+
+    @property
+    def backlog_kwh(self) -> float:
+        return sum(kwh for _, kwh in self.backlog)
+
+    def defer(self, moment: datetime, kwh: float) -> None:
+        if kwh > 1e-9:
+            self.backlog.append([moment, kwh])
+
+    def serve(self, kwh: float) -> float:
+        """Run up to ``kwh`` of the oldest deferred work; returns how much was run."""
+        served = 0.0
+        while self.backlog and served < kwh - 1e-12:
+            take = min(self.backlog[0][1], kwh - served)
+            self.backlog[0][1] -= take
+            served += take
+            if self.backlog[0][1] <= 1e-12:
+                self.backlog.pop(0)
+        return served
+
+    def overdue_kwh(self, moment: datetime, max_delay: timedelta) -> float:
+        return sum(kwh for arrived, kwh in self.backlog if arrived + max_delay <= moment)
 
 
 class SiteAgent:
@@ -71,7 +95,10 @@ class SiteAgent:
         self.noise = noise
         self.tau_s = tau_s
         self.rng = np.random.default_rng(seed if seed is not None else site.pk)
-        self.deferrable_share = sum(w.share_pct for w in site.workload_classes.all() if w.max_delay_h) / 100.0
+        deferrable = [w for w in site.workload_classes.all() if w.max_delay_h]
+        self.deferrable_share = sum(w.share_pct for w in deferrable) / 100.0
+        #: the tightest deadline of the site's deferrable classes: work this old must run (its SLA)
+        self.max_delay = timedelta(hours=min((w.max_delay_h for w in deferrable), default=0.0) or 1.0)
         self.batteries = list(site.batteries.all())
         floor = sum(max(b.soc_min_kwh, b.backup_reserve_kwh) for b in self.batteries)
         start_soc = sum(
@@ -99,6 +126,8 @@ class SiteAgent:
         setpoint = selectors.setpoint_at(site_id=self.site.pk, moment=start)
         battery_kw = 0.0
         soc_room = max(self.battery_capacity - self.state.soc_kwh, 0.0) / (0.95 * hours)
+        # work at its deadline runs now, whatever the plan says (the SLA)
+        forced_it = self.state.serve(self.state.overdue_kwh(start, self.max_delay)) / hours
         if setpoint is not None and setpoint.target_kw < setpoint.baseline_kw:
             wanted = self.compliance * (setpoint.baseline_kw - setpoint.target_kw)
             from_battery = min(
@@ -107,30 +136,37 @@ class SiteAgent:
                 max(self.state.soc_kwh - self.soc_floor, 0.0) / hours,
             )
             from_work = min(max(wanted - from_battery, 0.0), self.deferrable_share * it * self.site.pue)
-            migrated_it = self.compliance * sum(
-                sum(action.get("migrate_kw", {}).values()) for action in setpoint.workloads.values()
+            migrated_it = min(
+                self.compliance
+                * sum(sum(action.get("migrate_kw", {}).values()) for action in setpoint.workloads.values()),
+                from_work / self.site.pue,
             )
             battery_kw = -from_battery
-            self.state.backlog_kwh += max(from_work / self.site.pue - migrated_it, 0.0) * hours
+            self.state.defer(start, (from_work / self.site.pue - migrated_it) * hours)
             target = baseline - from_work - from_battery
         elif setpoint is not None:
-            # a planned increase: charge as planned, catch up deferred work, run work migrated in
+            # a planned increase: charge as planned, catch up the site's own deferred work (its classes' negative
+            # defer_kw), run work migrated in from other sites (the rest of the increase)
             increase = setpoint.target_kw - setpoint.baseline_kw
             battery_kw = min(max(setpoint.battery_kw, 0.0), self.battery_power, soc_room)
             extra_it = max(increase - battery_kw, 0.0) / self.site.pue
-            self.state.backlog_kwh = max(self.state.backlog_kwh - extra_it * hours, 0.0)
+            catch_up_it = sum(
+                max(-action.get("defer_kw", 0.0), 0.0) for action in setpoint.workloads.values()
+            )
+            self.state.serve(min(catch_up_it, extra_it) * hours)
             it += extra_it
             target = baseline + extra_it * self.site.pue + battery_kw
         else:
             spare_it = max(self.site.it_capacity_kw - it, 0.0) * REBOUND_FRACTION
-            rebound_it = min(self.state.backlog_kwh / hours, spare_it)
-            self.state.backlog_kwh -= rebound_it * hours
+            rebound_it = self.state.serve(spare_it * hours) / hours
             if self.state.soc_kwh < self.state.soc_target_kwh - 1e-6:
                 battery_kw = min(
                     self.battery_power, (self.state.soc_target_kwh - self.state.soc_kwh) / hours, soc_room
                 )
             it += rebound_it
             target = baseline + rebound_it * self.site.pue + battery_kw
+        it += forced_it
+        target += forced_it * self.site.pue
         self.state.soc_kwh += (0.95 * battery_kw if battery_kw > 0 else battery_kw / 0.95) * hours
         previous = self.state.grid_kw if self.state.grid_kw is not None else target
         lag = self.tau_s / dt.total_seconds() * (1 - math.exp(-dt.total_seconds() / self.tau_s))

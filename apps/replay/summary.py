@@ -43,7 +43,7 @@ def replay_summary(*, start: datetime, end: datetime, sites: list[Site]) -> dict
     events = Event.objects.filter(start__gte=start, start__lt=end)
     runs = SettlementRun.objects.filter(event__in=events, status=RunStatus.CURRENT)
     plans = DispatchPlan.objects.filter(valid_from__gte=start - pd.Timedelta(days=1), valid_from__lt=end)
-    cost = base_cost = emissions = base_emissions = 0.0
+    cost = base_cost = emissions = base_emissions = energy = base_energy = 0.0
     currency = "USD"
     for site in sites:
         metered = _series(site, "", start, end)
@@ -55,6 +55,8 @@ def replay_summary(*, start: datetime, end: datetime, sites: list[Site]) -> dict
         price = _zone(site.market_zone_id, Quantity.PRICE, both)
         carbon = _zone(site.market_zone_id, Quantity.CARBON_INTENSITY_G_PER_KWH, both)
         m, c = metered.reindex(both).to_numpy(), counterfactual.reindex(both).to_numpy()
+        energy += float(np.sum(m) * hours)
+        base_energy += float(np.sum(c) * hours)
         cost += float(np.sum(price * m * hours) / 1000)
         base_cost += float(np.sum(price * c * hours) / 1000)
         emissions += float(np.sum(carbon * np.clip(m, 0, None) * hours) / 1000)
@@ -78,6 +80,8 @@ def replay_summary(*, start: datetime, end: datetime, sites: list[Site]) -> dict
         "mean_performance_factor": round(float(np.mean(pf)), 3) if pf else None,
         "revenue": float(revenue.quantize(Decimal("0.01"))),
         "owner_payouts": float(payouts.quantize(Decimal("0.01"))),
+        "energy_kwh": round(energy, 1),
+        "baseline_energy_kwh": round(base_energy, 1),
         "energy_cost": round(cost, 2),
         "baseline_energy_cost": round(base_cost, 2),
         "cost_savings_pct": round(100 * (1 - cost / base_cost), 2) if base_cost else None,

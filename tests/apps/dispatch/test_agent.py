@@ -91,3 +91,18 @@ def test_run_site_agent_command_meters_the_site(activation, sites) -> None:  # t
     )
     assert len(written) == 1
     assert selectors.deliveries_pending_for(site_id=sites[0].pk).count() == 0  # acknowledged
+
+
+def test_deferred_work_is_all_run_by_its_deadline(activation, sites) -> None:  # type: ignore[no-untyped-def]
+    """Energy is conserved: whatever the plans say, deferred work runs by its deadline (max_delay_h = 6 h)."""
+    services.dispatch_activation(activation_id=activation.pk)
+    agents = [
+        SiteAgent(s, flat_load(s, activation.start, 0.7 * s.it_capacity_kw), noise=0.0, tau_s=1.0)
+        for s in sites
+    ]
+    run(agents, activation.start, activation.start + timedelta(hours=8))
+    for site, agent in zip(sites, agents, strict=True):
+        metered_kwh = sum(v for _, v in agent.state.readings) * 0.25
+        baseline_kwh = site.pue * 0.7 * site.it_capacity_kw * 0.25 * len(agent.state.readings)
+        assert agent.state.backlog_kwh == pytest.approx(0.0, abs=1e-6)
+        assert metered_kwh == pytest.approx(baseline_kwh, rel=2e-3)  # battery losses only
