@@ -12,6 +12,7 @@ battery setpoint; the site scales its share by the live signal.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,8 @@ from apps.core.clock import floor_to
 from apps.markets.choices import REGULATION_PRODUCTS
 from apps.markets.models import Activation
 from apps.markets.portfolio import portfolio_problem
+
+logger = logging.getLogger(__name__)
 
 RECOVERY_HOURS = 12
 SHORTFALL_PENALTY_PER_MWH = 1e5

@@ -160,7 +160,8 @@ def plan_prepare(*, event_id: int) -> PreparedPlan | None:
     proxy = Activation(event=event, start=event.start, end=event.end, kw=reduction)
     try:
         draft = plan_reduction(activation=proxy, reduction_kw=reduction, belief_time=clock.now())
-    except ValueError:
+    except ValueError as exc:
+        logger.warning("no plan prepared for event %s: %s", event_id, exc)
         return None
     try:
         with transaction.atomic():

@@ -68,6 +68,8 @@ class ReplayOptions:
 class Replay:
     def __init__(self, options: ReplayOptions) -> None:
         self.o = options
+        self.failed_events: set[int] = set()
+        self.failed_activations: set[int] = set()
         self.start = pd.Timestamp(options.start.date(), tz="UTC").to_pydatetime()
         self.end = self.start + timedelta(days=options.days) + TAIL
 
@@ -167,7 +169,10 @@ class Replay:
         if t.hour == SCHEDULE_ISSUE_HOUR_UTC and t.minute == 0:
             day = (t + timedelta(days=1)).replace(hour=SCHEDULE_DAY_START_HOUR_UTC, minute=0)
             if day < self.end:
-                dispatch.schedule_day(start=day)
+                try:
+                    dispatch.schedule_day(start=day)
+                except ValueError as exc:
+                    self.o.log.append(f"{t:%m-%d %H:%M} no day-ahead schedule: {exc}")
         for sim in self.simulators:
             for line in sim.step(t):
                 self.o.log.append(f"{t:%m-%d %H:%M} {line}")
