@@ -127,7 +127,7 @@ class SiteAgent:
         battery_kw = 0.0
         soc_room = max(self.battery_capacity - self.state.soc_kwh, 0.0) / (0.95 * hours)
         # work at its deadline runs now, whatever the plan says (the SLA)
-        forced_it = self.state.serve(self.state.overdue_kwh(start, self.max_delay)) / hours
+        overdue_it = self.state.overdue_kwh(start, self.max_delay) / hours
         if setpoint is not None and setpoint.target_kw < setpoint.baseline_kw:
             wanted = self.compliance * (setpoint.baseline_kw - setpoint.target_kw)
             from_battery = min(
@@ -149,7 +149,9 @@ class SiteAgent:
             # defer_kw), run work migrated in from other sites (the rest of the increase)
             increase = setpoint.target_kw - setpoint.baseline_kw
             battery_kw = min(max(setpoint.battery_kw, 0.0), self.battery_power, soc_room)
-            extra_it = max(increase - battery_kw, 0.0) / self.site.pue
+            extra_it = min(
+                max(increase - battery_kw, 0.0) / self.site.pue, max(self.site.it_capacity_kw - it, 0.0)
+            )
             catch_up_it = sum(
                 max(-action.get("defer_kw", 0.0), 0.0) for action in setpoint.workloads.values()
             )
@@ -165,6 +167,8 @@ class SiteAgent:
                 )
             it += rebound_it
             target = baseline + rebound_it * self.site.pue + battery_kw
+        # overdue work runs now, as far as the IT capacity allows (the rest runs as soon as there is room)
+        forced_it = self.state.serve(min(overdue_it, max(self.site.it_capacity_kw - it, 0.0)) * hours) / hours
         it += forced_it
         target += forced_it * self.site.pue
         self.state.soc_kwh += (0.95 * battery_kw if battery_kw > 0 else battery_kw / 0.95) * hours
