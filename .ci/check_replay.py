@@ -9,7 +9,8 @@ REQUIRED = [
     "cost_savings_pct", "emissions_kg", "baseline_emissions_kg", "carbon_savings_pct", "currency",
 ]
 
-summary = json.load(open(sys.argv[1]))
+with open(sys.argv[1]) as handle:
+    summary = json.load(handle)
 missing = [key for key in REQUIRED if summary.get(key) is None]
 problems = [f"missing {key}" for key in missing]
 for key in ("events", "bids", "awards", "activations", "setpoints", "settled_events"):
