@@ -149,13 +149,14 @@ class SiteAgent:
             # defer_kw), run work migrated in from other sites (the rest of the increase)
             increase = setpoint.target_kw - setpoint.baseline_kw
             battery_kw = min(max(setpoint.battery_kw, 0.0), self.battery_power, soc_room)
-            extra_it = min(
-                max(increase - battery_kw, 0.0) / self.site.pue, max(self.site.it_capacity_kw - it, 0.0)
-            )
+            planned_it = max(increase - battery_kw, 0.0) / self.site.pue
+            extra_it = min(planned_it, max(self.site.it_capacity_kw - it, 0.0))
             catch_up_it = sum(
                 max(-action.get("defer_kw", 0.0), 0.0) for action in setpoint.workloads.values()
             )
             self.state.serve(min(catch_up_it, extra_it) * hours)
+            # planned work beyond the IT capacity (migrated in) waits here for room rather than vanishing
+            self.state.defer(start, (planned_it - extra_it) * hours)
             it += extra_it
             target = baseline + extra_it * self.site.pue + battery_kw
         else:

@@ -225,6 +225,10 @@ class Replay:
             time.sleep(0.05)
         return False
 
+    def unserved_backlog_kwh(self) -> float:
+        """Deferred IT work the site agents still hold at the end (kWh): energy the figures do not include."""
+        return round(sum(agent.state.backlog_kwh for agent in self.agents), 1)
+
     def _finish(self) -> None:
         """Let the last events complete and settle (metering is complete once the replay has ended)."""
         later = self.end + timedelta(days=3)

@@ -97,7 +97,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return problem_response(status.HTTP_400_BAD_REQUEST, _django_validation_errors(exc))
     if isinstance(exc, RequestDataTooBig):
         return problem_response(
-            413, [{"field": None, "reason": "The request body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE."}], code="too_large"
+            413,
+            [{"field": None, "reason": "The request body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE."}],
+            code="too_large",
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

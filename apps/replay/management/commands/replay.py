@@ -74,6 +74,7 @@ class Command(BaseCommand):
             replay.run()
         bar.close()
         summary = replay_summary(start=replay.start, end=replay.end, sites=replay.sites)
+        summary["unserved_backlog_kwh"] = replay.unserved_backlog_kwh()
         for line in options.log[-40:]:
             self.stdout.write(line)
         self.stdout.write(json.dumps(summary, indent=2))
