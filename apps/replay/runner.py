@@ -225,9 +225,9 @@ class Replay:
             time.sleep(0.05)
         return False
 
-    def unserved_backlog_kwh(self) -> float:
-        """Deferred IT work the site agents still hold at the end (kWh): energy the figures do not include."""
-        return round(sum(agent.state.backlog_kwh for agent in self.agents), 1)
+    def unserved_it_kwh(self) -> dict[int, float]:
+        """Deferred IT work each site agent still holds at the end (kWh, by site id)."""
+        return {agent.site.pk: agent.state.backlog_kwh for agent in self.agents}
 
     def _finish(self) -> None:
         """Let the last events complete and settle (metering is complete once the replay has ended)."""

@@ -37,13 +37,19 @@ def _zone(zone: str, quantity: str, index: pd.DatetimeIndex) -> np.ndarray:
     return values.reindex(index, method="ffill").fillna(0.0).to_numpy()
 
 
-def replay_summary(*, start: datetime, end: datetime, sites: list[Site]) -> dict:
+def replay_summary(
+    *, start: datetime, end: datetime, sites: list[Site], unserved_it_kwh: dict[int, float] | None = None
+) -> dict:
     """Figures of ``[start, end)``. Energy cost counts grid import at the zone price (export credited at the same
-    price); emissions count grid import only (gCO2/kWh × kWh), as ``flexibility/`` does."""
+    price); emissions count grid import only (gCO2/kWh × kWh), as ``flexibility/`` does.
+
+    ``unserved_it_kwh`` (per site id): deferred IT work still waiting at the end. It is charged, at the site's
+    PUE, at the site's mean price and carbon intensity over the period, so that deferring work past the end of
+    the period never counts as a saving."""
     events = Event.objects.filter(start__gte=start, start__lt=end)
     runs = SettlementRun.objects.filter(event__in=events, status=RunStatus.CURRENT)
     plans = DispatchPlan.objects.filter(valid_from__gte=start - pd.Timedelta(days=1), valid_from__lt=end)
-    cost = base_cost = emissions = base_emissions = energy = base_energy = 0.0
+    cost = base_cost = emissions = base_emissions = energy = base_energy = unserved_grid_kwh = 0.0
     currency = "USD"
     for site in sites:
         metered = _series(site, "", start, end)
@@ -62,6 +68,11 @@ def replay_summary(*, start: datetime, end: datetime, sites: list[Site]) -> dict
         emissions += float(np.sum(carbon * np.clip(m, 0, None) * hours) / 1000)
         base_emissions += float(np.sum(carbon * np.clip(c, 0, None) * hours) / 1000)
         currency = site.market_zone.currency
+        waiting_kwh = (unserved_it_kwh or {}).get(site.pk, 0.0) * site.pue
+        energy += waiting_kwh
+        cost += waiting_kwh * float(np.mean(price)) / 1000
+        emissions += waiting_kwh * float(np.mean(carbon)) / 1000
+        unserved_grid_kwh += waiting_kwh
     pf = [r.performance_factor for r in runs if r.performance_factor is not None]
     revenue = sum((r.net_revenue for r in runs), Decimal("0"))
     payouts = sum((s.owner_payout for s in SiteSettlement.objects.filter(run__in=runs)), Decimal("0"))
@@ -81,6 +92,7 @@ def replay_summary(*, start: datetime, end: datetime, sites: list[Site]) -> dict
         "revenue": float(revenue.quantize(Decimal("0.01"))),
         "owner_payouts": float(payouts.quantize(Decimal("0.01"))),
         "energy_kwh": round(energy, 1),
+        "unserved_work_kwh": round(unserved_grid_kwh, 1),
         "baseline_energy_kwh": round(base_energy, 1),
         "energy_cost": round(cost, 2),
         "baseline_energy_cost": round(base_cost, 2),

@@ -73,8 +73,9 @@ class Command(BaseCommand):
         else:
             replay.run()
         bar.close()
-        summary = replay_summary(start=replay.start, end=replay.end, sites=replay.sites)
-        summary["unserved_backlog_kwh"] = replay.unserved_backlog_kwh()
+        summary = replay_summary(
+            start=replay.start, end=replay.end, sites=replay.sites, unserved_it_kwh=replay.unserved_it_kwh()
+        )
         for line in options.log[-40:]:
             self.stdout.write(line)
         self.stdout.write(json.dumps(summary, indent=2))
