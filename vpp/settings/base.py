@@ -85,8 +85,12 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # The zero-configuration demo writes from web, worker, beat and the replay at once: wait for the lock.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 60
+    # The zero-configuration demo writes from web, worker, beat and the replay at once. IMMEDIATE transactions take
+    # the write lock up front (a deferred one that upgrades can deadlock and fail at once with "database is
+    # locked"); WAL lets readers go on while one process writes; writers wait up to 60 s for the lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 60, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
