@@ -183,3 +183,56 @@ def operator_programs(*, principal: Principal) -> QuerySet[Program]:
         )
         .order_by("zone_id", "name")
     )
+
+
+@dataclass(frozen=True)
+class ActivitySummary:
+    """Dispatch and settlement at a glance (from the dispatch and settlement selectors)."""
+
+    schedules: int
+    activation_plans: int
+    deliveries_done: int
+    deliveries_total: int
+    latest_plan_at: object
+    revenue_month: object
+    revenue: object
+    payouts: object
+    events_settled: int
+    currency: str
+
+
+def activity_summary(*, principal: Principal) -> ActivitySummary:
+    """Plans issued, deliveries delivered or acknowledged, and the latest settled month's market revenue and
+    owner payouts (the latest month with a current settlement run: a replay settles 2022)."""
+    from django.db.models import Max
+
+    from apps.dispatch.selectors import delivery_list, plan_list
+    from apps.settlement.selectors import run_list, site_settlement_list
+
+    plans = plan_list(principal=principal)
+    deliveries = delivery_list(principal=principal)
+    runs = run_list(principal=principal, include_superseded=False)
+    latest = runs.aggregate(latest=Max("event__start"))["latest"]
+    month_runs = runs.none()
+    revenue = payouts = None
+    if latest is not None:
+        month_runs = runs.filter(event__start__year=latest.year, event__start__month=latest.month)
+        revenue = month_runs.aggregate(total=Sum("net_revenue"))["total"]
+        payouts = (
+            site_settlement_list(principal=principal)
+            .filter(run__in=month_runs)
+            .aggregate(total=Sum("owner_payout"))["total"]
+        )
+    first = month_runs.first()
+    return ActivitySummary(
+        schedules=plans.filter(kind="schedule").count(),
+        activation_plans=plans.filter(kind="activation").count(),
+        deliveries_done=deliveries.filter(status__in=["delivered", "acknowledged"]).count(),
+        deliveries_total=deliveries.count(),
+        latest_plan_at=plans.aggregate(latest=Max("valid_from"))["latest"],
+        revenue_month=latest,
+        revenue=revenue,
+        payouts=payouts,
+        events_settled=month_runs.count(),
+        currency=first.currency if first is not None else "",
+    )

@@ -149,6 +149,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         request,
         "dashboard/overview.html",
         {
+            "activity": summaries.activity_summary(principal=principal),
             "summary": summary,
             "zone_chart": zone_chart,
             "status_chart": status_chart,
