@@ -4,9 +4,23 @@ import json
 import sys
 
 REQUIRED = [
-    "events", "bids", "awards", "activations", "setpoints", "delivered_kwh", "awarded_kwh",
-    "mean_performance_factor", "revenue", "owner_payouts", "energy_cost", "baseline_energy_cost",
-    "cost_savings_pct", "emissions_kg", "baseline_emissions_kg", "carbon_savings_pct", "currency",
+    "events",
+    "bids",
+    "awards",
+    "activations",
+    "setpoints",
+    "delivered_kwh",
+    "awarded_kwh",
+    "mean_performance_factor",
+    "revenue",
+    "owner_payouts",
+    "energy_cost",
+    "baseline_energy_cost",
+    "cost_savings_pct",
+    "emissions_kg",
+    "baseline_emissions_kg",
+    "carbon_savings_pct",
+    "currency",
 ]
 
 with open(sys.argv[1]) as handle:

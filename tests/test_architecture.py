@@ -89,7 +89,16 @@ def test_apps_import_only_downward() -> None:
 
 
 DASHBOARD_WRITES = "apps/dashboard/writes.py"
-ORM_WRITES = {"save", "delete", "create", "update", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
+ORM_WRITES = {
+    "save",
+    "delete",
+    "create",
+    "update",
+    "bulk_create",
+    "bulk_update",
+    "get_or_create",
+    "update_or_create",
+}
 
 
 def _is_service(module: str) -> bool:
@@ -116,7 +125,11 @@ def test_dashboard_writes_only_through_services_in_one_module() -> None:
                 for m in modules
                 if _is_service(m) and rel != DASHBOARD_WRITES
             ]
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ORM_WRITES:
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ORM_WRITES
+            ):
                 offenders.append(f"{rel}:{node.lineno} calls .{node.func.attr}() (write through a service)")
     assert not offenders, "\n".join(offenders)
 

@@ -105,7 +105,14 @@ def test_bad_start_refused(two_sites) -> None:  # type: ignore[no-untyped-def]
 def test_horizon_starting_inside_an_hour_holds_that_hours_price(two_sites) -> None:  # type: ignore[no-untyped-def]
     a, _ = two_sites
     prices = ZoneSeriesFactory()
-    datapoints_ingest(series=prices, rows=pd.Series([50.0, 100.0], index=pd.date_range(START, periods=2, freq="h")))
-    built = portfolio_problem(sites=[a], start=START + timedelta(minutes=15), steps=4, belief_time=START,
-                              include_migration_targets=False)
+    datapoints_ingest(
+        series=prices, rows=pd.Series([50.0, 100.0], index=pd.date_range(START, periods=2, freq="h"))
+    )
+    built = portfolio_problem(
+        sites=[a],
+        start=START + timedelta(minutes=15),
+        steps=4,
+        belief_time=START,
+        include_migration_targets=False,
+    )
     assert list(built.problem.zones["CAISO_NP15"].price_per_mwh) == [50.0, 50.0, 50.0, 100.0]
