@@ -335,14 +335,13 @@ def webhook_endpoint_register(*, principal: Principal, site: Site, url: str) -> 
 def _metered_reduction(plan: DispatchPlan, start: datetime, end: datetime) -> tuple[float | None, dict]:
     """Σ over sites of (baseline − metered mean grid power) in ``[start, end)``; per-site detail."""
     from apps.telemetry.choices import Quantity
-    from apps.telemetry.models import TimeSeries
-    from apps.telemetry.selectors import datapoints_series
+    from apps.telemetry.selectors import datapoints_series, series_for
 
     detail = {}
     total = 0.0
     seen = False
     for sp in plan.setpoints.filter(start=start).select_related("site"):
-        series = TimeSeries.objects.filter(site=sp.site, quantity=Quantity.SITE_POWER_KW, name="").first()
+        series = series_for(site=sp.site, quantity=Quantity.SITE_POWER_KW)
         metered = datapoints_series(series=series, start=start, end=end) if series else None
         if metered is None or metered.empty:
             detail[str(sp.site_id)] = {"planned_kw": round(sp.reduction_kw, 1), "metered_kw": None}

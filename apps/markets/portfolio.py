@@ -18,7 +18,7 @@ import flexibility
 from apps.assets.models import Site
 from apps.forecasts.selectors import Expected, series_expected
 from apps.telemetry.choices import Quantity
-from apps.telemetry.models import TimeSeries
+from apps.telemetry.selectors import series_for
 
 #: Typical IT utilisation used when a site has no metered or forecast load yet (Google 2019 cell traces show
 #: mean cluster utilisation around 60–70 %; Tirmazi et al., EuroSys 2020).
@@ -38,15 +38,11 @@ class PortfolioProblem:
         return pd.Timestamp(self.problem.start)
 
 
-def _series(**owner_and_quantity: object) -> TimeSeries | None:
-    return TimeSeries.objects.filter(name="", **owner_and_quantity).order_by("resolution_s").first()
-
-
 def _zone(
     zone_code: str, start: datetime, steps: int, resolution_s: int, belief: datetime, notes: dict
 ) -> flexibility.Zone:
     price = series_expected(
-        series=_series(market_zone_id=zone_code, quantity=Quantity.PRICE),
+        series=series_for(zone=zone_code, quantity=Quantity.PRICE),
         start=start,
         steps=steps,
         resolution_s=resolution_s,
@@ -54,7 +50,7 @@ def _zone(
         use_actuals=True,
     )
     carbon = series_expected(
-        series=_series(market_zone_id=zone_code, quantity=Quantity.CARBON_INTENSITY_G_PER_KWH),
+        series=series_for(zone=zone_code, quantity=Quantity.CARBON_INTENSITY_G_PER_KWH),
         start=start,
         steps=steps,
         resolution_s=resolution_s,
@@ -89,7 +85,7 @@ def _site(
 ) -> flexibility.Site:
     key = str(site.pk)
     it = series_expected(
-        series=_series(site=site, quantity=Quantity.IT_POWER_KW),
+        series=series_for(site=site, quantity=Quantity.IT_POWER_KW),
         start=start,
         steps=steps,
         resolution_s=resolution_s,
@@ -121,7 +117,7 @@ def _site(
     pv_kw = np.zeros(steps)
     for array in site.pv_arrays.all():
         pv = series_expected(
-            series=_series(pv_array=array, quantity=Quantity.PV_POWER_KW),
+            series=series_for(pv_array=array, quantity=Quantity.PV_POWER_KW),
             start=start,
             steps=steps,
             resolution_s=resolution_s,
@@ -134,7 +130,7 @@ def _site(
     for battery in site.batteries.all():
         floor = max(battery.soc_min_kwh, battery.backup_reserve_kwh)
         soc = series_expected(
-            series=_series(battery=battery, quantity=Quantity.SOC_KWH),
+            series=series_for(battery=battery, quantity=Quantity.SOC_KWH),
             start=belief - timedelta(seconds=resolution_s),
             steps=1,
             resolution_s=resolution_s,

@@ -30,8 +30,7 @@ import pandas as pd
 from django.conf import settings
 
 from apps.telemetry.choices import Quantity
-from apps.telemetry.models import TimeSeries
-from apps.telemetry.selectors import datapoints_series
+from apps.telemetry.selectors import datapoints_series, series_for
 
 from .models import Program
 
@@ -109,7 +108,7 @@ class PlannedEvent:
 
 def zone_prices(zone_code: str, start: datetime, end: datetime) -> pd.Series:
     """Stored hourly prices of ``zone_code`` (its unnamed price series) over ``[start, end)``."""
-    series = TimeSeries.objects.filter(market_zone_id=zone_code, quantity=Quantity.PRICE, name="").first()
+    series = series_for(zone=zone_code, quantity=Quantity.PRICE)
     if series is None:
         return pd.Series(dtype=float)
     return datapoints_series(series=series, start=start, end=end)

@@ -16,19 +16,18 @@ from apps.markets.models import Activation, Award, Bid, Event
 from apps.settlement.choices import RunStatus
 from apps.settlement.models import SettlementRun, SiteSettlement
 from apps.telemetry.choices import Quantity
-from apps.telemetry.models import TimeSeries
-from apps.telemetry.selectors import datapoints_series
+from apps.telemetry.selectors import datapoints_series, series_for
 
 from .runner import COUNTERFACTUAL
 
 
 def _series(site: Site, name: str, start: datetime, end: datetime) -> pd.Series:
-    series = TimeSeries.objects.filter(site=site, quantity=Quantity.SITE_POWER_KW, name=name).first()
+    series = series_for(site=site, quantity=Quantity.SITE_POWER_KW, name=name)
     return datapoints_series(series=series, start=start, end=end) if series else pd.Series(dtype=float)
 
 
 def _zone(zone: str, quantity: str, index: pd.DatetimeIndex) -> np.ndarray:
-    series = TimeSeries.objects.filter(market_zone_id=zone, quantity=quantity, name="").first()
+    series = series_for(zone=zone, quantity=quantity)
     if series is None:
         return np.zeros(len(index))
     values = datapoints_series(

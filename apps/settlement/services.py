@@ -38,7 +38,7 @@ from apps.markets.choices import (
 from apps.markets.models import Activation, Award, Event, Program
 from apps.telemetry.choices import Quantity
 from apps.telemetry.models import TimeSeries
-from apps.telemetry.selectors import timeseries_resampled
+from apps.telemetry.selectors import series_for, timeseries_resampled
 
 from . import baselines as bl
 from .choices import Adjustment, RunStatus
@@ -86,11 +86,11 @@ class SiteFigures:
 
 def _site_series(site: Site, quantity: str) -> TimeSeries | None:
     """The site's series of ``quantity`` (the unnamed one first, then by name)."""
-    return TimeSeries.objects.filter(site=site, quantity=quantity).order_by("name", "pk").first()
+    return series_for(site=site, quantity=quantity)  # the main (metered) series, never a named counterfactual
 
 
 def _zone_series(zone_id: str, quantity: str) -> TimeSeries | None:
-    return TimeSeries.objects.filter(market_zone_id=zone_id, quantity=quantity).order_by("name", "pk").first()
+    return series_for(zone=zone_id, quantity=quantity)
 
 
 def _values(series: TimeSeries | None, start: datetime, end: datetime, step_s: int) -> pd.Series | None:

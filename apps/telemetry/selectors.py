@@ -242,3 +242,32 @@ def timeseries_frame(
             series=item, start=start, end=end, resolution_s=resolution_s
         ).values
     return pd.DataFrame(columns)
+
+
+def series_for(
+    *,
+    quantity: str,
+    name: str = "",
+    site: Any = None,
+    battery: Any = None,
+    pv_array: Any = None,
+    zone: str | None = None,
+) -> TimeSeries | None:
+    """The series of ``quantity`` (and ``name``; ``""`` is the owner's main series, e.g. the meter) owned by the
+    given site, battery, PV array or market-zone code, the finest resolution first; ``None`` if there is none."""
+    owner: dict[str, Any] = {}
+    if site is not None:
+        owner["site"] = site
+    if battery is not None:
+        owner["battery"] = battery
+    if pv_array is not None:
+        owner["pv_array"] = pv_array
+    if zone is not None:
+        owner["market_zone_id"] = zone
+    if len(owner) != 1:
+        raise ValueError("give exactly one owner: site, battery, pv_array or zone")
+    return (
+        TimeSeries.objects.filter(quantity=quantity, name=name, **owner)
+        .order_by("resolution_s", "pk")
+        .first()
+    )

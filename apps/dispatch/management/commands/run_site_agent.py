@@ -19,8 +19,7 @@ from apps.assets.models import Site
 from apps.core import clock
 from apps.dispatch.agent import SiteAgent
 from apps.telemetry.choices import Quantity
-from apps.telemetry.models import TimeSeries
-from apps.telemetry.selectors import datapoints_series
+from apps.telemetry.selectors import datapoints_series, series_for
 
 
 class Command(BaseCommand):
@@ -56,7 +55,7 @@ class Command(BaseCommand):
 
     def _uncontrolled(self, site: Site, now) -> pd.Series:  # type: ignore[no-untyped-def]
         week = timedelta(days=7)
-        series = TimeSeries.objects.filter(site=site, quantity=Quantity.IT_POWER_KW, name="").first()
+        series = series_for(site=site, quantity=Quantity.IT_POWER_KW)
         past = (
             datapoints_series(series=series, start=now - 2 * week, end=now)
             if series
