@@ -7,7 +7,7 @@ Personas: ``staff`` (aggregator admin), ``owner_a`` and ``owner_b`` (admins of t
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from rest_framework.test import APIClient
@@ -17,6 +17,9 @@ from apps.accounts.models import Organisation, User
 from tests.factories import MembershipFactory, OrganisationFactory
 
 PERSONAS = ("staff", "owner_a", "owner_b", "operator", "anonymous")
+#: PERSONAS plus ``site_ven``: the OpenADR VEN API client (role ``ven``, bearer token) of a site of owner A. The
+#: 6th value of every permission-matrix row is its expected status (tests/reliability/test_access_matrix.py).
+ALL_PERSONAS = (*PERSONAS, "site_ven")
 
 
 def require_service(env_var: str) -> str:
@@ -39,6 +42,7 @@ class World:
     owner_b: Organisation
     operator: Organisation
     users: dict[str, User]
+    tokens: dict[str, str] = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -56,13 +60,31 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
     return World(aggregator, owner_a, owner_b, operator, users)
 
 
+def site_ven_token(world: World) -> str:
+    """A bearer token of the VEN of an active site of owner A (created on first use, then reused)."""
+    if "site_ven" not in world.tokens:
+        from apps.accounts.choices import ApiClientRole
+        from apps.accounts.services import access_token_issue, api_client_create
+        from apps.assets.services import site_credential_bind
+        from tests.factories import SiteFactory
+
+        site = SiteFactory(owner=world.owner_a, name="VEN site A", enrolment_status="active")
+        creds = api_client_create(organisation=world.owner_a, role=ApiClientRole.VEN, name="Site VEN A")
+        site_credential_bind(api_client_id=creds.api_client.pk, site=site)
+        issued = access_token_issue(client_id=creds.api_client.client_id, client_secret=creds.client_secret)
+        world.tokens["site_ven"] = issued.access_token
+    return world.tokens["site_ven"]
+
+
 @pytest.fixture
 def api_as(world: World):  # type: ignore[no-untyped-def]
     """``api_as(persona)`` → a DRF test client logged in (session) as that persona; ``anonymous`` is not."""
 
     def make(persona: str) -> APIClient:
         client = APIClient()
-        if persona != "anonymous":
+        if persona == "site_ven":
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {site_ven_token(world)}")
+        elif persona != "anonymous":
             client.force_login(world.users[persona])
         return client
 

@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from apps.accounts.api.urls import register as register_accounts
 from apps.accounts.api.views import MeView, TokenView
 from apps.assets.api.urls import register as register_assets
 from apps.dispatch.api.urls import register as register_dispatch
@@ -11,6 +12,7 @@ from apps.settlement.api.urls import register as register_settlement
 from apps.telemetry.api.urls import register as register_telemetry
 
 router = DefaultRouter()
+register_accounts(router)
 register_assets(router)
 register_telemetry(router)
 register_markets(router)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import AccessToken, ApiClient, Membership, Organisation, User
+from .models import AccessToken, ApiClient, AuditEntry, Membership, Organisation, User
 
 
 class MembershipInline(admin.StackedInline):
@@ -41,3 +41,22 @@ class ApiClientAdmin(admin.ModelAdmin):
 class AccessTokenAdmin(admin.ModelAdmin):
     list_display = ("api_client", "issued_at", "expires_at")
     readonly_fields = ("api_client", "token_hash", "scopes", "issued_at", "expires_at")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, read-only: entries are written by the services that carry out staff actions."""
+
+    list_display = ("created_at", "actor", "action", "object_type", "object_id", "reason")
+    list_filter = ("action", "object_type")
+    search_fields = ("actor", "object_id", "reason")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

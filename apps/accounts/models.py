@@ -99,3 +99,58 @@ class AccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"token of {self.api_client} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class AuditAction(models.TextChoices):
+    """Staff actions that change another organisation's standing or money, recorded in :class:`AuditEntry`."""
+
+    SITE_APPROVE = "site_approve", "Site enrolment approved"
+    SITE_REJECT = "site_reject", "Site enrolment rejected"
+    SITE_ACTIVATE = "site_activate", "Site activated"
+    SITE_SUSPEND = "site_suspend", "Site suspended"
+    BID_OVERRIDE = "bid_override", "Bid overridden"
+    SETTLEMENT_SETTLE = "settlement_settle", "Event settled by staff"
+    SETTLEMENT_RESETTLE = "settlement_resettle", "Event re-settled by staff"
+
+
+class AuditEntry(models.Model):
+    """One staff action, append-only: who (``actor`` label, and the user when a person acted), what (``action``
+    on ``object_type`` #``object_id``), why (``reason``) and the figures that changed (``details``).
+
+    Written by :func:`apps.accounts.audit.audit_record` inside the transaction of the action itself, so an entry
+    exists exactly when the action took effect. Never edited: the admin and the API only read it.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="recorded at")
+    actor = models.CharField(max_length=200, verbose_name="actor")
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name="user",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name="actor's organisation",
+    )
+    action = models.CharField(
+        max_length=40, choices=AuditAction.choices, db_index=True, verbose_name="action"
+    )
+    object_type = models.CharField(max_length=60, verbose_name="object type")
+    object_id = models.CharField(max_length=64, verbose_name="object id")
+    reason = models.TextField(blank=True, verbose_name="reason")
+    details = models.JSONField(default=dict, blank=True, verbose_name="details")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.object_type}#{self.object_id}"

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from apps.accounts.audit import audit_record
 from apps.accounts.principal import Principal
 from apps.core.errors import ConflictError, DomainError, NotPermitted
 
@@ -228,6 +229,14 @@ def site_transition(*, principal: Principal, site: Site, action: str, reason: st
             user=user,
             reason=reason,
         )
+        if actor_kind == "aggregator":
+            audit_record(
+                actor=principal,
+                action=f"site_{action}",
+                target=site,
+                reason=reason,
+                details={"from_status": str(current), "to_status": str(to_status), "site": site.name},
+            )
     site.refresh_from_db()
     return site
 

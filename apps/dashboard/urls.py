@@ -3,6 +3,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path, reverse_lazy
 
+from apps.accounts.throttling import ThrottledLoginView
+
 from . import views
 from .access import login_required_here
 
@@ -15,7 +17,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        ThrottledLoginView.as_view(
             template_name="dashboard/auth/login.html",
             redirect_authenticated_user=True,
             next_page="dashboard:home",
@@ -48,6 +50,12 @@ urlpatterns = [
     # staff and site owners (scoped: another owner's site is 404)
     path("sites/<int:pk>/", views.site_detail, name="site_detail"),
     re_path(rf"^sites/(?P<pk>[0-9]+)/(?P<action>{ACTIONS})/$", views.site_action, name="site_action"),
+    # staff and site owners: events and revenue (an owner sees only its own sites' part)
+    path("events/", views.event_list, name="event_list"),
+    path("events/<int:pk>/", views.event_detail, name="event_detail"),
+    path("revenue/", views.revenue_page, name="revenue"),
+    # staff
+    path("forecasts/", views.forecast_accuracy, name="forecast_accuracy"),
     # site owners
     path("portal/", views.portal, name="portal"),
     path("portal/sites/new/", views.site_create, name="site_create"),

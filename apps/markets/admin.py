@@ -2,6 +2,8 @@
 
 from django.contrib import admin, messages
 
+from apps.accounts.audit import audit_record
+from apps.accounts.models import AuditAction
 from apps.core.errors import DomainError
 
 from . import services
@@ -50,6 +52,27 @@ class BidAdmin(admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
         if formset.has_changed():
             Bid.objects.filter(pk=form.instance.pk).update(overridden_by=request.user.get_username())
+            intervals = BidInterval.objects.filter(bid=form.instance).order_by("start")
+            audit_record(
+                actor=request.user,
+                action=AuditAction.BID_OVERRIDE,
+                target=form.instance,
+                details={
+                    "event": form.instance.event_id,
+                    "changed": len(formset.changed_objects),
+                    "added": len(formset.new_objects),
+                    "deleted": len(formset.deleted_objects),
+                    "intervals": [
+                        {
+                            "start": i.start.isoformat(),
+                            "end": i.end.isoformat(),
+                            "quantity_kw": float(i.quantity_kw),
+                            "price_per_mwh": float(i.price_per_mwh),
+                        }
+                        for i in intervals
+                    ],
+                },
+            )
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or obj.status == BidStatus.DRAFT)

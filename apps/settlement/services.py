@@ -21,6 +21,9 @@ import numpy as np
 import pandas as pd
 from django.db import transaction
 
+from apps.accounts.audit import audit_record
+from apps.accounts.models import AuditAction
+from apps.accounts.principal import Principal
 from apps.accounts.selectors import aggregator_organisation
 from apps.assets.models import Site
 from apps.assets.selectors import active_site_list
@@ -340,8 +343,13 @@ def _month_of(event: Event) -> date:
     return date(local.year, local.month, 1)
 
 
-def event_settle(*, event_id: int, reason: str = "") -> tuple[SettlementRun, bool]:
+def event_settle(
+    *, event_id: int, reason: str = "", principal: Principal | None = None
+) -> tuple[SettlementRun, bool]:
     """Settle ``event_id`` (idempotent): returns ``(current run, created)``.
+
+    ``principal`` is the staff member who asked for it (API ``settle/``), or ``None`` for the scheduled jobs; a
+    staff request is written to the audit log (settle or re-settle, with the version and whether it changed).
 
     Steps: per settlement interval the aggregator's awarded kW is split among the participating sites by their
     planned reduction (:func:`_planned_weights`); per site the baseline (program's method), metered kW (mean of
@@ -371,12 +379,40 @@ def event_settle(*, event_id: int, reason: str = "") -> tuple[SettlementRun, boo
         computed = _compute(event, award)
         current = SettlementRun.objects.filter(event=event, status=RunStatus.CURRENT).first()
         if current is not None and current.fingerprint == computed["fingerprint"]:
+            _audit_settle(principal, event, current, created=False, previous=current)
             return current, False
         version = (current.version if current else 0) + 1
         if current is not None:
             SettlementRun.objects.filter(pk=current.pk).update(status=RunStatus.SUPERSEDED, superseded_at=now)
         run = _store(event, computed, version=version, now=now, reason=reason or _reason(current))
+        _audit_settle(principal, event, run, created=True, previous=current)
     return run, True
+
+
+def _audit_settle(
+    principal: Principal | None,
+    event: Event,
+    run: SettlementRun,
+    *,
+    created: bool,
+    previous: SettlementRun | None,
+) -> None:
+    """Audit a staff (re-)settlement: a re-settle when a version existed before the request."""
+    if principal is None:
+        return
+    resettle = previous is not None
+    audit_record(
+        actor=principal,
+        action=AuditAction.SETTLEMENT_RESETTLE if resettle else AuditAction.SETTLEMENT_SETTLE,
+        target=event,
+        reason=run.reason,
+        details={
+            "run": run.pk,
+            "version": run.version,
+            "previous_version": previous.version if previous is not None else None,
+            "created": created,
+        },
+    )
 
 
 def _reason(previous: SettlementRun | None) -> str:

@@ -154,6 +154,12 @@ VPP_ACTIVATION_TASK = env.str("VPP_ACTIVATION_TASK", default="apps.dispatch.task
 VPP_AWARD_TASK = env.str("VPP_AWARD_TASK", default="apps.dispatch.tasks.prepare_plan")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# --- Rate limits (apps.accounts.throttling): token endpoints per client IP, failed logins per IP and username --
+VPP_RATE_LIMITS = {
+    "token": env.str("VPP_RATE_LIMIT_TOKEN", default="30/min"),
+    "login": env.str("VPP_RATE_LIMIT_LOGIN", default="10/min"),
+}
+
 # --- REST framework --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -18,3 +18,6 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 # are left in the broker for another test's worker.
 VPP_ACTIVATION_TASK = ""
 VPP_AWARD_TASK = ""
+
+# Many tests ask for tokens and log in from 127.0.0.1 within a minute; the rate-limit tests set low rates.
+VPP_RATE_LIMITS = {"token": "100000/min", "login": "100000/min"}

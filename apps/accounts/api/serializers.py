@@ -38,3 +38,24 @@ class TokenResponseSerializer(serializers.Serializer):
     token_type = serializers.CharField()
     expires_in = serializers.IntegerField()
     scope = serializers.CharField(help_text="Space-separated granted scopes.")
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    """One entry of the staff audit log (read-only)."""
+
+    class Meta:
+        from apps.accounts.models import AuditEntry
+
+        model = AuditEntry
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "organisation",
+            "action",
+            "object_type",
+            "object_id",
+            "reason",
+            "details",
+        ]
+        read_only_fields = fields

@@ -15,8 +15,9 @@ from rest_framework.views import APIView
 from apps.accounts import services
 from apps.accounts.permissions import IsMember
 from apps.accounts.principal import principal_for
+from apps.accounts.throttling import TokenRateThrottle
 from apps.core.api.exceptions import problem_response
-from apps.core.api.schema import PROBLEM_RESPONSES
+from apps.core.api.schema import PROBLEM_RESPONSES, problem
 from apps.core.errors import DomainError
 
 from .serializers import MeSerializer, TokenRequestSerializer, TokenResponseSerializer
@@ -59,11 +60,17 @@ class TokenView(APIView):
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    throttle_classes = [TokenRateThrottle]
     parser_classes = [parsers.FormParser, parsers.JSONParser, parsers.MultiPartParser]
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, 400: PROBLEM_RESPONSES[400], 401: PROBLEM_RESPONSES[401]},
+        responses={
+            200: TokenResponseSerializer,
+            400: PROBLEM_RESPONSES[400],
+            401: PROBLEM_RESPONSES[401],
+            429: problem("Too many token requests from this address; retry after `Retry-After` seconds."),
+        },
         operation_id="auth_token_create",
         auth=[],
     )

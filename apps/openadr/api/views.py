@@ -30,6 +30,7 @@ from rest_framework.response import Response
 
 from apps.accounts.api.views import basic_credentials
 from apps.accounts.services import access_token_issue
+from apps.accounts.throttling import TokenRateThrottle
 from apps.core.errors import DomainError
 
 from .. import selectors, services
@@ -386,6 +387,7 @@ class AuthTokenView(VtnView):
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    throttle_classes = [TokenRateThrottle]
     parser_classes = [parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser]
 
     def _error(self, status: int, error: str, description: str, field: str | None, basic: bool) -> Response:

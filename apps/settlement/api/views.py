@@ -158,7 +158,9 @@ class SettlementRunViewSet(
         data.is_valid(raise_exception=True)
         if not Event.objects.filter(pk=data.validated_data["event"]).exists():
             raise DomainError("no such event.", field="event")
-        run, created = services.event_settle(event_id=data.validated_data["event"], reason="settled by staff")
+        run, created = services.event_settle(
+            event_id=data.validated_data["event"], reason="settled by staff", principal=self.principal
+        )
         run = selectors.run_list(principal=self.principal).get(pk=run.pk)
         body = SettleResultSerializer({"created": created, "run": run}).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
