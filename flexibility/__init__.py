@@ -14,11 +14,12 @@ CLI: ``python -m flexibility solve|envelope|bench``.
 Modules: ``problem`` / ``result`` (dataclasses + JSON), ``arrays`` (dense per-site series), ``baseline``
 (run-as-it-arrives baseline and cost accounting), ``model`` (sparse LP assembly), ``highs`` (HiGHS calls),
 ``decompose`` (exact block solve), ``checks`` (infeasibility explanations), ``schedule`` (``solve``),
-``envelope``, ``synthetic`` (benchmark portfolios), ``economics`` (real-data year), ``bench``, ``cli``.
+``envelope``, ``green`` (green contracts, hourly green ledger), ``synthetic`` (benchmark portfolios), ``economics`` (real-data year), ``bench``, ``cli``.
 """
 
 from flexibility.envelope import Envelope, envelope
 from flexibility.errors import FlexibilityError, FlexibilityInfeasible, FlexibilityInputError
+from flexibility.green import GreenContract, Ledger, ledger
 from flexibility.problem import Battery, Commitment, Problem, Site, Workload, Zone
 from flexibility.result import CommitmentResult, Migration, Result, SiteResult, WorkloadResult
 from flexibility.schedule import solve
@@ -31,6 +32,8 @@ __all__ = [
     "FlexibilityError",
     "FlexibilityInfeasible",
     "FlexibilityInputError",
+    "GreenContract",
+    "Ledger",
     "Migration",
     "Problem",
     "Result",
@@ -40,5 +43,6 @@ __all__ = [
     "WorkloadResult",
     "Zone",
     "envelope",
+    "ledger",
     "solve",
 ]

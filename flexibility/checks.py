@@ -123,6 +123,9 @@ def diagnose_infeasible(model: Model) -> FlexibilityInfeasible:
     p = model.problem
     n, T = len(p.sites), p.steps
     m = model.n_cols
+    green = _diagnose_green_share(model)
+    if green is not None:
+        return green
     # extra import columns, one per (site, step), entering the balance rows with +1
     rows = model.row_offsets["balance"] + np.arange(n * T)
     E = sp.csc_matrix((np.ones(n * T), (rows, np.arange(n * T))), shape=(model.n_rows, n * T))
@@ -151,4 +154,37 @@ def diagnose_infeasible(model: Model) -> FlexibilityInfeasible:
         "migration options and battery SoC targets",
         site=site,
         step=t,
+    )
+
+
+def _diagnose_green_share(model: Model) -> FlexibilityInfeasible | None:
+    """If some ``min_green_share`` is a hard constraint and the LP becomes feasible once the clean-energy
+    shortfall is allowed, blame the green share: the site and the first step that needs a shortfall (the elastic
+    LP minimises the total shortfall). ``None`` when no hard target exists or relaxing it does not help."""
+    gl = model.green
+    hard = np.isnan(gl.target_price)
+    if not hard.any():
+        return None
+    T = model.problem.steps
+    s_gs = slice(model.offsets["gshort"], model.offsets["gshort"] + gl.target_site.size * T)
+    c = np.zeros(model.n_cols)
+    c[s_gs] = 1.0
+    hi = model.col_hi.copy()
+    hi[s_gs] = np.inf
+    sol = solve_lp(c, model.col_lo, hi, model.A, model.row_lo, model.row_hi)
+    if sol.status != "optimal":
+        return None
+    short = sol.x[s_gs].reshape(-1, T)
+    k, t = map(int, np.unravel_index(np.argmax(short), short.shape))
+    if short[k, t] <= _TOL:
+        return None
+    site = model.problem.sites[gl.target_site[k]]
+    dt = model.arrays.dt_hours
+    return FlexibilityInfeasible(
+        "green_share",
+        f"min_green_share={site.min_green_share:g} cannot be met at site {site.id}: at least "
+        f"{short[k].sum() * dt:.6g} kWh of clean energy is missing, first at step {int(np.argmax(short[k] > _TOL))} "
+        "(more contracted green energy, PV or flexible load is needed; or set green_shortfall_price_per_mwh)",
+        site=site.id,
+        step=int(np.argmax(short[k] > _TOL)),
     )

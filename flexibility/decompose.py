@@ -46,12 +46,18 @@ class BlockSolution:
 
 
 def site_components(model: Model, *, with_commitments: bool = False) -> np.ndarray:
-    """Component label per site, ``(n_sites,)``: sites linked by a migration option (and, if
-    ``with_commitments``, by a shared commitment) share one."""
+    """Component label per site, ``(n_sites,)``: sites linked by a migration option or a shared green contract
+    (and, if ``with_commitments``, by a shared commitment) share one."""
     p = model.problem
     n = len(p.sites)
     edges_a = [model.flex.origin[model.flex.place_flex]]
     edges_b = [model.flex.place_site]
+    gl = model.green
+    if gl.place_contract.size:  # sites sharing a green contract are coupled by its volume
+        first = np.full(gl.profile_kw.shape[0], -1)
+        first[gl.place_contract[::-1]] = gl.place_site[::-1]
+        edges_a.append(first[gl.place_contract])
+        edges_b.append(gl.place_site)
     if with_commitments:
         for members in model.commitment_mask:
             idx = np.flatnonzero(members)
@@ -76,6 +82,8 @@ def column_components(model: Model, site_comp: np.ndarray) -> np.ndarray:
         np.repeat(site_comp[bt.site], T),  # soc
         np.repeat(site_comp[fl.place_site], T),  # x
         np.repeat(site_comp[fl.origin], T),  # cum
+        np.repeat(site_comp[model.green.place_site], T),  # green
+        np.repeat(site_comp[model.green.target_site], T),  # gshort
     ]
     labels = np.concatenate(parts)
     assert labels.size == model.offsets["short"]

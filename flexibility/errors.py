@@ -36,7 +36,8 @@ class FlexibilityInfeasible(FlexibilityError):
 
     Attributes:
         family: the constraint family that cannot be met, one of ``"battery_soc"``, ``"battery_final_soc"``,
-            ``"deferrable_deadline"``, ``"grid_import_limit"``, ``"grid_export_limit"`` or ``"unknown"``.
+            ``"deferrable_deadline"``, ``"grid_import_limit"``, ``"grid_export_limit"``, ``"green_share"`` or
+            ``"unknown"``.
         site: the site id concerned, when known.
         workload: the workload id concerned, when known.
         step: the first time step (0-based) at which the family fails, when known.

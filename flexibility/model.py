@@ -13,6 +13,9 @@ block        size               meaning (units)
 ``soc``      n_batt · T         state of charge at the end of step t, kWh, in [max(soc_min, reserve), soc_max]
 ``x``        n_place · T        served IT power of a flexible workload at one allowed site, kW
 ``cum``      n_flex · T         cumulative served energy S(t) of a flexible workload, kWh, in [A(t-d), A(t)]
+``green``    n_gplace · T       green-contract energy matched at one eligible site, kW, in [0, profile/Δt]
+``gshort``   n_target · T       clean-energy shortfall below a site's ``min_green_share``, kW, >= 0
+                                (upper bound 0 when the share is a hard constraint)
 ``short``    Σ window lengths   commitment shortfall, kW, >= 0
 ===========  =================  ==========================================================================
 
@@ -24,10 +27,19 @@ Rows:
 * cumulative (n_flex · T, =): ``S_t − S_{t−1} − Δt Σ_sites x_t = 0``; S bounds carry
   S(t) ≤ A(t), S(t) ≥ A(t − max_delay_steps) and S(T−1) = A(T−1).
 * max_kw (per migratable workload with a cap, T rows, ≤): ``Σ_sites x_t ≤ max_kw`` (single-site caps are bounds).
+* green_match (per site with contracts, T rows, ≤): ``Σ_contracts green − imp ≤ 0`` (contract energy covers import).
+* green_volume (per contract with several eligible sites, T rows, ≤): ``Σ_sites green ≤ profile_kwh / Δt``.
+* green_share (per site with ``min_green_share`` σ, T rows, ≥ 0), with the zone's low-carbon share lc:
+  ``(1 − σ)·pv + (1 − lc)·Σ green + (lc − σ)·imp − (1 − σ)·exp + gshort ≥ 0``, i.e. clean ≥ σ × consumption
+  (clean and consumption as in :mod:`flexibility.green`).
 * commitment (per window step, ≤): ``Σ_sites (imp − exp) − short_t ≤ Σ_sites baseline_grid − reduction_kw``.
 
 Objective (currency): Σ (price × imp − export_price × exp) Δt/1000 + carbon_price × Σ CI × imp Δt/10⁶
-+ cycle_cost × Σ dis Δt/1000 + Σ penalty × short Δt/1000.
++ cycle_cost × Σ dis Δt/1000 + Σ penalty × short Δt/1000
++ Σ (contract price − zone price) × green Δt/1000 (pay-as-used contracts; take-or-pay ones cost a constant, so
+their columns cost 0 and the result tops their match up afterwards) + Σ green_shortfall_price × gshort Δt/1000.
+The green blocks and rows are empty unless the problem has green contracts or a ``min_green_share``, so other
+problems build exactly the LP they always did.
 """
 
 from __future__ import annotations
@@ -163,6 +175,67 @@ def batteries(problem: Problem, *, merge: bool = True) -> Batteries:
 
 
 @dataclass(frozen=True, eq=False)
+class GreenLayout:
+    """Green contracts and targets in the LP.
+
+    Attributes:
+        place_contract, place_site: ``(n_gplace,)`` contract index and site index of each matching option.
+        profile_kw: ``(n_contracts, T)`` contracted power (profile_kwh / Δt).
+        low_carbon_share: ``(n_sites, T)`` the grid's low-carbon share at each site (0 when the zone has none).
+        target_site: ``(n_target,)`` sites with a ``min_green_share``; target_share ``(n_target,)``;
+        target_price: ``(n_target,)`` shortfall price per MWh (``nan`` = hard constraint).
+    """
+
+    place_contract: np.ndarray
+    place_site: np.ndarray
+    profile_kw: np.ndarray
+    low_carbon_share: np.ndarray
+    target_site: np.ndarray
+    target_share: np.ndarray
+    target_price: np.ndarray
+
+    @property
+    def active(self) -> bool:
+        """True when the problem has any green contract option or target."""
+        return bool(self.place_contract.size or self.target_site.size)
+
+
+def green_layout(problem: Problem, *, enabled: bool = True) -> GreenLayout:
+    """Collect green contracts and targets (empty when ``enabled`` is False, e.g. for the envelope)."""
+    T, n = problem.steps, len(problem.sites)
+    lc = np.zeros((n, T))
+    pc: list[int] = []
+    ps: list[int] = []
+    prof = np.zeros((len(problem.green_contracts) if enabled else 0, T))
+    tsite: list[int] = []
+    tshare: list[float] = []
+    tprice: list[float] = []
+    if enabled:
+        for i, s in enumerate(problem.sites):
+            z = problem.zones[s.zone]
+            if z.low_carbon_share is not None:
+                lc[i] = z.low_carbon_share
+            if s.min_green_share is not None:
+                tsite.append(i)
+                tshare.append(s.min_green_share)
+                price = s.green_shortfall_price_per_mwh
+                tprice.append(np.nan if price is None else price)
+        for ci, sites in enumerate(problem.contract_sites()):
+            prof[ci] = problem.green_contracts[ci].profile_kwh / problem.dt_hours
+            pc.extend([ci] * len(sites))
+            ps.extend(sites)
+    return GreenLayout(
+        place_contract=np.array(pc, dtype=np.int64),
+        place_site=np.array(ps, dtype=np.int64),
+        profile_kw=prof,
+        low_carbon_share=lc,
+        target_site=np.array(tsite, dtype=np.int64),
+        target_share=np.array(tshare, dtype=np.float64),
+        target_price=np.array(tprice, dtype=np.float64),
+    )
+
+
+@dataclass(frozen=True, eq=False)
 class Model:
     """The LP ``min c·x  s.t. row_lo ≤ A x ≤ row_hi, col_lo ≤ x ≤ col_hi`` plus the index layout.
 
@@ -183,6 +256,7 @@ class Model:
     flex: Flex
     batt: Batteries
     commitment_mask: np.ndarray
+    green: GreenLayout
 
     @property
     def n_cols(self) -> int:
@@ -200,12 +274,20 @@ def _block(sites: np.ndarray, T: int, offset: int) -> np.ndarray:
     return offset + sites[:, None] * T + np.arange(T)[None, :]
 
 
-def build_model(problem: Problem, *, with_commitments: bool = True, merge_batteries: bool = True) -> Model:
+def build_model(
+    problem: Problem,
+    *,
+    with_commitments: bool = True,
+    merge_batteries: bool = True,
+    with_green: bool | None = None,
+) -> Model:
     """Assemble the LP for ``problem`` as one sparse CSC matrix (COO triplets built with numpy, no per-step loops).
 
     Args:
         problem: the validated problem.
         with_commitments: include commitment rows and shortfall columns (the envelope drops them).
+        with_green: include green contracts and green-share rows (default: as ``with_commitments``; the
+            physical flexibility envelope ignores them).
         merge_batteries: merge identical batteries of a site into one (exact; see :class:`Batteries`).
 
     Returns:
@@ -222,6 +304,8 @@ def build_model(problem: Problem, *, with_commitments: bool = True, merge_batter
     comm = [c for c in problem.commitments] if with_commitments else []
     cmask = commitment_site_mask(problem) if with_commitments else np.zeros((0, n), dtype=bool)
     short_len = sum(c.end_step - c.start_step for c in comm)
+    gl = green_layout(problem, enabled=with_commitments if with_green is None else with_green)
+    ngp, ntg = gl.place_contract.size, gl.target_site.size
 
     off: dict[str, int] = {}
     pos = 0
@@ -234,6 +318,8 @@ def build_model(problem: Problem, *, with_commitments: bool = True, merge_batter
         ("soc", nb * T),
         ("x", npl * T),
         ("cum", nf * T),
+        ("green", ngp * T),
+        ("gshort", ntg * T),
         ("short", short_len),
     ):
         off[name] = pos
@@ -276,6 +362,19 @@ def build_model(problem: Problem, *, with_commitments: bool = True, merge_batter
     hi[s_x] = np.repeat(single_cap, T)
     lo[s_cum] = cumulative_lower_kwh(fl.cum_kwh, fl.delay).ravel()
     hi[s_cum] = fl.cum_kwh.ravel()
+    # green contracts and targets
+    if ngp:
+        s_g = slice(off["green"], off["green"] + ngp * T)
+        hi[s_g] = gl.profile_kw[gl.place_contract].ravel()
+        top = np.array([problem.green_contracts[k].take_or_pay for k in gl.place_contract], dtype=bool)
+        strike = np.array([problem.green_contracts[k].price_per_mwh for k in gl.place_contract])
+        premium = np.where(top[:, None], 0.0, strike[:, None] - a.price_per_mwh[gl.place_site])
+        c[s_g] = (premium * dt / 1000).ravel()
+    if ntg:
+        s_gs = slice(off["gshort"], off["gshort"] + ntg * T)
+        hard = np.isnan(gl.target_price)
+        hi[s_gs] = np.repeat(np.where(hard, 0.0, np.inf), T)
+        c[s_gs] = np.repeat(np.where(hard, 0.0, gl.target_price) * dt / 1000, T)
     # commitments
     if short_len:
         s_sh = slice(off["short"], off["short"] + short_len)
@@ -359,6 +458,59 @@ def build_model(problem: Problem, *, with_commitments: bool = True, merge_batter
             row_lo.append(np.full(capped.size * T, -np.inf))
             row_hi.append(np.repeat(fl.max_kw[capped], T))
             r += capped.size * T
+    # green rows
+    if ngp:
+        match_sites = np.unique(gl.place_site)
+        roff["green_match"] = r
+        remap = np.full(n, -1)
+        remap[match_sites] = np.arange(match_sites.size)
+        rows.append(_block(remap[gl.place_site], T, r).ravel())
+        cols.append(_block(np.arange(ngp), T, off["green"]).ravel())
+        vals.append(np.ones(ngp * T))
+        rows.append(_block(np.arange(match_sites.size), T, r).ravel())
+        cols.append(_block(match_sites, T, off["imp"]).ravel())
+        vals.append(-np.ones(match_sites.size * T))
+        row_lo.append(np.full(match_sites.size * T, -np.inf))
+        row_hi.append(np.zeros(match_sites.size * T))
+        r += match_sites.size * T
+        shared = np.flatnonzero(np.bincount(gl.place_contract, minlength=gl.profile_kw.shape[0]) > 1)
+        if shared.size:
+            roff["green_volume"] = r
+            remap_c = np.full(gl.profile_kw.shape[0], -1)
+            remap_c[shared] = np.arange(shared.size)
+            pl = np.flatnonzero(remap_c[gl.place_contract] >= 0)
+            rows.append(_block(remap_c[gl.place_contract[pl]], T, r).ravel())
+            cols.append(_block(pl, T, off["green"]).ravel())
+            vals.append(np.ones(pl.size * T))
+            row_lo.append(np.full(shared.size * T, -np.inf))
+            row_hi.append(gl.profile_kw[shared].ravel())
+            r += shared.size * T
+    if ntg:
+        roff["green_share"] = r
+        sigma = gl.target_share
+        tg = gl.target_site
+        trow = _block(np.arange(ntg), T, r)
+        for block, coef in (("pv", 1 - sigma[:, None]), ("exp", -(1 - sigma[:, None]))):
+            rows.append(trow.ravel())
+            cols.append(_block(tg, T, off[block]).ravel())
+            vals.append(np.broadcast_to(coef, (ntg, T)).ravel())
+        rows.append(trow.ravel())
+        cols.append(_block(tg, T, off["imp"]).ravel())
+        vals.append((gl.low_carbon_share[tg] - sigma[:, None]).ravel())
+        rows.append(trow.ravel())
+        cols.append(_block(np.arange(ntg), T, off["gshort"]).ravel())
+        vals.append(np.ones(ntg * T))
+        if ngp:
+            remap_t = np.full(n, -1)
+            remap_t[tg] = np.arange(ntg)
+            pl = np.flatnonzero(remap_t[gl.place_site] >= 0)
+            if pl.size:
+                rows.append(_block(remap_t[gl.place_site[pl]], T, r).ravel())
+                cols.append(_block(pl, T, off["green"]).ravel())
+                vals.append((1 - gl.low_carbon_share[gl.place_site[pl]]).ravel())
+        row_lo.append(np.zeros(ntg * T))
+        row_hi.append(np.full(ntg * T, np.inf))
+        r += ntg * T
     # commitment rows
     if short_len:
         roff["commitment"] = r
@@ -400,4 +552,5 @@ def build_model(problem: Problem, *, with_commitments: bool = True, merge_batter
         flex=fl,
         batt=bt,
         commitment_mask=cmask,
+        green=gl,
     )

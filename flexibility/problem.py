@@ -13,7 +13,13 @@ JSON format (issue 5; extended, never renamed)::
                                "migratable_to": ["dal1"]}],
                 "battery": {...} (optional) or "batteries": [{...}, ...] (extension: several per site)}],
      "commitments": [{"id": "ev1", "sites": ["sj1"] or "all", "start_step": 68, "end_step": 84,
-                      "reduction_kw": 3000, "shortfall_penalty_per_mwh": 2000}]}
+                      "reduction_kw": 3000, "shortfall_penalty_per_mwh": 2000}],
+     "green_contracts": [{"id": "ppa1", "zone": "CAISO_NP15", "profile_kwh": [..steps], "price_per_mwh": 55,
+                          "sites": "all" or ["sj1"], "take_or_pay": true}]}
+
+Green extension (issue 12, all optional): a zone's ``low_carbon_share`` ([..steps], fraction 0…1), a site's
+``min_green_share`` (fraction) and ``green_shortfall_price_per_mwh`` (absent = hard constraint), and
+``green_contracts`` (:class:`flexibility.green.GreenContract`). Without them the problem and its LP are unchanged.
 
 Units: power kW, energy kWh, prices currency/MWh, carbon intensity gCO2/kWh. Sign: positive = consumption.
 Arrays are read-only ``numpy.float64`` of shape ``(steps,)``.
@@ -36,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from flexibility.errors import FlexibilityInputError
+from flexibility.green import GreenContract
 
 _DURATION = re.compile(r"^PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?$")
 
@@ -103,15 +110,22 @@ class Zone:
     price_per_mwh: np.ndarray
     export_price_per_mwh: np.ndarray
     carbon_g_per_kwh: np.ndarray
+    low_carbon_share: np.ndarray | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], steps: int, name: str = "zone") -> Zone:
-        """Read a zone; ``export_price_per_mwh`` defaults to ``price_per_mwh``, carbon to 0."""
+        """Read a zone; ``export_price_per_mwh`` defaults to ``price_per_mwh``, carbon to 0, the optional
+        ``low_carbon_share`` (fraction 0…1 of the grid mix that is carbon-free; green accounting) to none."""
         if "price_per_mwh" not in data:
             raise FlexibilityInputError(f"{name}.price_per_mwh", "is required")
         price = _array(data["price_per_mwh"], steps, f"{name}.price_per_mwh")
         export = data.get("export_price_per_mwh")
         carbon = data.get("carbon_g_per_kwh")
+        low = data.get("low_carbon_share")
+        if low is not None:
+            low = _array(low, steps, f"{name}.low_carbon_share", nonnegative=True)
+            if np.any(low > 1):
+                raise FlexibilityInputError(f"{name}.low_carbon_share", "is a fraction: must be <= 1")
         return cls(
             price_per_mwh=price,
             export_price_per_mwh=price
@@ -120,15 +134,19 @@ class Zone:
             carbon_g_per_kwh=np.zeros(steps)
             if carbon is None
             else _array(carbon, steps, f"{name}.carbon_g_per_kwh", nonnegative=True),
+            low_carbon_share=low,
         )
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-ready dict (issue 5 field names); ``from_json`` reads it back."""
-        return {
+        out = {
             "price_per_mwh": _list(self.price_per_mwh),
             "export_price_per_mwh": _list(self.export_price_per_mwh),
             "carbon_g_per_kwh": _list(self.carbon_g_per_kwh),
         }
+        if self.low_carbon_share is not None:
+            out["low_carbon_share"] = _list(self.low_carbon_share)
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,6 +278,10 @@ class Site:
     """A datacenter site: grid connection, PUE, optional PV (kW available, shape ``(steps,)``), workloads, batteries.
 
     ``grid_import_limit_kw`` may be ``inf`` (JSON null / absent); ``grid_export_limit_kw`` defaults to 0.
+    ``min_green_share`` (fraction 0…1, optional) asks that in every step the site's clean energy (PV used,
+    matched green contracts, the grid's low-carbon share of the rest; :mod:`flexibility.green`) be at least that
+    share of its consumption; with ``green_shortfall_price_per_mwh`` the missing clean energy is priced
+    instead of forbidden (a soft constraint).
     """
 
     id: str
@@ -270,6 +292,8 @@ class Site:
     pv_kw: np.ndarray | None = None
     workloads: tuple[Workload, ...] = ()
     batteries: tuple[Battery, ...] = ()
+    min_green_share: float | None = None
+    green_shortfall_price_per_mwh: float | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], steps: int, name: str = "site") -> Site:
@@ -300,6 +324,15 @@ class Site:
         ids = [w.id for w in workloads]
         if len(set(ids)) != len(ids):
             raise FlexibilityInputError(f"{name}.workloads", "workload ids must be unique within a site")
+        share = _number(data.get("min_green_share"), f"{name}.min_green_share", minimum=0, allow_none=True)
+        if share is not None and share > 1:
+            raise FlexibilityInputError(f"{name}.min_green_share", "is a fraction: must be <= 1")
+        short_price = _number(
+            data.get("green_shortfall_price_per_mwh"),
+            f"{name}.green_shortfall_price_per_mwh",
+            minimum=0,
+            allow_none=True,
+        )
         return cls(
             id=str(data["id"]),
             zone=str(data["zone"]),
@@ -309,6 +342,8 @@ class Site:
             pv_kw=None if pv is None else _array(pv, steps, f"{name}.pv_kw", nonnegative=True),
             workloads=workloads,
             batteries=tuple(batteries),
+            min_green_share=share,
+            green_shortfall_price_per_mwh=short_price,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -327,6 +362,10 @@ class Site:
             out["battery"] = self.batteries[0].to_json()
         elif self.batteries:
             out["batteries"] = [b.to_json() for b in self.batteries]
+        if self.min_green_share is not None:
+            out["min_green_share"] = self.min_green_share
+        if self.green_shortfall_price_per_mwh is not None:
+            out["green_shortfall_price_per_mwh"] = self.green_shortfall_price_per_mwh
         return out
 
 
@@ -392,6 +431,7 @@ class Problem:
     currency: str = "USD"
     carbon_price_per_tonne: float = 0.0
     commitments: tuple[Commitment, ...] = field(default=())
+    green_contracts: tuple[GreenContract, ...] = field(default=())
 
     @property
     def dt_hours(self) -> float:
@@ -427,7 +467,11 @@ class Problem:
             Commitment.from_json(c, steps, f"commitments[{i}]")
             for i, c in enumerate(data.get("commitments") or ())
         )
-        _check_references(steps, zones, sites, commitments)
+        contracts = tuple(
+            GreenContract.from_json(c, steps, f"green_contracts[{i}]")
+            for i, c in enumerate(data.get("green_contracts") or ())
+        )
+        _check_references(steps, zones, sites, commitments, contracts)
         return cls(
             start=str(data.get("start", "1970-01-01T00:00:00Z")),
             resolution=resolution,
@@ -439,11 +483,12 @@ class Problem:
                 _number(data.get("carbon_price_per_tonne", 0.0), "carbon_price_per_tonne")  # type: ignore[arg-type]
             ),
             commitments=commitments,
+            green_contracts=contracts,
         )
 
     def to_json(self) -> dict[str, Any]:
         """The problem as a JSON-ready dict; ``Problem.from_json(p.to_json())`` reproduces it."""
-        return {
+        out: dict[str, Any] = {
             "start": self.start,
             "resolution": self.resolution,
             "steps": self.steps,
@@ -453,10 +498,30 @@ class Problem:
             "sites": [s.to_json() for s in self.sites],
             "commitments": [c.to_json() for c in self.commitments],
         }
+        if self.green_contracts:
+            out["green_contracts"] = [c.to_json() for c in self.green_contracts]
+        return out
+
+    def contract_sites(self) -> list[list[int]]:
+        """Per green contract, the indices of the sites that may match its energy (its ``sites`` within its zone)."""
+        out = []
+        for c in self.green_contracts:
+            out.append(
+                [
+                    i
+                    for i, s in enumerate(self.sites)
+                    if s.zone == c.zone and (c.sites == "all" or s.id in c.sites)
+                ]
+            )
+        return out
 
 
 def _check_references(
-    steps: int, zones: Mapping[str, Zone], sites: Sequence[Site], commitments: Sequence[Commitment]
+    steps: int,
+    zones: Mapping[str, Zone],
+    sites: Sequence[Site],
+    commitments: Sequence[Commitment],
+    contracts: Sequence[GreenContract] = (),
 ) -> None:
     """Cross-field checks shared by :meth:`Problem.from_json` and :meth:`Problem.validate`."""
     ids = [s.id for s in sites]
@@ -487,6 +552,26 @@ def _check_references(
             raise FlexibilityInputError(
                 f"commitments[{i}].start_step", f"need 0 <= start_step < end_step <= {steps}"
             )
+    contract_ids = [c.id for c in contracts]
+    if len(set(contract_ids)) != len(contract_ids):
+        raise FlexibilityInputError("green_contracts", "contract ids must be unique")
+    zone_of = {s.id: s.zone for s in sites}
+    for i, c in enumerate(contracts):
+        if c.zone not in zones:
+            raise FlexibilityInputError(f"green_contracts[{i}].zone", f"unknown zone {c.zone!r}")
+        if c.sites == "all":
+            if c.zone not in zone_of.values():
+                raise FlexibilityInputError(f"green_contracts[{i}].zone", f"no site in zone {c.zone!r}")
+        else:
+            for sid in c.sites:
+                if sid not in known:
+                    raise FlexibilityInputError(f"green_contracts[{i}].sites", f"unknown site {sid!r}")
+                if zone_of[sid] != c.zone:
+                    raise FlexibilityInputError(
+                        f"green_contracts[{i}].sites",
+                        f"site {sid!r} is in zone {zone_of[sid]!r}, not the contract's zone {c.zone!r}: "
+                        "contracted energy is delivered in its own zone",
+                    )
 
 
 def _check_series(value: Any, steps: int, name: str, *, nonnegative: bool = False) -> None:
@@ -522,11 +607,18 @@ def validate(problem: Problem) -> Problem:
             _check_series(s.pv_kw, T, f"sites[{i}].pv_kw", nonnegative=True)
         for j, w in enumerate(s.workloads):
             _check_series(w.baseline_kw, T, f"sites[{i}].workloads[{j}].baseline_kw", nonnegative=True)
+        if s.min_green_share is not None and not 0 <= s.min_green_share <= 1:
+            raise FlexibilityInputError(f"sites[{i}].min_green_share", "is a fraction: must be in [0, 1]")
         for j, b in enumerate(s.batteries):
             for key in ("charge_efficiency", "discharge_efficiency"):
                 if not 0 < getattr(b, key) <= 1:
                     raise FlexibilityInputError(f"sites[{i}].batteries[{j}].{key}", "must be in (0, 1]")
-    _check_references(T, problem.zones, problem.sites, problem.commitments)
+    for name, z in problem.zones.items():
+        if z.low_carbon_share is not None:
+            _check_series(z.low_carbon_share, T, f"zones.{name}.low_carbon_share", nonnegative=True)
+    for i, c in enumerate(problem.green_contracts):
+        _check_series(c.profile_kwh, T, f"green_contracts[{i}].profile_kwh", nonnegative=True)
+    _check_references(T, problem.zones, problem.sites, problem.commitments, problem.green_contracts)
     return problem
 
 

@@ -12,7 +12,14 @@ JSON format (issue 5; extended, never renamed)::
                                        "<origin>/<workload_id>": {"served_kw": [..T], "origin": "<origin>"}}}},
      "migrations": [{"workload": id, "from": origin, "to": site, "kw": [..T], "kwh": total}],
      "commitments": {id: {"delivered_kw": [..window], "shortfall_kwh": x}},
-     "timings": {"build_seconds", "solve_seconds"}, "lp": {"rows", "cols", "nonzeros"}}
+     "timings": {"build_seconds", "solve_seconds"}, "lp": {"rows", "cols", "nonzeros"},
+     "green": {...} (only when the problem has green contracts or a min_green_share; see below)}
+
+Green extension: ``cost`` and ``baseline_cost`` gain ``"green_contracts"`` (contract cost net of the market
+energy it displaces) and ``"green_shortfall"``; ``"green"`` is ``{"sites": {site_id: {"matched_kw": [..T],
+"clean_kw": [..T], "hourly_share": [..T], "hourly_matched_share", "annual_matched_share", "min_green_share",
+"shortfall_kwh", "baseline_hourly_matched_share"}}, "contracts": {id: {"profile_kwh", "matched_kwh",
+"cost"}}}`` (:mod:`flexibility.green` defines the shares).
 
 ``served_kw`` is IT power served *at that site*: a workload's own entry is what runs at its origin; work
 migrated in from another site appears at the destination under ``"<origin>/<workload_id>"``.
@@ -156,6 +163,7 @@ class Result:
     timings: dict[str, float]
     currency: str = "USD"
     lp: dict[str, int] = field(default_factory=dict)
+    green: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The result as a JSON-ready dict (see module docstring)."""
@@ -173,6 +181,7 @@ class Result:
             "commitments": {k: c.to_json() for k, c in self.commitments.items()},
             "timings": dict(self.timings),
             "lp": dict(self.lp),
+            **({"green": self.green} if self.green is not None else {}),
         }
 
     @classmethod
@@ -192,4 +201,5 @@ class Result:
             commitments={k: CommitmentResult.from_json(c) for k, c in d.get("commitments", {}).items()},
             timings={k: float(v) for k, v in d.get("timings", {}).items()},
             lp={k: int(v) for k, v in d.get("lp", {}).items()},
+            green=d.get("green"),
         )
