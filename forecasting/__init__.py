@@ -13,6 +13,10 @@ Public API::
     model.predict(issue_time, horizon_index)            # -> DataFrame p10/p50/p90
 
     pv = PVForecaster(PVArraySpec(lat, lon, tilt, azimuth, capacity_kw), schedule).fit(power_kw, weather)
+    zone = ZoneSignalForecaster(DayAheadSchedule(tz="America/Chicago"), signal="price").fit(price, weather=exog)
+    intraday = LoadForecaster(IntradaySchedule(tz="America/Chicago", freq="PT15M")).fit(it_power_kw)
+    intraday.predict(now)                                # rest of today and tomorrow
+
     result = run_backtest(model, load, start="2023-01-01", end="2023-12-31", weather=weather)
     result.contract_json()                               # the CLI JSON document
 
@@ -35,23 +39,27 @@ from forecasting.metrics import (
     rmse,
     score,
     skill,
+    smape,
 )
 from forecasting.pv import PVForecaster
 from forecasting.quantiles import GBMParams, QuantileModel
-from forecasting.schedule import DayAheadSchedule, Origin
+from forecasting.schedule import DayAheadSchedule, IntradaySchedule, Origin
 from forecasting.solar import PVArraySpec, clear_sky_power
+from forecasting.zone import ZoneSignalForecaster
 
 __all__ = [
     "BacktestResult",
     "DayAheadSchedule",
     "EnsembleForecaster",
     "GBMParams",
+    "IntradaySchedule",
     "LoadForecaster",
     "Origin",
     "PVArraySpec",
     "PVForecaster",
     "QuantileModel",
     "Scores",
+    "ZoneSignalForecaster",
     "clear_sky_power",
     "daily_peak_error_pct",
     "load_ensemble",
@@ -67,5 +75,6 @@ __all__ = [
     "score",
     "seasonal_naive",
     "skill",
+    "smape",
     "smart_persistence",
 ]

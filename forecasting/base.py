@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecasting.features import Grid, origin_rows
 from forecasting.quantiles import GBMParams, QuantileModel
-from forecasting.schedule import DayAheadSchedule, Origin
+from forecasting.schedule import DayAheadSchedule, Origin, Schedule
 from forecasting.timeseries import check_frame, check_series
 
 QUANTILE_COLUMNS = ["p10", "p50", "p90"]
@@ -57,7 +57,7 @@ class GridForecaster:
 
     def __init__(
         self,
-        schedule: DayAheadSchedule | None = None,
+        schedule: Schedule | None = None,
         *,
         quantile_method: str = "quantile",
         params: GBMParams | None = None,
@@ -212,7 +212,8 @@ class GridForecaster:
     ) -> pd.DataFrame:
         """Forecast issued at ``issue_time`` (tz-aware) for the intervals ``horizon_index`` (UTC grid labels).
 
-        ``horizon_index`` defaults to the schedule's delivery window of the next local day. ``history`` defaults
+        ``horizon_index`` defaults to the schedule's window for that issue time (:meth:`origin_at`: the next local
+        day for a :class:`DayAheadSchedule`, the rest of today and tomorrow for an ``IntradaySchedule``). ``history`` defaults
         to the fitted history and may be newer; values not yet ended at ``issue_time`` are ignored.
 
         Returns a DataFrame indexed by ``horizon_index`` with float columns p10 ≤ p50 ≤ p90.
@@ -222,7 +223,7 @@ class GridForecaster:
         """
         issue = to_utc_timestamp(issue_time)
         if horizon_index is None:
-            horizon_index = self.schedule.origin_for(self.schedule.delivery_day_of(issue)).target_index
+            horizon_index = self.schedule.origin_at(issue).target_index
         horizon_index = pd.DatetimeIndex(horizon_index)
         if horizon_index.tz is None:
             raise ValueError("horizon_index has naive timestamps; pass UTC timestamps")

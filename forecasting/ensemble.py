@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.base import QUANTILE_COLUMNS, GridForecaster
-from forecasting.schedule import DayAheadSchedule, Origin
+from forecasting.schedule import Origin, Schedule
 
 
 class EnsembleForecaster:
@@ -41,7 +41,7 @@ class EnsembleForecaster:
         self.weights = w / w.sum()
 
     @property
-    def schedule(self) -> DayAheadSchedule:
+    def schedule(self) -> Schedule:
         return self.members[0].schedule
 
     def fit(self, history: pd.Series, weather: pd.DataFrame | None = None, **kwargs) -> EnsembleForecaster:

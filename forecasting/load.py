@@ -16,10 +16,10 @@ from forecasting.features import (
     weather_features,
 )
 from forecasting.quantiles import GBMParams
-from forecasting.schedule import DayAheadSchedule
+from forecasting.schedule import Schedule
 
 
-def load_ensemble(schedule: DayAheadSchedule | None = None, **kwargs) -> EnsembleForecaster:
+def load_ensemble(schedule: Schedule | None = None, **kwargs) -> EnsembleForecaster:
     """Equal-weight ensemble of a normalised (``normalise=True``) and a level (``normalise=False``) load model.
 
     The two err differently (ratio to the recent level vs absolute level), and their average scored 4-9 % lower
@@ -33,6 +33,14 @@ def load_ensemble(schedule: DayAheadSchedule | None = None, **kwargs) -> Ensembl
             LoadForecaster(schedule, normalise=False, **kwargs),
         ]
     )
+
+
+def _abs_grid(grid: Grid) -> Grid:
+    """The same grid holding absolute values."""
+    index = pd.date_range(
+        pd.Timestamp(grid.t0, tz="UTC"), periods=grid.values.size, freq=pd.Timedelta(grid.step)
+    )
+    return Grid(pd.Series(np.abs(grid.values), index=index))
 
 
 class LoadForecaster(GridForecaster):
@@ -49,12 +57,13 @@ class LoadForecaster(GridForecaster):
 
     With ``normalise=True`` the target and level features are divided by the mean of the 7 days before issue, so
     that trees (which cannot extrapolate) follow level shifts and growth; with ``normalise="profile"`` the target
-    is the ratio to the known 7-day +-1 h same-time profile.
+    is the ratio to the known 7-day +-1 h same-time profile; with ``normalise="abs"`` the divisor is the 7-day mean
+    of the absolute value, which stays positive for a series that can be negative (prices).
 
     Args:
         schedule: issue time (local), horizon, grid step and time zone.
         country, subdivision: holiday calendar, e.g. ``"US"``, ``"CA"``; None disables holiday features.
-        normalise: True (trailing 7-day mean), ``"profile"`` or False (see above).
+        normalise: True (trailing 7-day mean), ``"profile"``, ``"abs"`` or False (see above).
         quantile_method: ``"quantile"`` or ``"residual"`` (see :class:`forecasting.quantiles.QuantileModel`).
         params: gradient-boosting hyper-parameters.
         exclude_features: feature names to leave out, e.g. ``("day_of_year",)`` when the history is only weeks
@@ -72,7 +81,7 @@ class LoadForecaster(GridForecaster):
 
     def __init__(
         self,
-        schedule: DayAheadSchedule | None = None,
+        schedule: Schedule | None = None,
         *,
         country: str | None = "US",
         subdivision: str | None = None,
@@ -107,6 +116,8 @@ class LoadForecaster(GridForecaster):
         scale = lags.pop("scale")
         if self.normalise == "profile":
             scale = lags["profile_smooth"]
+        elif self.normalise == "abs":
+            scale = _abs_grid(grid).window_mean(rows["known"], 7 * grid.steps_per_day, rows["known"])
         lags.pop("k_full")
         if self.normalise:
             good = scale > 0

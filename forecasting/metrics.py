@@ -52,6 +52,18 @@ def mape(actual, forecast, *, min_abs_actual: float = 0.0) -> float:
     return float(100.0 * np.mean(np.abs(a[keep] - f[keep]) / np.abs(a[keep])))
 
 
+def smape(actual, forecast) -> float:
+    """Symmetric MAPE in percent, 100·mean(2·|a − f| / (|a| + |f|)), in [0, 200]; pairs with |a| + |f| = 0 count
+    as 0 (Makridakis 1993, "Accuracy measures", IJF 9(4); the M4 competition's form). Defined for prices near or
+    below zero where MAPE is not.
+    """
+    a, f = _pair(actual, forecast)
+    denominator = np.abs(a) + np.abs(f)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(denominator > 0, 2.0 * np.abs(a - f) / denominator, 0.0)
+    return float(100.0 * np.mean(ratio))
+
+
 def nmae(actual, forecast, *, normaliser: float) -> float:
     """Normalised MAE in percent, 100·MAE / normaliser (PV: normaliser = capacity; load: mean actual)."""
     if not normaliser > 0:

@@ -81,3 +81,81 @@ class DayAheadSchedule:
     def delivery_day_of(self, issue_time: pd.Timestamp) -> dt.date:
         """The local delivery day served by a forecast issued at ``issue_time`` (the next local day)."""
         return (local_midnight(issue_time, self.tz).tz_convert(self.tz).date()) + dt.timedelta(days=1)
+
+    def origin_at(self, issue_time: pd.Timestamp) -> Origin:
+        """The forecast issued at ``issue_time`` (tz-aware): the delivery window of the next local day."""
+        return Origin(
+            issue_time=pd.Timestamp(issue_time).tz_convert("UTC"),
+            target_index=self.origin_for(self.delivery_day_of(pd.Timestamp(issue_time))).target_index,
+        )
+
+
+def _local(day: dt.date, tz: str) -> pd.Timestamp:
+    """Local midnight of ``day`` in ``tz``, in UTC."""
+    stamp = pd.Timestamp(day).tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
+    return stamp.tz_convert("UTC")
+
+
+@dataclass(frozen=True)
+class IntradaySchedule:
+    """Intraday updates: a forecast issued at any time ``t`` covers the rest of ``t``'s local day and the next
+    local day, i.e. every grid interval starting at or after ``t`` and before local midnight two days on (so an
+    update at 15:00 re-forecasts the rest of today and the whole day-ahead window).
+
+    ``origins`` (the training and backtest origins) are issued every ``issue_every`` from local midnight; a fitted
+    model can be asked for any issue time (:meth:`origin_at`). The lead time of the training samples therefore
+    runs from one grid step to two days, so one model serves every update of the day.
+
+    Attributes:
+        tz: IANA time zone of the site / market.
+        issue_every: spacing of the training / backtest issue times (ISO 8601 duration dividing one day).
+        freq: step of the forecast grid.
+
+    Raises:
+        ValueError: unknown time zone, or a step / issue spacing that does not divide one day.
+    """
+
+    tz: str = "UTC"
+    issue_every: pd.Timedelta | str = "PT3H"
+    freq: pd.Timedelta | str = "PT1H"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "issue_every", parse_duration(self.issue_every))
+        object.__setattr__(self, "freq", parse_duration(self.freq))
+        try:
+            pd.Timestamp("2020-01-01", tz=self.tz)
+        except Exception as exc:
+            raise ValueError(f"unknown time zone {self.tz!r}") from exc
+        for name in ("freq", "issue_every"):
+            if pd.Timedelta(days=1) % getattr(self, name) != pd.Timedelta(0):
+                raise ValueError(f"{name} {getattr(self, name)} must divide one day")
+
+    @property
+    def step(self) -> pd.Timedelta:
+        """The grid step as a Timedelta."""
+        return pd.Timedelta(self.freq)
+
+    def origin_at(self, issue_time: pd.Timestamp) -> Origin:
+        """The update issued at ``issue_time`` (tz-aware): grid intervals from the first one starting at or after
+        the issue time to the end of the next local day."""
+        issue = pd.Timestamp(issue_time).tz_convert("UTC")
+        today = issue.tz_convert(self.tz).date()
+        end = _local(today + dt.timedelta(days=2), self.tz)
+        first = issue.ceil(self.step)
+        return Origin(
+            issue_time=issue, target_index=pd.date_range(first, end, freq=self.step, inclusive="left")
+        )
+
+    def origins(self, start: dt.date | str | pd.Timestamp, end: dt.date | str | pd.Timestamp) -> list[Origin]:
+        """Updates issued every ``issue_every`` (from local midnight) on every local day ``start`` .. ``end``."""
+        out = []
+        for day in pd.date_range(pd.Timestamp(start).date(), pd.Timestamp(end).date(), freq="D"):
+            first, last = _local(day.date(), self.tz), _local(day.date() + dt.timedelta(days=1), self.tz)
+            out.extend(
+                self.origin_at(t) for t in pd.date_range(first, last, freq=self.issue_every, inclusive="left")
+            )
+        return out
+
+
+#: Either schedule: both give ``tz``, ``step``, ``origins(start, end)`` and ``origin_at(issue_time)``.
+Schedule = DayAheadSchedule | IntradaySchedule

@@ -63,6 +63,21 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0),
         "options": {"expires": 3000},
     },
+    "forecasts-zone-day-ahead-cycle": {
+        "task": "apps.forecasts.tasks.zone_day_ahead_cycle",
+        "schedule": crontab(minute=0),
+        "options": {"expires": 3000},
+    },
+    "forecasts-intraday-cycle": {
+        "task": "apps.forecasts.tasks.intraday_cycle",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 840},
+    },
+    "forecasts-retrain-cycle": {
+        "task": "apps.forecasts.tasks.retrain_cycle",
+        "schedule": crontab(minute=30, hour=2),
+        "options": {"expires": 3600},
+    },
     "markets-complete-finished-events": {
         "task": "apps.markets.tasks.complete_finished_events",
         "schedule": 60.0,

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from apps.telemetry.models import TimeSeries
 
-from .choices import RunStatus
+from .choices import RunKind, RunStatus
 from .models import ForecastRun, ForecastValue
 
 
@@ -154,6 +154,10 @@ def series_expected(
     return Expected(values=values, source="+".join(sources) or "none")
 
 
+def _no_run_at(series: TimeSeries, issue_time: datetime, kind: str) -> bool:
+    return not ForecastRun.objects.filter(series=series, issued_at=issue_time, kind=kind).exists()
+
+
 def load_series_due(*, issue_time: datetime) -> list[int]:
     """Site IT-power series of active sites whose local time at ``issue_time`` is 10:00 and that have no
     day-ahead run issued at that time yet."""
@@ -166,10 +170,38 @@ def load_series_due(*, issue_time: datetime) -> list[int]:
         quantity=Quantity.IT_POWER_KW, name="", site__enrolment_status="active"
     ).select_related("site"):
         local = issue_time.astimezone(ZoneInfo(series.site.timezone))
-        if (
-            local.hour == 10
-            and local.minute == 0
-            and not ForecastRun.objects.filter(series=series, issued_at=issue_time).exists()
-        ):
+        if local.hour == 10 and local.minute == 0 and _no_run_at(series, issue_time, RunKind.DAY_AHEAD):
+            due.append(series.pk)
+    return due
+
+
+def intraday_series_due(*, issue_time: datetime) -> list[int]:
+    """Site IT-power series of active sites with no intraday update issued at ``issue_time`` yet."""
+    from apps.telemetry.choices import Quantity
+
+    return [
+        series.pk
+        for series in TimeSeries.objects.filter(
+            quantity=Quantity.IT_POWER_KW, name="", site__enrolment_status="active"
+        )
+        if _no_run_at(series, issue_time, RunKind.INTRADAY)
+    ]
+
+
+def zone_series_due(*, issue_time: datetime) -> list[int]:
+    """Main (unnamed) price and carbon-intensity series of the market zones whose local time at ``issue_time``
+    is 10:00 (before the day-ahead market closes) and that have no day-ahead run issued at that time yet."""
+    from zoneinfo import ZoneInfo
+
+    from apps.telemetry.choices import Quantity
+
+    due = []
+    for series in TimeSeries.objects.filter(
+        quantity__in=[Quantity.PRICE, Quantity.CARBON_INTENSITY_G_PER_KWH],
+        name="",
+        market_zone__isnull=False,
+    ).select_related("market_zone"):
+        local = issue_time.astimezone(ZoneInfo(series.market_zone.timezone))
+        if local.hour == 10 and local.minute == 0 and _no_run_at(series, issue_time, RunKind.DAY_AHEAD):
             due.append(series.pk)
     return due

@@ -70,3 +70,9 @@ def test_scores_contract_keys():
     }
     # p10/p90 one unit off each side: pinball = mean(0.1*1, 0, 0.1*1) / ... = (0.1 + 0 + 0.1) / 3
     assert scores.pinball == pytest.approx(0.2 / 3)
+
+
+def test_smape_is_symmetric_bounded_and_defined_at_zero():
+    assert metrics.smape([100.0], [50.0]) == pytest.approx(100 * 2 * 50 / 150)
+    assert metrics.smape([50.0], [100.0]) == metrics.smape([100.0], [50.0])
+    assert metrics.smape([0.0, -10.0], [0.0, 10.0]) == pytest.approx((0 + 200) / 2)
