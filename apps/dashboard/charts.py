@@ -8,11 +8,14 @@ buckets (mean with the bucket's min–max as a band), so pages stay small and fa
 Spec shapes (all numbers plain floats, missing values ``null``):
 
 - ``{"kind": "bar", "unit", "categories": [str], "series": [{"name", "values": [float]}], "horizontal",
-  "colors"?: [css colour per category]}``
+  "stacked", "colors"?: [css colour per category]}``
 - ``{"kind": "donut", "unit", "slices": [{"name", "value"}]}``
 - ``{"kind": "timeseries", "unit", "step_s", "t": [epoch ms], "series": [{"name", "values", "lower"?,
   "upper"?, "style"?}]}`` where ``lower``/``upper`` draw a band (min–max of a bucket, or forecast p10–p90)
-  and ``style`` is ``"line"`` (default), ``"step"`` (setpoints) or ``"dashed"`` (forecast).
+  and ``style`` is ``"line"`` (default), ``"step"`` (setpoints) or ``"dashed"`` (forecast); with ``"unit2"`` set,
+  series with ``"axis": 1`` are drawn against a second value axis on the right in that unit; ``"markArea"``:
+  ``[[start ms, end ms, label]]`` shades periods (e.g. events); ``"range"``: ``[start ms, end ms]`` of the time
+  axis.
 
 An ``"empty"`` key with a sentence replaces the chart with that sentence (no data is not a zero).
 """
@@ -47,15 +50,18 @@ def bar_chart(
     series: Mapping[str, Sequence[float]],
     unit: str,
     horizontal: bool = False,
+    stacked: bool = False,
     colors: Sequence[str] | None = None,
     empty: str = "",
 ) -> dict:
-    """Bars per category, one bar group per entry of ``series`` (name → one value per category);
-    ``colors`` colours each category's bar (for a single series)."""
+    """Bars per category, one bar group per entry of ``series`` (name → one value per category), or one bar
+    per category with the series stacked on each other (``stacked``); ``colors`` colours each category's bar
+    (for a single series)."""
     spec: dict = {
         "kind": "bar",
         "unit": unit,
         "horizontal": horizontal,
+        "stacked": stacked,
         "categories": list(categories),
         "series": [{"name": name, "values": [_num(v) for v in values]} for name, values in series.items()],
     }
@@ -167,15 +173,26 @@ class Line:
     upper: pd.Series | None = None
     style: str = "line"
     envelope: bool = False
+    axis: int = 0
 
 
 def timeseries_chart(
-    *, lines: Sequence[Line], unit: str, max_points: int = DEFAULT_MAX_POINTS, empty: str = ""
+    *,
+    lines: Sequence[Line],
+    unit: str,
+    unit2: str | None = None,
+    marks: Sequence[tuple[pd.Timestamp, pd.Timestamp, str]] = (),
+    x_range: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    max_points: int = DEFAULT_MAX_POINTS,
+    empty: str = "",
 ) -> dict:
     """Lines (and bands) over time on one shared bucket grid, resampled server-side to ≤ ``max_points``.
 
     All lines share one bucket width (chosen from the whole span and the densest line's resolution), so they
-    align point for point.
+    align point for point. Lines with ``axis=1`` use the right-hand axis in ``unit2`` (e.g. a battery's kW
+    setpoint next to its kWh state of charge). ``marks`` shades periods ``(start, end, label)`` such as events;
+    ``x_range`` fixes the time axis (so the charts of one page line up whatever data each has).
+    Lines without data are left out; none with data gives an ``empty`` spec.
     """
     present = [line for line in lines if not line.values.dropna().empty]
     if not present:
@@ -200,6 +217,8 @@ def timeseries_chart(
     series = []
     for line, r in zip(present, sampled, strict=True):
         item: dict = {"name": line.name, "values": on_grid(r, "mean"), "style": line.style}
+        if line.axis and unit2:
+            item["axis"] = 1
         if line.lower is not None and line.upper is not None:
             item["lower"] = on_grid(resample(line.lower, step_s=step_s), "mean")
             item["upper"] = on_grid(resample(line.upper, step_s=step_s), "mean")
@@ -207,4 +226,14 @@ def timeseries_chart(
             item["lower"] = on_grid(r, "low")
             item["upper"] = on_grid(r, "high")
         series.append(item)
-    return {"kind": "timeseries", "unit": unit, "step_s": step_s, "t": t_ms.tolist(), "series": series}
+    spec = {"kind": "timeseries", "unit": unit, "step_s": step_s, "t": t_ms.tolist(), "series": series}
+    if unit2 and any(line.axis for line in present):
+        spec["unit2"] = unit2
+    if x_range is not None:
+        spec["range"] = [int(pd.Timestamp(x).value // 1_000_000) for x in x_range]
+    if marks:
+        spec["markArea"] = [
+            [int(pd.Timestamp(a).value // 1_000_000), int(pd.Timestamp(b).value // 1_000_000), label]
+            for a, b, label in marks
+        ]
+    return spec

@@ -22,7 +22,7 @@ from apps.assets.choices import EDITABLE_STATUSES, EnrolmentAction, EnrolmentSta
 from apps.assets.models import Battery, PVArray, Site, WorkloadClass
 from apps.core.errors import DomainError, NotPermitted
 
-from . import charts, summaries, writes
+from . import accuracy, activity, charts, revenue, site_charts, summaries, writes
 from .access import (
     aggregator_required,
     asset_reader_required,
@@ -203,9 +203,14 @@ def _site_page(
     shares = {w.name: w.share_pct for w in detail.workloads}
     if detail.workloads and detail.unallocated_pct > 0:
         shares["Not declared"] = detail.unallocated_pct
+    period = request.GET.get("period", site_charts.DEFAULT_PERIOD)
+    if period not in site_charts.PERIODS:
+        period = site_charts.DEFAULT_PERIOD
     context = {
         "detail": detail,
         "site": site,
+        "series": site_charts.site_charts(principal=principal, site=site, period=period),
+        "periods": list(site_charts.PERIODS),
         "share_chart": charts.donut_chart(slices=shares, unit="%", empty="No workload classes declared yet."),
         "is_owner": principal.is_site_owner,
         "can_edit": principal.is_site_owner and principal.can_write and detail.editable,
@@ -236,7 +241,9 @@ def _available_actions(principal: Any, site: Site) -> list[tuple[str, str, bool]
 @require_safe
 @asset_reader_required
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A site's registration, workload classes, batteries, PV arrays and enrolment history."""
+    """A site's operation (IT load, grid power, PV and battery against forecasts, with setpoints; ``?period=``
+    one of :data:`~apps.dashboard.site_charts.PERIODS`, unknown values fall back to the default), registration,
+    workload classes, batteries, PV arrays and enrolment history."""
     return _site_page(request, _scoped_site(request, pk))
 
 
@@ -387,3 +394,75 @@ def asset_delete(request: HttpRequest, pk: int, kind: str, asset_pk: int) -> Htt
         return _service_error(request, site, error)
     messages.success(request, f"{_sentence(noun)} {asset.name} removed.")
     return redirect("dashboard:site_detail", pk=site.pk)
+
+
+# --- events, revenue, forecast accuracy ---------------------------------------------------------------------
+
+
+@require_safe
+@asset_reader_required
+def event_list(request: HttpRequest) -> HttpResponse:
+    """Market events with what was awarded, delivered and paid: every event for staff, the events its sites
+    took part in (with only its sites' figures) for a site owner."""
+    principal = principal_of(request)
+    rows = activity.event_rows(principal=principal)
+    own_sites = not principal.is_aggregator
+    return render(
+        request,
+        "dashboard/event_list.html",
+        {"rows": rows, "own_sites": own_sites, "chart": activity.event_list_chart(rows, own_sites=own_sites)},
+    )
+
+
+@require_safe
+@asset_reader_required
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One event: requested, bid, awarded, called and delivered kW per interval, baseline against metered,
+    each site's contribution and the delivery and acknowledgement of its setpoints. An owner sees only its
+    own sites' part; an event its sites had no part in is 404."""
+    principal = principal_of(request)
+    event = activity.event_get(principal=principal, pk=pk)
+    return render(
+        request,
+        "dashboard/event_detail.html",
+        {"detail": activity.event_detail(principal=principal, event=event)},
+    )
+
+
+@require_safe
+@asset_reader_required
+def revenue_page(request: HttpRequest) -> HttpResponse:
+    """Settled money by month, program and site: the market revenue attributed to each site, the aggregator's
+    fee and the owner's payout (staff: every site; owner: its own sites), with links to monthly statements."""
+    principal = principal_of(request)
+    return render(
+        request,
+        "dashboard/revenue.html",
+        {"summary": revenue.revenue_summary(principal=principal), "own_sites": not principal.is_aggregator},
+    )
+
+
+#: Windows the forecast accuracy page offers, in days.
+ACCURACY_DAYS = (7, 14, 30)
+
+
+@require_safe
+@aggregator_required
+def forecast_accuracy(request: HttpRequest) -> HttpResponse:
+    """Recent error of the stored forecasts against actuals and the persistence and seasonal-naive baselines,
+    per series (``?days=`` one of :data:`ACCURACY_DAYS`, default 14)."""
+    try:
+        days = int(request.GET.get("days", accuracy.DEFAULT_DAYS))
+    except ValueError:
+        days = accuracy.DEFAULT_DAYS
+    if days not in ACCURACY_DAYS:
+        days = accuracy.DEFAULT_DAYS
+    return render(
+        request,
+        "dashboard/forecast_accuracy.html",
+        {
+            "summary": accuracy.forecast_accuracy(principal=principal_of(request), days=days),
+            "choices": ACCURACY_DAYS,
+            "methods": [(m, accuracy.LABELS[m]) for m in accuracy.METHODS],
+        },
+    )

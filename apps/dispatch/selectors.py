@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pandas as pd
 from django.db.models import QuerySet
 
 from apps.accounts.principal import Principal
@@ -60,3 +61,43 @@ def deliveries_pending_for(*, site_id: int) -> QuerySet[Delivery]:
     return Delivery.objects.filter(
         site_id=site_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERED]
     )
+
+
+def setpoint_list(*, principal: Principal) -> QuerySet[Setpoint]:
+    """Setpoints visible to ``principal``: all for the aggregator, those of its own sites for a site owner (a
+    site-bound client only its site), none for anyone else."""
+    qs = Setpoint.objects.select_related("plan")
+    if principal.is_aggregator:
+        return qs
+    if principal.is_site_owner:
+        return qs.filter(site__in=site_list(principal=principal))
+    return qs.none()
+
+
+def setpoint_frame(*, principal: Principal, site_id: int, start: datetime, end: datetime) -> pd.DataFrame:
+    """The setpoints ``site_id`` was asked to follow over ``[start, end)``: per interval start, the one of the
+    newest version of an activation plan if any covers it (activations take precedence over the day-ahead
+    schedule while they last, :class:`~apps.dispatch.models.DispatchPlan`), else the day-ahead schedule's.
+    Failed plans are left out; superseded versions only count where no newer version covers the interval.
+
+    Returns:
+        DataFrame indexed by interval start (UTC, sorted) with float columns ``baseline_kw``, ``target_kw``,
+        ``battery_kw`` (kW; + = consumption / charging) and the string column ``kind`` (``schedule`` or
+        ``activation``); empty (same columns) when the site had no setpoint, or is outside the caller's scope.
+    """
+    from .choices import PlanKind, PlanStatus
+
+    rows = list(
+        setpoint_list(principal=principal)
+        .filter(site_id=site_id, start__gte=start, start__lt=end)
+        .exclude(plan__status=PlanStatus.FAILED)
+        .values_list("start", "baseline_kw", "target_kw", "battery_kw", "plan__kind", "plan__version")
+    )
+    columns = ["baseline_kw", "target_kw", "battery_kw", "kind"]
+    if not rows:
+        return pd.DataFrame(columns=columns, index=pd.DatetimeIndex([], tz="UTC", name="start"))
+    frame = pd.DataFrame.from_records(rows, columns=["start", *columns, "version"])
+    frame["start"] = pd.to_datetime(frame["start"], utc=True)
+    frame["rank"] = (frame["kind"] == PlanKind.ACTIVATION).astype(int)
+    frame = frame.sort_values(["start", "rank", "version"]).drop_duplicates("start", keep="last")
+    return frame.set_index("start")[columns]

@@ -13,7 +13,7 @@ from apps.accounts.principal import Principal
 from apps.core import clock
 
 from .choices import EventStatus
-from .models import Activation, Bid, Event, Program
+from .models import Activation, Award, Bid, Event, Program
 
 
 def program_list(*, principal: Principal) -> QuerySet[Program]:
@@ -36,6 +36,17 @@ def bid_list(*, principal: Principal) -> QuerySet[Bid]:
         return qs.filter(event__program__operator=principal.organisation).exclude(sealed)
     if principal.is_aggregator:
         return qs.filter(bidder=principal.organisation)
+    return qs.none()
+
+
+def award_list(*, principal: Principal) -> QuerySet[Award]:
+    """Awards visible to ``principal`` with their intervals: the aggregator's own, a market operator's programs'
+    (awards are posted after gate closure, so nothing sealed shows), none for anyone else."""
+    qs = Award.objects.select_related("bid__event").prefetch_related("intervals")
+    if principal.is_market_operator:
+        return qs.filter(bid__event__program__operator=principal.organisation)
+    if principal.is_aggregator:
+        return qs.filter(bid__bidder=principal.organisation)
     return qs.none()
 
 

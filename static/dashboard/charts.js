@@ -43,7 +43,8 @@
   var NARROW_PX = 480;
 
   function legend(count) {
-    return { show: count > 1, top: 0, right: 0, icon: "roundRect", itemWidth: 12, itemHeight: 8, textStyle: { color: MUTED } };
+    return { show: count > 1, type: "scroll", top: 0, right: 0, left: 40, align: "left", icon: "roundRect", itemWidth: 12,
+      itemHeight: 8, textStyle: { color: MUTED }, pageIconSize: 10 };
   }
 
   function barOption(spec, narrow) {
@@ -53,7 +54,7 @@
       axisLine: { lineStyle: { color: GRID } },
       axisLabel: { color: MUTED, interval: 0, rotate: rotate ? 35 : 0, fontSize: narrow ? 10 : 12 } };
     var value = { type: "value", name: spec.unit, nameTextStyle: { color: MUTED },
-      splitLine: { lineStyle: { color: GRID } }, axisLabel: { color: MUTED } };
+      splitLine: { lineStyle: { color: GRID } }, axisLabel: { color: MUTED, hideOverlap: true, fontSize: narrow ? 10 : 12 } };
     if (spec.horizontal) {
       category.inverse = true;
       value.name = "";
@@ -62,13 +63,14 @@
     option.xAxis = spec.horizontal ? value : category;
     option.yAxis = spec.horizontal ? category : value;
     option.legend = legend(spec.series.length);
+    if (option.legend.show) option.grid.top = 52;
     option.tooltip.trigger = "axis";
     option.tooltip.axisPointer = { type: "shadow" };
     option.series = spec.series.map(function (s) {
       var data = spec.colors ? s.values.map(function (v, i) { return { value: v, itemStyle: { color: spec.colors[i] } }; }) : s.values;
       return { type: "bar", name: s.name, data: data, barMaxWidth: 36, stack: spec.stacked ? "total" : undefined,
         itemStyle: { borderRadius: spec.horizontal ? [0, 4, 4, 0] : [4, 4, 0, 0] },
-        label: spec.horizontal ? { show: true, position: "right", color: MUTED } : undefined };
+        label: spec.horizontal && !spec.stacked ? { show: true, position: "right", color: MUTED } : undefined };
     });
     return option;
   }
@@ -103,8 +105,11 @@
     var t = spec.t;
     var series = [];
     var names = [];
+    var axisOf = function (s) { return spec.unit2 && s.axis === 1 ? 1 : 0; };
+    var fmt2 = formatter(spec.unit2);
     spec.series.forEach(function (s, index) {
       var color = PALETTE[index % PALETTE.length];
+      var yAxisIndex = axisOf(s);
       if (s.lower && s.upper) {
         var width = new Array(t.length);
         for (var i = 0; i < t.length; i++) {
@@ -112,24 +117,46 @@
         }
         var stack = "band-" + index;
         series.push({ type: "line", name: s.name + " band", data: pairs(t, s.lower), stack: stack, symbol: "none",
-          lineStyle: { opacity: 0 }, tooltip: { show: false }, silent: true, legendHoverLink: false });
+          yAxisIndex: yAxisIndex, lineStyle: { opacity: 0 }, tooltip: { show: false }, silent: true,
+          legendHoverLink: false });
         series.push({ type: "line", name: s.name + " band", data: pairs(t, width), stack: stack, symbol: "none",
-          lineStyle: { opacity: 0 }, areaStyle: { color: color, opacity: 0.22 }, tooltip: { show: false }, silent: true });
+          yAxisIndex: yAxisIndex, lineStyle: { opacity: 0 }, areaStyle: { color: color, opacity: 0.22 },
+          tooltip: { show: false }, silent: true });
       }
       names.push(s.name);
+      // step lines often coincide (requested = bid = awarded): earlier ones are drawn wider so each stays visible
+      var stepped = s.style === "step";
+      var steps = spec.series.filter(function (x) { return x.style === "step"; }).length;
+      var width = stepped && steps > 1 ? Math.min(1.6 + 1.2 * (steps - 1 - spec.series.slice(0, index).filter(function (x) { return x.style === "step"; }).length), 5) : 1.6;
       series.push({
-        type: "line", name: s.name, data: pairs(t, s.values), showSymbol: false, symbol: "none",
-        sampling: "lttb", connectNulls: false, step: s.style === "step" ? "end" : false,
-        lineStyle: { width: 1.6, color: color, type: s.style === "dashed" ? "dashed" : "solid" },
+        type: "line", name: s.name, data: pairs(t, s.values), showSymbol: t.length < 40, symbol: "circle", symbolSize: 4,
+        yAxisIndex: yAxisIndex, tooltip: yAxisIndex ? { valueFormatter: fmt2 } : undefined,
+        sampling: "lttb", connectNulls: false, step: stepped ? "end" : false,
+        lineStyle: { width: width, color: color, type: s.style === "dashed" ? "dashed" : "solid" },
         itemStyle: { color: color }
       });
     });
     option.legend = legend(names.length);
     option.legend.data = names;
+    if (option.legend.show) option.grid.top = 52;
     option.tooltip.trigger = "axis";
     option.xAxis = { type: "time", axisLine: { lineStyle: { color: GRID } }, axisLabel: { color: MUTED, hideOverlap: true } };
-    option.yAxis = { type: "value", name: spec.unit, nameTextStyle: { color: MUTED }, scale: true,
-      splitLine: { lineStyle: { color: GRID } }, axisLabel: { color: MUTED } };
+    if (spec.range) {
+      option.xAxis.min = spec.range[0];
+      option.xAxis.max = spec.range[1];
+    }
+    option.yAxis = [{ type: "value", name: spec.unit, nameTextStyle: { color: MUTED }, scale: true,
+      splitLine: { lineStyle: { color: GRID } }, axisLabel: { color: MUTED } }];
+    if (spec.unit2) {
+      option.yAxis.push({ type: "value", name: spec.unit2, nameTextStyle: { color: MUTED }, scale: true,
+        position: "right", splitLine: { show: false }, axisLabel: { color: MUTED } });
+    }
+    if (spec.markArea) {
+      series.push({ type: "line", name: "", data: [], silent: true, tooltip: { show: false },
+        markArea: { silent: true, itemStyle: { color: "rgba(224, 160, 48, 0.12)" },
+          data: spec.markArea.map(function (a) { return [{ xAxis: a[0], name: a[2] || "" }, { xAxis: a[1] }]; }),
+          label: { color: MUTED, fontSize: 10 } } });
+    }
     option.animation = option.animation && t.length * spec.series.length < 2000;
     if (t.length > 200) {
       option.dataZoom = [{ type: "inside", throttle: 50 }, { type: "slider", height: 18, bottom: 4 }];

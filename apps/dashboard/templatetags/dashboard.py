@@ -19,6 +19,9 @@ NAV = {
     "aggregator": [
         ("dashboard:overview", "Overview", {"overview"}),
         ("dashboard:site_list", "Sites", {"site_list", "site_detail"}),
+        ("dashboard:event_list", "Events", {"event_list", "event_detail"}),
+        ("dashboard:revenue", "Revenue", {"revenue"}),
+        ("dashboard:forecast_accuracy", "Forecasts", {"forecast_accuracy"}),
     ],
     "site_owner": [
         (
@@ -27,6 +30,8 @@ NAV = {
             {"portal", "site_detail", "site_edit", "asset_create", "asset_edit"},
         ),
         ("dashboard:site_create", "Enrol a site", {"site_create"}),
+        ("dashboard:event_list", "Events", {"event_list", "event_detail"}),
+        ("dashboard:revenue", "Revenue", {"revenue"}),
     ],
     "market_operator": [("dashboard:operator_home", "Home", {"operator_home"})],
 }
@@ -93,6 +98,35 @@ def num(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "—"
     return f"{float(value):,.{digits}f}"
+
+
+@register.filter
+def money(value: float | None, digits: int = 2) -> str:
+    """An amount of money with thousands separators and cents (``—`` when missing); the currency is shown
+    next to it by the template."""
+    if value is None:
+        return "—"
+    return f"{float(value):,.{digits}f}"
+
+
+@register.filter
+def pct(value: float | None, digits: int = 1) -> str:
+    """A fraction (0…1) as a percentage, ``—`` when missing."""
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.{digits}f} %"
+
+
+@register.simple_tag
+def delivery_badge(status: str) -> str:
+    """A coloured badge for a setpoint delivery status (pending, delivered, acknowledged, failed)."""
+    return format_html('<span class="badge badge-delivery-{}">{}</span>', status, status.capitalize() or "—")
+
+
+@register.filter
+def get_item(mapping: dict, key: str) -> Any:
+    """``mapping[key]`` in a template (``None`` when absent)."""
+    return mapping.get(key)
 
 
 @register.filter

@@ -27,6 +27,7 @@ from tests.factories import (
     WorkloadClassFactory,
 )
 
+from .activity_data import dispatched_event
 from .forms_data import battery_form, pv_form, site_form, workload_form
 
 Setup = Callable[[World], tuple[str, dict[str, Any] | None]]
@@ -46,6 +47,15 @@ def fixed(url: str, body: dict[str, Any] | None = None) -> Setup:
 def on_site(suffix: str, status: str = EnrolmentStatus.DRAFT, body: dict[str, Any] | None = None) -> Setup:
     def setup(world: World) -> tuple[str, dict[str, Any] | None]:
         return f"/sites/{_site(world, status).pk}/{suffix}", body
+
+    return setup
+
+
+def on_event() -> Setup:
+    """An event in which only owner A's site was dispatched: owner B has no part in it (404)."""
+
+    def setup(world: World) -> tuple[str, dict[str, Any] | None]:
+        return f"/events/{dispatched_event(world, _site(world, EnrolmentStatus.ACTIVE)).pk}/", None
 
     return setup
 
@@ -106,6 +116,11 @@ ROWS: list[tuple[str, str, str, Setup, tuple[int, ...]]] = [
     ("site_edit", "post", "", on_site("edit/", body=site_form("Renamed DC")), OWNER_WRITE),
     ("site_delete", "post", "", on_site("delete/"), OWNER_WRITE),
     ("operator_home", "get", "", fixed("/operator/"), (403, 403, 403, 200, 302)),
+    ("event_list", "get", "", fixed("/events/"), (200, 200, 200, 403, 302)),
+    ("event_detail", "get", "", on_event(), READ_OWN),
+    ("event_detail", "get", "unknown", fixed("/events/999999/"), (404, 404, 404, 403, 302)),
+    ("revenue", "get", "", fixed("/revenue/"), (200, 200, 200, 403, 302)),
+    ("forecast_accuracy", "get", "", fixed("/forecasts/"), STAFF_PAGE),
 ]
 for _kind in KIND_FACTORY:
     ROWS += [

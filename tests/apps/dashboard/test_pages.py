@@ -196,7 +196,7 @@ def test_overview_and_operator_home_list_open_events(world: World, page_as) -> N
     event(mine, hours_from_now=3, status=EventStatus.CANCELLED)
     event(theirs, hours_from_now=2)
     staff = page_as("staff").get("/overview/").content.decode()
-    events = staff[staff.index('id="events"') : staff.index('id="later-title"')]
+    events = staff[staff.index('id="events"') : staff.index('id="activity-title"')]
     assert events.count("<tr>") == 1 + 3  # header + the two open events of each operator
     assert "7,500 kW" in events and "Emergency response service" in events and "Cancelled" not in events
     assert "No upcoming or active events." not in staff

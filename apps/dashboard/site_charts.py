@@ -1,0 +1,195 @@
+"""Time-series charts of one site: IT load, grid power, PV and battery, actuals against forecasts (p50 with the
+p10–p90 band) with the dispatch setpoints overlaid, over a chosen period and resampled on the server.
+
+Reads only through selectors: the site's series from :func:`apps.telemetry.selectors.timeseries_list` (scoped
+to the caller), their points from :func:`~apps.telemetry.selectors.datapoints_series`, forecasts from
+:func:`apps.forecasts.selectors.forecast_known_at` and setpoints from
+:func:`apps.dispatch.selectors.setpoint_frame`. The ``site`` must already be looked up in the caller's scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from django.db.models import Q
+
+from apps.accounts.principal import Principal
+from apps.assets.models import Site
+from apps.dispatch.selectors import setpoint_frame
+from apps.forecasts.selectors import forecast_known_at, forecast_latest_run
+from apps.telemetry.choices import Quantity
+from apps.telemetry.models import TimeSeries
+from apps.telemetry.selectors import datapoints_series, timeseries_extent, timeseries_list
+
+from .charts import Line, timeseries_chart
+
+#: Periods a site page offers (query value → days), the default first.
+PERIODS: dict[str, int] = {"7d": 7, "1d": 1, "30d": 30, "1y": 365}
+DEFAULT_PERIOD = "7d"
+#: How far past the last metered interval a day-ahead forecast is shown.
+FORECAST_AHEAD = pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class SiteCharts:
+    """Chart specs of a site page over ``[start, end)`` (UTC) and what they were built from."""
+
+    period: str
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    load: dict
+    grid: dict
+    pv: dict
+    battery: dict
+    series_count: int
+    forecast_models: list[str]
+
+    @property
+    def has_data(self) -> bool:
+        return self.start is not None
+
+
+def _empty(sentence: str) -> dict:
+    return {"kind": "timeseries", "unit": "kW", "t": [], "series": [], "empty": sentence}
+
+
+def _window(main: list[TimeSeries], period: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """``[end − period, end)`` where ``end`` is the end of the newest metered interval of the main series plus
+    the day-ahead forecast beyond it (capped at :data:`FORECAST_AHEAD`); ``None`` when nothing is metered."""
+    last: pd.Timestamp | None = None
+    step = pd.Timedelta(minutes=15)
+    for series in main:
+        _, newest, _ = timeseries_extent(series=series)
+        if newest is not None:
+            candidate = pd.Timestamp(newest) + pd.Timedelta(seconds=series.resolution_s)
+            if last is None or candidate > last:
+                last, step = candidate, pd.Timedelta(seconds=series.resolution_s)
+    if last is None:
+        return None
+    end = last
+    for series in main:
+        run = forecast_latest_run(series=series)
+        if run is not None:
+            end = max(end, min(pd.Timestamp(run.horizon_end), last + FORECAST_AHEAD))
+    end = end.ceil(step)
+    return end - pd.Timedelta(days=PERIODS[period]), end
+
+
+def _with_forecast(
+    series: TimeSeries, label: str, start: pd.Timestamp, end: pd.Timestamp, models: set[str], axis: int = 0
+) -> list[Line]:
+    """The actuals of ``series`` and, where forecasts were stored for it, their p50 with the p10–p90 band (the
+    latest run issued before ``end`` for each interval)."""
+    lines = [Line(label, datapoints_series(series=series, start=start, end=end), axis=axis)]
+    known = forecast_known_at(series=series, start=start, end=end, belief_time=end)
+    if not known.empty:
+        lines.append(
+            Line(
+                f"{label} forecast (p50, p10–p90 band)",
+                known["p50"],
+                lower=known["p10"],
+                upper=known["p90"],
+                style="dashed",
+                axis=axis,
+            )
+        )
+        models.add(label)
+    return lines
+
+
+def _activation_marks(setpoints: pd.DataFrame, step: pd.Timedelta) -> list[tuple[Any, Any, str]]:
+    """Contiguous runs of activation setpoints as ``(start, end, "event")`` periods to shade."""
+    starts = setpoints.index[setpoints["kind"] == "activation"]
+    marks: list[tuple[Any, Any, str]] = []
+    for t in starts:
+        if marks and marks[-1][1] == t:
+            marks[-1] = (marks[-1][0], t + step, "event")
+        else:
+            marks.append((t, t + step, "event"))
+    return marks
+
+
+def site_charts(*, principal: Principal, site: Site, period: str = DEFAULT_PERIOD) -> SiteCharts:
+    """The four charts of the site page for ``period`` (a key of :data:`PERIODS`) ending at the site's newest
+    data. Actuals, forecasts and setpoints in kW (state of charge in kWh); a year of 15-minute data is drawn as
+    daily means with their min–max band (:func:`~apps.dashboard.charts.timeseries_chart`).
+
+    Raises:
+        ValueError: unknown ``period``.
+    """
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    owned = Q(site=site) | Q(battery__site=site) | Q(pv_array__site=site)
+    series = list(timeseries_list(principal=principal).filter(owned, name="").order_by("pk"))
+    by_quantity: dict[str, list[TimeSeries]] = {}
+    for item in series:
+        by_quantity.setdefault(item.quantity, []).append(item)
+    site_level = {q: [s for s in by_quantity.get(q, []) if s.site_id == site.pk] for q in Quantity.values}
+    it = site_level[Quantity.IT_POWER_KW][:1]
+    meter = site_level[Quantity.SITE_POWER_KW][:1]
+    window = _window(it + meter, period)
+    if window is None:
+        nothing = "Nothing metered at this site yet."
+        return SiteCharts(period, None, None, *(_empty(nothing) for _ in range(4)), len(series), [])
+    start, end = window
+    models: set[str] = set()
+    setpoints = setpoint_frame(principal=principal, site_id=site.pk, start=start, end=end)
+    step = pd.Timedelta(seconds=(it + meter)[0].resolution_s)
+    marks = _activation_marks(setpoints, step)
+
+    load_lines: list[Line] = []
+    for item in it:
+        load_lines += _with_forecast(item, "IT load", start, end, models)
+    load = timeseries_chart(
+        lines=load_lines, unit="kW", marks=marks, x_range=window, empty="No IT load metered in this period."
+    )
+
+    grid_lines: list[Line] = []
+    for item in meter:
+        grid_lines += _with_forecast(item, "Grid power (metered)", start, end, models)
+    if not setpoints.empty:
+        grid_lines.append(
+            Line("Setpoint: planned grid power", setpoints["target_kw"].astype(float), style="step")
+        )
+        grid_lines.append(Line("Plan baseline", setpoints["baseline_kw"].astype(float), style="dashed"))
+    grid = timeseries_chart(
+        lines=grid_lines,
+        unit="kW",
+        marks=marks,
+        x_range=window,
+        empty="No grid power metered in this period.",
+    )
+
+    pv_lines: list[Line] = []
+    for item in site_level[Quantity.PV_POWER_KW] + [
+        s for s in by_quantity.get(Quantity.PV_POWER_KW, []) if s.pv_array_id
+    ]:
+        label = "PV" if item.site_id else f"PV {item.pv_array.name}"
+        pv_lines += _with_forecast(item, label, start, end, models)
+    pv = timeseries_chart(
+        lines=pv_lines, unit="kW", x_range=window, empty="No PV generation metered in this period."
+    )
+
+    battery_lines: list[Line] = []
+    for item in by_quantity.get(Quantity.SOC_KWH, []):
+        battery_lines += _with_forecast(item, f"State of charge {item.battery.name}", start, end, models)
+    if not setpoints.empty and setpoints["battery_kw"].astype(float).abs().sum() > 0:
+        battery_lines.append(
+            Line(
+                "Setpoint: battery power (+ = charge)",
+                setpoints["battery_kw"].astype(float),
+                style="step",
+                axis=1,
+            )
+        )
+    battery = timeseries_chart(
+        lines=battery_lines,
+        unit="kWh",
+        unit2="kW",
+        marks=marks,
+        x_range=window,
+        empty="No battery data in this period.",
+    )
+    return SiteCharts(period, start, end, load, grid, pv, battery, len(series), sorted(models))
