@@ -191,7 +191,8 @@ def timeseries_chart(
     All lines share one bucket width (chosen from the whole span and the densest line's resolution), so they
     align point for point. Lines with ``axis=1`` use the right-hand axis in ``unit2`` (e.g. a battery's kW
     setpoint next to its kWh state of charge). ``marks`` shades periods ``(start, end, label)`` such as events;
-    ``x_range`` fixes the time axis (so the charts of one page line up whatever data each has).
+    ``x_range`` fixes the time axis (so the charts of one page line up whatever data each has) and the bucket
+    width is chosen for its whole span.
     Lines without data are left out; none with data gives an ``empty`` spec.
     """
     present = [line for line in lines if not line.values.dropna().empty]
@@ -202,6 +203,8 @@ def timeseries_chart(
     start = min(line.values.index.min() for line in present)
     end = max(line.values.index.max() for line in present)
     span = (end - start).total_seconds() + native
+    if x_range is not None:
+        span = max(span, (pd.Timestamp(x_range[1]) - pd.Timestamp(x_range[0])).total_seconds())
     step_s = bucket_width_s(span_s=span, native_step_s=native, max_points=max_points)
     sampled = [resample(line.values, step_s=step_s) for line in present]
     start_ms = min(int(r.t_ms[0]) for r in sampled)
