@@ -16,7 +16,7 @@ from forecasting.features import (
     weather_features,
 )
 from forecasting.quantiles import GBMParams
-from forecasting.schedule import Schedule
+from forecasting.schedule import IntradaySchedule, Schedule
 
 
 def load_ensemble(schedule: Schedule | None = None, **kwargs) -> EnsembleForecaster:
@@ -50,7 +50,10 @@ class LoadForecaster(GridForecaster):
     (``holidays`` package for ``country``/``subdivision``); lagged values known at the issue time (same time on
     the latest known day, on the latest *fully* known day, a week earlier, the 7-day same-time mean, the last value
     and 24-h statistics before issue, and the lead time); and, when ``weather`` is given, each weather column at the
-    target interval, its trailing 24-h mean and its value at the lag day.
+    target interval, its trailing 24-h mean and its value at the lag day. On an ``IntradaySchedule`` (updates with
+    leads from one step to two days) also the shape-adjusted persistence, last value + (yesterday at the target's
+    time − yesterday at the last value's time): on ERCO July 2023 it cut the 0-3 h MAPE from 3.67 to 2.80 %
+    (``benchmarks/forecasting/intraday.py --small``).
 
     Weather at the target interval stands in for a weather *forecast*: fed with observations or reanalysis it is a
     perfect-weather-forecast assumption, and scores are optimistic by the forecast error it hides.
@@ -101,6 +104,12 @@ class LoadForecaster(GridForecaster):
 
     def _design(self, grid: Grid, rows: dict[str, np.ndarray], weather: pd.DataFrame | None) -> Design:
         lags = lag_features(grid, rows)
+        if isinstance(self.schedule, IntradaySchedule):
+            # shape-adjusted persistence: the last known value moved along yesterday's shape to the target's time
+            # of day (for short leads the most informative single number)
+            known = rows["known"]
+            yesterday_at_last = grid.take(known - grid.steps_per_day, known)
+            lags["shape_persistence"] = lags["last_value"] - yesterday_at_last + lags["same_time_recent"]
         times = pd.DatetimeIndex(pd.to_datetime(rows["target_ns"], utc=True))
         tz = self.schedule.tz
         cal = calendar_features(times, tz=tz, country=self.country, subdivision=self.subdivision)
@@ -121,7 +130,9 @@ class LoadForecaster(GridForecaster):
         lags.pop("k_full")
         if self.normalise:
             good = scale > 0
-            for name in LEVEL_FEATURES:
+            for name in (*LEVEL_FEATURES, "shape_persistence"):
+                if name not in lags:
+                    continue
                 lags[name] = np.where(good, lags[name] / np.where(good, scale, 1.0), np.nan)
         else:
             scale = np.ones_like(scale)

@@ -24,7 +24,9 @@ def forecast_known_at(
     model_name: str | None = None,
 ) -> pd.DataFrame:
     """Quantiles of ``series`` for ``[start, end)`` as known at ``belief_time``: for each interval, the value of
-    the latest successful run issued at or before ``belief_time`` (FlexMeasures' belief-time semantics).
+    the latest successful run issued at or before ``belief_time`` (FlexMeasures' belief-time semantics). Between
+    runs issued at the same time the day-ahead run wins over an intraday update (its model is the one trained for
+    that window), then the run stored last.
 
     Returns:
         DataFrame indexed by interval start (UTC), columns ``p10``, ``p50``, ``p90`` and ``issued_at``; intervals
@@ -41,7 +43,7 @@ def forecast_known_at(
         runs = runs.filter(model_name=model_name)
     rows = (
         ForecastValue.objects.filter(run__in=runs, start__gte=start, start__lt=end)
-        .order_by("start", "-run__issued_at")
+        .order_by("start", "-run__issued_at", "run__kind", "-run__pk")
         .values_list("start", "p10", "p50", "p90", "run__issued_at")
     )
     frame = pd.DataFrame.from_records(list(rows), columns=["start", "p10", "p50", "p90", "issued_at"])
@@ -205,3 +207,63 @@ def zone_series_due(*, issue_time: datetime) -> list[int]:
         if local.hour == 10 and local.minute == 0 and _no_run_at(series, issue_time, RunKind.DAY_AHEAD):
             due.append(series.pk)
     return due
+
+
+#: One forecast value packed by :data:`_PACKED_FORECAST_SQL`: interval start and issue time (timestamptz, µs
+#: since 2000-01-01 UTC) and the three quantiles (float8), all big-endian.
+_PACKED_FORECAST = np.dtype(
+    [("start", ">i8"), ("issued", ">i8"), ("p10", ">f8"), ("p50", ">f8"), ("p90", ">f8")]
+)
+_PACKED_FORECAST_SQL = (
+    "SELECT string_agg(timestamptz_send(v.start) || timestamptz_send(r.issued_at) || float8send(v.p10) "
+    "|| float8send(v.p50) || float8send(v.p90), ''::bytea ORDER BY v.start, r.issued_at DESC) "
+    "FROM forecasts_forecastvalue v JOIN forecasts_forecastrun r ON r.id = v.run_id "
+    "WHERE r.series_id = %s AND r.status = %s AND r.issued_at <= %s AND r.horizon_start < %s "
+    "AND r.horizon_end > %s AND v.start >= %s AND v.start < %s"
+)
+#: Microseconds between the Unix epoch and PostgreSQL's (2000-01-01 UTC).
+_PG_EPOCH_OFFSET_US = 946_684_800 * 1_000_000
+
+
+def forecast_bands(
+    *, series: TimeSeries, start: datetime, end: datetime, belief_time: datetime
+) -> pd.DataFrame:
+    """The same frame as :func:`forecast_known_at` (without a model filter), read fast enough for a year of
+    15-minute values on a page: on PostgreSQL the server packs the rows into one binary value that numpy decodes
+    (no Python object per row, as :func:`apps.telemetry.selectors.datapoints_series`); elsewhere it is
+    :func:`forecast_known_at`.
+
+    Returns:
+        DataFrame indexed by interval start (UTC), columns ``p10``, ``p50``, ``p90`` (the series' unit) and
+        ``issued_at``; for each interval the latest successful run issued at or before ``belief_time``.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return forecast_known_at(series=series, start=start, end=end, belief_time=belief_time)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PACKED_FORECAST_SQL, [series.pk, RunStatus.SUCCEEDED, belief_time, end, start, start, end]
+        )
+        payload = cursor.fetchone()[0]
+    if not payload:
+        empty = pd.DatetimeIndex([], tz="UTC", name="start")
+        return pd.DataFrame(
+            {name: pd.Series(dtype=float) for name in ("p10", "p50", "p90", "issued_at")}, index=empty
+        )
+    packed = np.frombuffer(bytes(payload), dtype=_PACKED_FORECAST)
+    starts = packed["start"].astype(np.int64) + _PG_EPOCH_OFFSET_US
+    keep = np.r_[True, starts[1:] != starts[:-1]]  # rows sorted by start, newest issue first
+    index = pd.DatetimeIndex(starts[keep].astype("datetime64[us]"), name="start").tz_localize("UTC")
+    issued = pd.DatetimeIndex(
+        (packed["issued"][keep].astype(np.int64) + _PG_EPOCH_OFFSET_US).astype("datetime64[us]")
+    ).tz_localize("UTC")
+    return pd.DataFrame(
+        {
+            "p10": packed["p10"][keep].astype(np.float64),
+            "p50": packed["p50"][keep].astype(np.float64),
+            "p90": packed["p90"][keep].astype(np.float64),
+            "issued_at": issued,
+        },
+        index=index,
+    )

@@ -87,3 +87,23 @@ def test_intraday_due_once_per_issue_time(series) -> None:
 def test_naive_issue_time_refused(series) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         forecast_intraday(series_id=series.pk, issue_time=datetime(2022, 9, 6, 13, 0))
+
+
+@pytest.mark.django_db
+def test_same_belief_time_prefers_the_day_ahead_run_whatever_the_storage_order() -> None:
+    from apps.forecasts.services import RunSpec, forecast_run_store
+
+    series = TimeSeriesFactory()
+    index = pd.date_range(UPDATE, periods=8, freq="15min")
+
+    def values(level: float) -> pd.DataFrame:
+        return pd.DataFrame({"p10": level - 1, "p50": level, "p90": level + 1}, index=index)
+
+    forecast_run_store(
+        series=series, spec=RunSpec("da", "1", ISSUE, kind=RunKind.DAY_AHEAD), values=values(1.0)
+    )
+    forecast_run_store(
+        series=series, spec=RunSpec("id", "1", ISSUE, kind=RunKind.INTRADAY), values=values(2.0)
+    )
+    known = forecast_known_at(series=series, start=index[0], end=index[-1], belief_time=ISSUE)
+    assert (known["p50"] == 1.0).all()
