@@ -27,6 +27,7 @@ LAYERS = [
     "openadr",
     "dispatch",
     "settlement",
+    "greenpower",
     "dashboard",
     "replay",
 ]

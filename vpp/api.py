@@ -7,6 +7,7 @@ from apps.accounts.api.urls import register as register_accounts
 from apps.accounts.api.views import MeView, TokenView
 from apps.assets.api.urls import register as register_assets
 from apps.dispatch.api.urls import register as register_dispatch
+from apps.greenpower.api.urls import register as register_greenpower
 from apps.markets.api.urls import register as register_markets
 from apps.settlement.api.urls import register as register_settlement
 from apps.telemetry.api.urls import register as register_telemetry
@@ -18,6 +19,7 @@ register_telemetry(router)
 register_markets(router)
 register_dispatch(router)
 register_settlement(router)
+register_greenpower(router)
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("vpp.api")),
     path("openadr3/3.1.0/", include("apps.openadr.urls")),
+    path("green/", include("apps.greenpower.urls")),
     path("healthz", healthz, name="healthz"),
     path("", include("apps.dashboard.urls")),
 ]

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.openadr",
     "apps.dispatch",
     "apps.settlement",
+    "apps.greenpower",
     "apps.dashboard",
     "apps.replay",
 ]
@@ -195,6 +196,7 @@ SPECTACULAR_SETTINGS = {
         "ActivationStatusEnum": "apps.markets.choices.ActivationStatus",
         "PlanStatusEnum": "apps.dispatch.choices.PlanStatus",
         "DeliveryStatusEnum": "apps.dispatch.choices.DeliveryStatus",
+        "GreenContractKindEnum": "apps.greenpower.choices.ContractKind",
     },
 }
 

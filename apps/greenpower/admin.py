@@ -1,0 +1,20 @@
+from django.contrib import admin
+
+from .models import ComputePowerModel, GreenContract, WorkUnitDefinition
+
+
+@admin.register(GreenContract)
+class GreenContractAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "kind", "zone", "price_per_mwh", "currency", "term_start", "term_end")
+    list_filter = ("kind", "zone")
+
+
+@admin.register(WorkUnitDefinition)
+class WorkUnitDefinitionAdmin(admin.ModelAdmin):
+    list_display = ("site", "name", "full_rate_per_hour")
+
+
+@admin.register(ComputePowerModel)
+class ComputePowerModelAdmin(admin.ModelAdmin):
+    list_display = ("site", "rated_it_kw", "mae", "mape_pct", "r2", "updated_at")
+    readonly_fields = ("knots_utilization", "power_at_knots")
