@@ -18,7 +18,7 @@ from django.db.models import Q
 from apps.accounts.principal import Principal
 from apps.assets.models import Site
 from apps.dispatch.selectors import setpoint_frame
-from apps.forecasts.selectors import forecast_known_at, forecast_latest_run
+from apps.forecasts.selectors import forecast_bands, forecast_latest_run
 from apps.telemetry.choices import Quantity
 from apps.telemetry.models import TimeSeries
 from apps.telemetry.selectors import datapoints_series, timeseries_extent, timeseries_list
@@ -83,7 +83,7 @@ def _with_forecast(
     """The actuals of ``series`` and, where forecasts were stored for it, their p50 with the p10–p90 band (the
     latest run issued before ``end`` for each interval)."""
     lines = [Line(label, datapoints_series(series=series, start=start, end=end), axis=axis)]
-    known = forecast_known_at(series=series, start=start, end=end, belief_time=end)
+    known = forecast_bands(series=series, start=start, end=end, belief_time=end)
     if not known.empty:
         lines.append(
             Line(
