@@ -21,3 +21,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("apps.dashboard.urls")),
 ]
+
+# Unknown paths and crashes under /api/ answer problem documents (RFC 9457) like every other API error.
+handler404 = "apps.core.api.exceptions.page_not_found"
+handler500 = "apps.core.api.exceptions.server_error"

@@ -345,6 +345,22 @@ def _ven_body(caller: VtnCaller | None, data: Any) -> dict[str, Any]:
     return schemas.validate(body, schema)
 
 
+def _bl_client_id(body: dict[str, Any]) -> str:
+    """The ``clientID`` business logic names in a ven body. A ``VenVenRequest`` (valid without it) sent by
+    business logic has none: 400, not a crash (found by tests/reliability/test_openadr_fuzz.py).
+
+    Raises:
+        DomainError: no ``clientID``.
+    """
+    client_id = body.get("clientID")
+    if not client_id:
+        raise DomainError(
+            "business logic names the ven's clientID (a BlVenRequest); VEN_VEN_REQUEST is for a VEN itself.",
+            field="clientID",
+        )
+    return str(client_id)
+
+
 def ven_create(*, caller: VtnCaller | None, data: Any) -> Ven:
     """Register a VEN: a ven object for one enrolled site.
 
@@ -364,7 +380,8 @@ def ven_create(*, caller: VtnCaller | None, data: Any) -> Ven:
         assert caller.site is not None
         ven = Ven(client_id=caller.client_id, site=caller.site, targets=[])
     else:
-        ven = Ven(client_id=body["clientID"], site=_ven_site(body["clientID"]), targets=body.get("targets"))
+        client_id = _bl_client_id(body)
+        ven = Ven(client_id=client_id, site=_ven_site(client_id), targets=body.get("targets"))
     ven.ven_name = body["venName"]
     ven.attributes = body.get("attributes")
     with transaction.atomic():
@@ -386,10 +403,11 @@ def ven_update(*, caller: VtnCaller | None, ven: Ven, data: Any) -> Ven:
             )
     site_changed = False
     if caller is None or caller.is_bl:
-        if body["clientID"] != ven.client_id:
-            site = _ven_site(body["clientID"])
+        client_id = _bl_client_id(body)
+        if client_id != ven.client_id:
+            site = _ven_site(client_id)
             site_changed = site.pk != ven.site_id
-            ven.site, ven.client_id = site, body["clientID"]
+            ven.site, ven.client_id = site, client_id
         ven.targets = body.get("targets")
     ven.ven_name = body["venName"]
     ven.attributes = body.get("attributes")

@@ -17,7 +17,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -116,3 +117,34 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         errors = [{"field": None, "reason": str(exc.detail)}]
     headers = {k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
     return problem_response(response.status_code, errors, code=code, headers=headers)
+
+
+def _api_path(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: a URL under ``/api/`` that matches no route (e.g. ``statements/not-a-month/``) answers a
+    problem document like every other API error; other paths get Django's page."""
+    if _api_path(request):
+        return _problem_json(404, "No API endpoint at this path.", code="not_found")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: an unexpected error under ``/api/`` answers a 500 problem document (no internals); other
+    paths get Django's page. The exception itself is logged by Django's request logger."""
+    if _api_path(request):
+        return _problem_json(500, "Internal error; it has been logged.", code="server_error")
+    return defaults.server_error(request)
+
+
+def _problem_json(status_code: int, reason: str, *, code: str) -> HttpResponse:
+    body = {
+        "type": f"urn:vpp:problem:{code}",
+        "title": _TITLES.get(status_code, "Server error."),
+        "status": status_code,
+        "detail": reason,
+        "errors": [{"field": None, "reason": reason}],
+    }
+    return JsonResponse(body, status=status_code, content_type="application/problem+json")

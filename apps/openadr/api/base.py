@@ -84,6 +84,44 @@ class VtnAccess(permissions.BasePermission):
         return True
 
 
+def _storable(value: Any, path: str = "") -> str | None:
+    """The path of the first string (key or value) in parsed JSON that PostgreSQL cannot store — a NUL
+    character or a lone UTF-16 surrogate (``"\\ud800"``, legal in JSON text, refused by ``jsonb`` and
+    ``text``) — or ``None`` when every string is storable (``"body"`` for the top level)."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+            return path or "body"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if _storable(key, where) is not None:
+                return where
+            found = _storable(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _storable(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+class VtnJSONParser(JSONParser):
+    """DRF's JSON parser, refusing (400) strings that cannot be stored: NUL characters and lone surrogates.
+    Found by tests/reliability/test_openadr_fuzz.py (they were a 500 from PostgreSQL)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+        data = super().parse(stream, media_type, parser_context)
+        bad = _storable(data)
+        if bad is not None or (isinstance(data, str) and _storable(data, "body") is not None):
+            raise exceptions.ParseError(
+                f"{bad or 'body'}: NUL characters and lone surrogates are not allowed."
+            )
+        return data
+
+
 class VtnView(APIView):
     """Base of every VTN endpoint: bearer auth, role permission, JSON only, problem errors, no OpenAPI entry
     in the project's own schema (the VTN's API is openadr3.yaml)."""
@@ -91,7 +129,7 @@ class VtnView(APIView):
     authentication_classes = [ApiTokenAuthentication]
     permission_classes = [VtnAccess]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [VtnJSONParser]
     schema = None
     roles: ClassVar[dict[str, frozenset[str]]] = {}
     vtn_caller: VtnCaller
@@ -185,6 +223,8 @@ def text_param(request: Request, name: str) -> str | None:
         return None
     if not 1 <= len(raw) <= 128:
         raise _refuse(name, "must have 1–128 characters.")
+    if "\x00" in raw:
+        raise _refuse(name, "must not contain NUL characters.")
     return raw
 
 
@@ -194,6 +234,10 @@ def targets_param(request: Request) -> list[str]:
     for value in values:
         if not 1 <= len(value) <= 128:
             raise _refuse("targets", "each target has 1–128 characters.")
+        if (
+            "\x00" in value
+        ):  # PostgreSQL text cannot hold NUL (found by tests/reliability/test_openadr_fuzz.py)
+            raise _refuse("targets", "a target must not contain NUL characters.")
     return values
 
 

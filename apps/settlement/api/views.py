@@ -46,7 +46,9 @@ from .serializers import (
     SummaryRowSerializer,
 )
 
-MONTH = OpenApiParameter("month", str, OpenApiParameter.PATH, description="statement month, YYYY-MM")
+MONTH = OpenApiParameter(
+    "month", str, OpenApiParameter.PATH, description="statement month, YYYY-MM", pattern=r"^\d{4}-\d{2}$"
+)
 OWNER = OpenApiParameter(
     "owner", int, OpenApiParameter.QUERY, description="owner organisation id (required for aggregator staff)"
 )
