@@ -278,6 +278,10 @@ class Site:
     """A datacenter site: grid connection, PUE, optional PV (kW available, shape ``(steps,)``), workloads, batteries.
 
     ``grid_import_limit_kw`` may be ``inf`` (JSON null / absent); ``grid_export_limit_kw`` defaults to 0.
+    ``it_capacity_kw`` (optional, ``inf`` = unlimited) caps the IT power the site can run in every step: its own
+    fixed workloads plus every flexible workload served there (its own, caught up, or migrated in) — the room a
+    receiving site really has (the capacity of its servers, Barroso et al., *The Datacenter as a Computer*,
+    3rd ed., §5.1).
     ``min_green_share`` (fraction 0…1, optional) asks that in every step the site's clean energy (PV used,
     matched green contracts, the grid's low-carbon share of the rest; :mod:`flexibility.green`) be at least that
     share of its consumption; with ``green_shortfall_price_per_mwh`` the missing clean energy is priced
@@ -292,6 +296,7 @@ class Site:
     pv_kw: np.ndarray | None = None
     workloads: tuple[Workload, ...] = ()
     batteries: tuple[Battery, ...] = ()
+    it_capacity_kw: float = math.inf
     min_green_share: float | None = None
     green_shortfall_price_per_mwh: float | None = None
 
@@ -311,6 +316,7 @@ class Site:
         pue = _number(data.get("pue", 1.0), f"{name}.pue")
         if pue is None or pue <= 0:
             raise FlexibilityInputError(f"{name}.pue", "must be > 0")
+        it_cap = _number(data.get("it_capacity_kw"), f"{name}.it_capacity_kw", minimum=0, allow_none=True)
         pv = data.get("pv_kw")
         batteries: list[Battery] = []
         if data.get("battery") is not None:
@@ -342,6 +348,7 @@ class Site:
             pv_kw=None if pv is None else _array(pv, steps, f"{name}.pv_kw", nonnegative=True),
             workloads=workloads,
             batteries=tuple(batteries),
+            it_capacity_kw=math.inf if it_cap is None else it_cap,
             min_green_share=share,
             green_shortfall_price_per_mwh=short_price,
         )
@@ -362,6 +369,8 @@ class Site:
             out["battery"] = self.batteries[0].to_json()
         elif self.batteries:
             out["batteries"] = [b.to_json() for b in self.batteries]
+        if not math.isinf(self.it_capacity_kw):
+            out["it_capacity_kw"] = self.it_capacity_kw
         if self.min_green_share is not None:
             out["min_green_share"] = self.min_green_share
         if self.green_shortfall_price_per_mwh is not None:
@@ -556,20 +565,20 @@ def _check_references(
     if len(set(contract_ids)) != len(contract_ids):
         raise FlexibilityInputError("green_contracts", "contract ids must be unique")
     zone_of = {s.id: s.zone for s in sites}
-    for i, c in enumerate(contracts):
-        if c.zone not in zones:
-            raise FlexibilityInputError(f"green_contracts[{i}].zone", f"unknown zone {c.zone!r}")
-        if c.sites == "all":
-            if c.zone not in zone_of.values():
-                raise FlexibilityInputError(f"green_contracts[{i}].zone", f"no site in zone {c.zone!r}")
+    for i, gc in enumerate(contracts):
+        if gc.zone not in zones:
+            raise FlexibilityInputError(f"green_contracts[{i}].zone", f"unknown zone {gc.zone!r}")
+        if gc.sites == "all":
+            if gc.zone not in zone_of.values():
+                raise FlexibilityInputError(f"green_contracts[{i}].zone", f"no site in zone {gc.zone!r}")
         else:
-            for sid in c.sites:
+            for sid in gc.sites:
                 if sid not in known:
                     raise FlexibilityInputError(f"green_contracts[{i}].sites", f"unknown site {sid!r}")
-                if zone_of[sid] != c.zone:
+                if zone_of[sid] != gc.zone:
                     raise FlexibilityInputError(
                         f"green_contracts[{i}].sites",
-                        f"site {sid!r} is in zone {zone_of[sid]!r}, not the contract's zone {c.zone!r}: "
+                        f"site {sid!r} is in zone {zone_of[sid]!r}, not the contract's zone {gc.zone!r}: "
                         "contracted energy is delivered in its own zone",
                     )
 
@@ -609,6 +618,8 @@ def validate(problem: Problem) -> Problem:
             _check_series(w.baseline_kw, T, f"sites[{i}].workloads[{j}].baseline_kw", nonnegative=True)
         if s.min_green_share is not None and not 0 <= s.min_green_share <= 1:
             raise FlexibilityInputError(f"sites[{i}].min_green_share", "is a fraction: must be in [0, 1]")
+        if not s.it_capacity_kw >= 0:  # also refuses NaN
+            raise FlexibilityInputError(f"sites[{i}].it_capacity_kw", "must be >= 0 (inf = unlimited)")
         for j, b in enumerate(s.batteries):
             for key in ("charge_efficiency", "discharge_efficiency"):
                 if not 0 < getattr(b, key) <= 1:

@@ -31,6 +31,7 @@ from apps.accounts.principal import Principal
 from apps.assets.models import Site
 from apps.assets.selectors import site_list
 from apps.telemetry.choices import Quantity
+from apps.telemetry.models import TimeSeries
 from apps.telemetry.selectors import series_for, timeseries_resampled
 from flexibility.green import ledger
 from forecasting import compute_power
@@ -91,7 +92,7 @@ def contract_profile_kwh(*, contract: GreenContract, hours: pd.DatetimeIndex) ->
     return np.where(inside, profile[hours.hour], 0.0)
 
 
-def _hourly(series, start: datetime, end: datetime) -> pd.Series | None:  # type: ignore[no-untyped-def]
+def _hourly(series: TimeSeries | None, start: datetime, end: datetime) -> pd.Series | None:
     if series is None:
         return None
     return timeseries_resampled(series=series, start=start, end=end, resolution_s=3600).values
@@ -163,8 +164,8 @@ def site_green_ledger(*, site: Site, start: datetime, end: datetime) -> GreenLed
             _hourly(series_for(quantity=Quantity.PV_POWER_KW, pv_array=a), start, end)
             for a in site.pv_arrays.all()
         ]
-        parts = [p for p in parts if p is not None]
-        pv = sum(p.fillna(0.0) for p in parts) if parts else None  # type: ignore[assignment]
+        present = [p.fillna(0.0) for p in parts if p is not None]
+        pv = pd.concat(present, axis=1).sum(axis=1) if present else None
     zone = site.market_zone_id
     low = _hourly(series_for(quantity=Quantity.LOW_CARBON_PCT, zone=zone), start, end)
     ci = _hourly(series_for(quantity=Quantity.CARBON_INTENSITY_G_PER_KWH, zone=zone), start, end)

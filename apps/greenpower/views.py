@@ -76,5 +76,5 @@ def green_page(request: HttpRequest) -> HttpResponse:
     return render(request, "greenpower/green.html", context)
 
 
-def _series(values) -> list[float | None]:  # type: ignore[no-untyped-def]
+def _series(values) -> list[float | None]:
     return [None if v != v else round(float(v), 3) for v in values]

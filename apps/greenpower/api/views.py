@@ -130,7 +130,7 @@ class GreenContractViewSet(
         )
         return Response(GreenContractSerializer(contract).data, status=status.HTTP_201_CREATED)
 
-    def perform_destroy(self, instance) -> None:  # type: ignore[no-untyped-def]
+    def perform_destroy(self, instance) -> None:
         services.green_contract_delete(principal=self.principal, contract=instance)
 
 
@@ -160,7 +160,8 @@ class WorkUnitViewSet(
     )
     def create(self, request: Request) -> Response:
         data = WorkUnitSerializer(data=request.data)
-        site = _visible_site(self.principal, request.data.get("site"))
+        raw_site = request.data.get("site") if isinstance(request.data, dict) else None
+        site = _visible_site(self.principal, raw_site)
         data.is_valid(raise_exception=True)
         definition = services.work_unit_define(
             principal=self.principal,
