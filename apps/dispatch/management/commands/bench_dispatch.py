@@ -5,12 +5,16 @@ repeat an announced, bid and awarded event (the award's prepared plan is solved 
 activation, as in operation). Then, timed: one activation through the REST API (in-process, with the
 operator's bearer token) → the real Celery worker on the ``dispatch`` queue (Redis) stores every setpoint and
 POSTs signed webhooks to the sink. Prints p50/p99 of activation→all setpoints stored and activation→all
-delivered, and removes everything it created. Needs REDIS_URL (and PostgreSQL for meaningful figures).
+delivered, the median of each stage the worker logs (API → task start, read + scale, bulk writes, commit,
+webhook fan-out), the worker's CPU seconds per activation and the machine's load average, and removes
+everything it created. Needs REDIS_URL (and PostgreSQL for meaningful figures).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import statistics
 import subprocess
 import sys
@@ -89,7 +93,9 @@ class Command(BaseCommand):
         sink = _Sink()
         owner, aggregator, operator, created_aggregator = self._setup(n, sink.url)
         self.owner = owner
-        stored, delivered, prepare = [], [], []
+        stored, delivered, prepare, cpu = [], [], [], []
+        stages: dict[str, list[float]] = {}
+        load_before = os.getloadavg()
         try:
             creds = api_client_create(organisation=operator, role=ApiClientRole.ADMIN, name="bench")
             token = access_token_issue(
@@ -104,14 +110,18 @@ class Command(BaseCommand):
             with celery_worker(queues="dispatch,default", concurrency=2, log_level="info") as worker:
                 self.stdout.write(f"worker log: {worker.log_path}")
                 for r in range(repeats):
-                    s, d, p = self._one(
-                        r, n, program, aggregator, operator, api, sink, float(opts["timeout"])
+                    s, d, p, c, stage = self._one(
+                        r, n, program, aggregator, operator, api, sink, float(opts["timeout"]), worker
                     )  # type: ignore[arg-type]
                     stored.append(s)
                     delivered.append(d)
                     prepare.append(p)
+                    cpu.append(c)
+                    for key, value in stage.items():
+                        stages.setdefault(key, []).append(value)
                     self.stdout.write(
-                        f"repeat {r + 1}: stored {s:.3f} s, delivered {d:.3f} s (prepare {p:.2f} s)"
+                        f"repeat {r + 1}: stored {s:.3f} s, delivered {d:.3f} s, worker CPU {c:.2f} s "
+                        f"(prepare {p:.2f} s); stages {json.dumps({k: round(v, 3) for k, v in stage.items()})}"
                     )
         finally:
             clock.replay_stop()
@@ -126,6 +136,11 @@ class Command(BaseCommand):
             "p50_stored_s": _q(stored, 50),
             "p99_stored_s": _q(stored, 99),
             "prepare_seconds_median": statistics.median(prepare),
+            "worker_cpu_s_median": statistics.median(cpu),
+            "stages_median_s": {k: round(statistics.median(v), 4) for k, v in stages.items()},
+            "loadavg_1m_before": round(load_before[0], 2),
+            "loadavg_1m_after": round(os.getloadavg()[0], 2),
+            "cpus": os.cpu_count(),
         }
         self.stdout.write(json.dumps(result, indent=2))
         if opts["json_file"]:
@@ -197,7 +212,7 @@ class Command(BaseCommand):
             )
         return owner, aggregator, operator, created
 
-    def _one(self, r, n, program, aggregator, operator, api, sink, timeout):  # type: ignore[no-untyped-def]
+    def _one(self, r, n, program, aggregator, operator, api, sink, timeout, worker):  # type: ignore[no-untyped-def]
         principal = Principal(organisation=operator, role="admin")
         clock.replay_stop()
         start = clock.floor_to(clock.now() + timedelta(hours=4 + 2 * r), timedelta(hours=1))
@@ -226,6 +241,8 @@ class Command(BaseCommand):
         _wait(lambda: PreparedPlan.objects.filter(event=event).exists(), timeout)
         prepare_s = time.perf_counter() - t_prepare
         clock.replay_jump(to=start)
+        cpu0 = _tree_cpu_seconds(worker.pid)
+        posted_at = time.time()
         t0 = time.perf_counter()
         status, body = api.call(
             "post",
@@ -234,18 +251,30 @@ class Command(BaseCommand):
         )
         if status != 201:
             raise CommandError(f"activation refused: {status} {body}")
-        _wait(lambda: Setpoint.objects.filter(plan__activation__event=event).count() == 4 * n, timeout)
-        t_stored = time.perf_counter() - t0
+        # The plan, its setpoints and deliveries commit together: poll for the plan, then count by its id.
+        plan_ids: list[int] = []
         _wait(
-            lambda: (
-                Delivery.objects.filter(
-                    plan__activation__event=event, status=DeliveryStatus.DELIVERED
-                ).count()
-                == n
+            lambda: bool(
+                plan_ids.extend(
+                    DispatchPlan.objects.filter(activation_id=body["id"]).values_list("pk", flat=True)
+                )
+                or plan_ids
             ),
             timeout,
         )
-        return t_stored, time.perf_counter() - t0, prepare_s
+        _wait(lambda: Setpoint.objects.filter(plan_id=plan_ids[0]).count() == 4 * n, timeout)
+        t_stored = time.perf_counter() - t0
+        _wait(
+            lambda: (
+                Delivery.objects.filter(plan_id=plan_ids[0], status=DeliveryStatus.DELIVERED).count() == n
+            ),
+            timeout,
+        )
+        t_delivered = time.perf_counter() - t0
+        _wait(lambda: _stages(worker.log_path, body["id"]) is not None, timeout)
+        stages = _stages(worker.log_path, body["id"]) or {}
+        stages["api_to_task_start"] = stages.pop("started_at") - posted_at
+        return t_stored, t_delivered, prepare_s, _tree_cpu_seconds(worker.pid) - cpu0, stages
 
     def _cleanup(self, owner, operator, aggregator) -> None:  # type: ignore[no-untyped-def]
         events = Event.objects.filter(program__operator=operator)
@@ -273,6 +302,38 @@ def _wait(predicate, timeout: float) -> None:  # type: ignore[no-untyped-def]
         if time.monotonic() > deadline:
             raise CommandError("timed out waiting for the worker")
         time.sleep(0.01)
+
+
+_STAGES = re.compile(
+    r"activation (?P<id>\d+): plan v\d+ started_at=(?P<started_at>[\d.]+) plan_s=(?P<plan_s>[\d.]+) "
+    r"store_s=(?P<store_s>[\d.]+) commit_s=(?P<commit_s>[-\d.]+) fanout_s=(?P<fanout_s>[\d.]+)"
+)
+
+
+def _stages(log_path: str, activation_pk: int) -> dict[str, float] | None:
+    """The stage times the worker logged for this activation (see ``apps.dispatch.tasks``), or ``None`` yet."""
+    with open(log_path) as handle:
+        for match in _STAGES.finditer(handle.read()):
+            if int(match["id"]) == activation_pk:
+                return {k: float(v) for k, v in match.groupdict().items() if k != "id"}
+    return None
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live descendants (Linux ``/proc``; 0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            with open(f"/proc/{p}/task/{p}/children") as handle:
+                todo.extend(int(c) for c in handle.read().split())
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total
 
 
 def _q(values: list[float], pct: float) -> float:
