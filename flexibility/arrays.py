@@ -18,7 +18,7 @@ class SiteArrays:
 
     Attributes:
         price_per_mwh, export_price_per_mwh, carbon_g_per_kwh: zone series of each site's zone, ``(n, T)``.
-        pue: ``(n,)``; import_limit_kw, export_limit_kw: ``(n,)`` (may be ``inf``).
+        pue: ``(n,)``; import_limit_kw, export_limit_kw, it_capacity_kw: ``(n,)`` (may be ``inf``).
         pv_kw: PV available, ``(n, T)`` (zeros when a site has none).
         fixed_it_kw: IT power of workloads the LP cannot move (not deferrable, not migratable), ``(n, T)``.
         baseline_it_kw: IT power of all own workloads at baseline, ``(n, T)``.
@@ -31,6 +31,7 @@ class SiteArrays:
     pue: np.ndarray
     import_limit_kw: np.ndarray
     export_limit_kw: np.ndarray
+    it_capacity_kw: np.ndarray
     pv_kw: np.ndarray
     fixed_it_kw: np.ndarray
     baseline_it_kw: np.ndarray
@@ -63,6 +64,7 @@ def site_arrays(problem: Problem) -> SiteArrays:
         pue=np.array([s.pue for s in problem.sites]),
         import_limit_kw=np.array([s.grid_import_limit_kw for s in problem.sites]),
         export_limit_kw=np.array([s.grid_export_limit_kw for s in problem.sites]),
+        it_capacity_kw=np.array([s.it_capacity_kw for s in problem.sites], dtype=np.float64),
         pv_kw=pv,
         fixed_it_kw=fixed,
         baseline_it_kw=base,

@@ -27,6 +27,9 @@ Rows:
 * cumulative (n_flex · T, =): ``S_t − S_{t−1} − Δt Σ_sites x_t = 0``; S bounds carry
   S(t) ≤ A(t), S(t) ≥ A(t − max_delay_steps) and S(T−1) = A(T−1).
 * max_kw (per migratable workload with a cap, T rows, ≤): ``Σ_sites x_t ≤ max_kw`` (single-site caps are bounds).
+* it_capacity (per site with a finite ``it_capacity_kw`` where a flexible workload may run, T rows, ≤):
+  ``Σ_{placements at the site} x_t ≤ max(it_capacity_kw − fixed_IT_t, 0)`` (fixed load above the capacity is a
+  forecast the site will meet somehow; the LP adds nothing on top of it).
 * green_match (per site with contracts, T rows, ≤): ``Σ_contracts green − imp ≤ 0`` (contract energy covers import).
 * green_volume (per contract with several eligible sites, T rows, ≤): ``Σ_sites green ≤ profile_kwh / Δt``.
 * green_share (per site with ``min_green_share`` σ, T rows, ≥ 0), with the zone's low-carbon share lc:
@@ -458,6 +461,20 @@ def build_model(
             row_lo.append(np.full(capped.size * T, -np.inf))
             row_hi.append(np.repeat(fl.max_kw[capped], T))
             r += capped.size * T
+        # IT capacity rows for sites where flexible work may run
+        cap_sites = np.flatnonzero(np.isfinite(a.it_capacity_kw) & np.isin(sites, fl.place_site))
+        if cap_sites.size:
+            roff["it_capacity"] = r
+            remap_s = np.full(n, -1)
+            remap_s[cap_sites] = np.arange(cap_sites.size)
+            pl = np.flatnonzero(remap_s[fl.place_site] >= 0)
+            rows.append(_block(remap_s[fl.place_site[pl]], T, r).ravel())
+            cols.append(_block(pl, T, off["x"]).ravel())
+            vals.append(np.ones(pl.size * T))
+            room = np.maximum(a.it_capacity_kw[cap_sites, None] - a.fixed_it_kw[cap_sites], 0.0)
+            row_lo.append(np.full(cap_sites.size * T, -np.inf))
+            row_hi.append(room.ravel())
+            r += cap_sites.size * T
     # green rows
     if ngp:
         match_sites = np.unique(gl.place_site)

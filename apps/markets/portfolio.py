@@ -161,6 +161,7 @@ def _site(
         grid_export_limit_kw=site.grid_export_limit_kw,
         pue=site.pue,
         pv_kw=pv_kw if pv_kw.any() else None,
+        it_capacity_kw=site.it_capacity_kw,
         workloads=tuple(workloads),
         batteries=tuple(batteries),
     )
@@ -187,7 +188,7 @@ def portfolio_problem(
     value (else mid-range), which the horizon must end at or above; zone prices and carbon intensity from the
     stored day-ahead values. Each workload class takes its share of the site's IT load; deferrable classes may
     run up to 1.5× their share of IT capacity and move to the sites they are migratable to (when those are in
-    the problem). Sites in ``exclude_site_ids`` are left out, also as migration targets (a re-dispatch must not
+    the problem); each site runs at most its IT capacity (its fixed load, caught-up and migrated-in work). Sites in ``exclude_site_ids`` are left out, also as migration targets (a re-dispatch must not
     move work to a site that is under-delivering). ``sources`` in the result says which input came from where.
 
     Raises:

@@ -1,0 +1,80 @@
+"""A site's IT capacity bounds what runs there: its own fixed load plus flexible work served or migrated in."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import flexibility
+from flexibility.errors import FlexibilityInputError
+from flexibility.model import build_model
+from flexibility.problem import Problem
+from tests.flexibility.factories import problem, site, zone
+
+
+def _migration_problem(capacity_kw: float | None) -> dict:
+    # Site "a" in an expensive zone (100 $/MWh) runs a 6 kW migratable job; site "b" (10 $/MWh) runs 8 kW of
+    # fixed inference. Without a capacity everything moves to "b"; with 10 kW of IT capacity at "b" only
+    # 10 − 8 = 2 kW fits there each hour, so 4 kW stays at "a".
+    job = {"id": "job", "baseline_kw": [6, 6], "max_delay_steps": 0, "migratable_to": ["b"]}
+    fixed = {"id": "inference", "baseline_kw": [8, 8]}
+    extra = {} if capacity_kw is None else {"it_capacity_kw": capacity_kw}
+    return problem(
+        2,
+        {"hi": zone([100, 100]), "lo": zone([10, 10])},
+        [site("a", "hi", workloads=[job]), site("b", "lo", workloads=[fixed], **extra)],
+    )
+
+
+def test_unlimited_capacity_moves_all_work_to_the_cheap_site():
+    r = flexibility.solve(_migration_problem(None))
+    assert r.sites["b"].it_kw.tolist() == pytest.approx([14, 14], abs=1e-9)
+    assert r.sites["a"].it_kw.tolist() == pytest.approx([0, 0], abs=1e-9)
+
+
+def test_capacity_limits_work_migrated_in_by_hand():
+    # 2 kW at b (10 $/MWh) and 4 kW at a (100 $/MWh) plus b's fixed 8 kW, for two hours:
+    # (8 + 2) * 10 / 1000 + 4 * 100 / 1000 = 0.10 + 0.40 = $0.50 per hour → $1.00.
+    r = flexibility.solve(_migration_problem(10))
+    assert r.status == "optimal"
+    assert r.sites["b"].it_kw.tolist() == pytest.approx([10, 10], abs=1e-9)
+    assert r.sites["a"].it_kw.tolist() == pytest.approx([4, 4], abs=1e-9)
+    assert r.objective == pytest.approx(1.00, abs=1e-9)
+
+
+def test_fixed_load_above_capacity_leaves_no_room_but_stays_feasible():
+    r = flexibility.solve(_migration_problem(7))
+    assert r.status == "optimal"
+    assert r.sites["b"].it_kw.tolist() == pytest.approx([8, 8], abs=1e-9)  # the fixed load, nothing added
+    assert r.sites["a"].it_kw.tolist() == pytest.approx([6, 6], abs=1e-9)
+
+
+def test_no_capacity_builds_the_same_lp():
+    uncapped = build_model(Problem.from_json(_migration_problem(None)))
+    capped = build_model(Problem.from_json(_migration_problem(10)))
+    assert "it_capacity" not in uncapped.row_offsets
+    assert capped.A.shape[0] == uncapped.A.shape[0] + 2  # one row per step at site "b"
+
+
+def test_json_round_trip_and_validation():
+    p = Problem.from_json(_migration_problem(10))
+    assert p.sites[1].it_capacity_kw == 10
+    assert p.to_json()["sites"][1]["it_capacity_kw"] == 10
+    assert "it_capacity_kw" not in p.to_json()["sites"][0]
+    assert math.isinf(Problem.from_json(p.to_json()).sites[0].it_capacity_kw)
+    bad = _migration_problem(-1)
+    with pytest.raises(FlexibilityInputError) as err:
+        Problem.from_json(bad)
+    assert err.value.field == "sites[1].it_capacity_kw"
+
+
+def test_directly_constructed_nan_capacity_is_refused():
+    from dataclasses import replace
+
+    p = Problem.from_json(_migration_problem(None))
+    broken = replace(p, sites=(p.sites[0], replace(p.sites[1], it_capacity_kw=float(np.nan))))
+    with pytest.raises(FlexibilityInputError) as err:
+        flexibility.solve(broken)
+    assert err.value.field == "sites[1].it_capacity_kw"
