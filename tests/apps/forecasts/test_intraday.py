@@ -10,7 +10,7 @@ import pytest
 from apps.forecasts.choices import RunKind
 from apps.forecasts.models import ForecastRun, TrainedModel
 from apps.forecasts.selectors import forecast_known_at, intraday_series_due, series_expected
-from apps.forecasts.services import forecast_day_ahead, forecast_intraday
+from apps.forecasts.services import INTRADAY_MAX_LEAD, forecast_day_ahead, forecast_intraday
 from apps.telemetry.services import datapoints_ingest
 from tests.apps.forecasts.test_day_ahead import ISSUE, daily_load
 from tests.factories import TimeSeriesFactory
@@ -26,12 +26,11 @@ def series():
 
 
 @pytest.mark.django_db
-def test_update_covers_the_rest_of_today_and_tomorrow(series) -> None:
+def test_update_covers_the_next_24_hours(series) -> None:
     run = forecast_intraday(series_id=series.pk, issue_time=UPDATE)
     assert run.kind == RunKind.INTRADAY and run.issued_at == UPDATE
-    assert run.horizon_start == UPDATE
-    assert run.horizon_end == datetime(2022, 9, 8, 7, 0, tzinfo=UTC)  # local midnight after tomorrow
-    assert run.values.count() == (run.horizon_end - UPDATE) // timedelta(minutes=15)
+    assert run.horizon_start == UPDATE and run.horizon_end == UPDATE + INTRADAY_MAX_LEAD
+    assert run.values.count() == INTRADAY_MAX_LEAD // timedelta(minutes=15)
 
 
 @pytest.mark.django_db
