@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -521,16 +522,14 @@ def checks_due(*, now: datetime) -> list[tuple[int, datetime]]:
 #: Concurrent webhook POSTs per plan (I/O bound). Measured on the benchmark's 1,000 POSTs: 32 threads with urllib
 #: took as long as an asyncio client (aiohttp) at 100–200 connections and half as long as httpx's async client.
 WEBHOOK_CONCURRENCY = 32
-#: Webhooks go out in batches of this many sites; a batch's delivered statuses are committed before the next
-#: batch is sent, so a worker killed mid-fan-out resends at most one batch (with the same idempotency keys).
-DELIVERY_BATCH = 250
 
 
 def deliveries_send(*, plan_id: int, setpoint_payloads: dict[int, list[dict]] | None = None) -> list[int]:
     """Send every pending delivery of a plan: OpenADR events in turn, then webhooks concurrently in batches of
-    :data:`DELIVERY_BATCH` (HTTP in a pool of :data:`WEBHOOK_CONCURRENCY` threads, database writes in this
-    thread: one UPDATE per batch for the delivered, one per failure). ``setpoint_payloads`` (site id → JSON
-    setpoints, as :func:`_store` leaves them on a plan it stored) saves reading the setpoints back.
+    ``settings.VPP_DISPATCH_DELIVERY_BATCH`` sites (HTTP in a pool of :data:`WEBHOOK_CONCURRENCY` threads,
+    database writes in this thread: one UPDATE per batch for the delivered, one per failure).
+    ``setpoint_payloads`` (site id → JSON setpoints, as :func:`_store` leaves them on a plan it stored) saves
+    reading the setpoints back.
 
     Returns the ids of webhook deliveries that failed this attempt and are to be retried
     (:func:`delivery_send`); poll deliveries stay pending until the site reads them.
@@ -581,10 +580,13 @@ def _deliveries_send(plan_id: int, setpoint_payloads: dict[int, list[dict]] | No
         payload = _payload(plan, delivery_id, key, site_id, setpoint_payloads.get(site_id, []))
         return webhooks.post(url, payload, secret=secret, idempotency_key=key)
 
+    # A batch's delivered statuses are committed before the next batch is sent, so a worker killed mid-fan-out
+    # resends at most one batch (with the same idempotency keys, which receivers use to drop duplicates).
+    size = max(1, int(getattr(settings, "VPP_DISPATCH_DELIVERY_BATCH", 250)))
     retry: list[int] = []
     with ThreadPoolExecutor(max_workers=min(WEBHOOK_CONCURRENCY, len(hooks))) as pool:
-        for first in range(0, len(hooks), DELIVERY_BATCH):
-            batch = hooks[first : first + DELIVERY_BATCH]
+        for first in range(0, len(hooks), size):
+            batch = hooks[first : first + size]
             results = list(pool.map(post, batch))
             ok_ids = [row[0] for row, result in zip(batch, results, strict=True) if result.ok]
             Delivery.objects.filter(pk__in=ok_ids, status=DeliveryStatus.PENDING).update(

@@ -125,6 +125,11 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # A task taken by a worker that died before acknowledging it (acks_late) goes back to its queue this many
+    # seconds after delivery (kombu restores it when a worker starts or polls); tasks must finish well within it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("VPP_BROKER_VISIBILITY_TIMEOUT", default=3600)
+    }
 else:
     # Zero configuration: kombu's filesystem transport needs no server; web, worker and beat on one
     # machine exchange messages through files under var/broker.
@@ -153,6 +158,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 VPP_ACTIVATION_TASK = env.str("VPP_ACTIVATION_TASK", default="apps.dispatch.tasks.dispatch_activation")
 # Awards are handed to dispatch so the plan is solved before the activation arrives.
 VPP_AWARD_TASK = env.str("VPP_AWARD_TASK", default="apps.dispatch.tasks.prepare_plan")
+# Webhooks per committed delivery batch: a worker killed mid-fan-out resends at most one batch.
+VPP_DISPATCH_DELIVERY_BATCH = env.int("VPP_DISPATCH_DELIVERY_BATCH", default=250)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Rate limits (apps.accounts.throttling): token endpoints per client IP, failed logins per IP and username --
