@@ -17,8 +17,8 @@ from apps.accounts.models import Organisation, User
 from tests.factories import MembershipFactory, OrganisationFactory
 
 PERSONAS = ("staff", "owner_a", "owner_b", "operator", "anonymous")
-#: PERSONAS plus ``site_ven``: the OpenADR VEN API client (role ``ven``, bearer token) of a site of owner A. The
-#: 6th value of every permission-matrix row is its expected status (tests/reliability/test_access_matrix.py).
+#: PERSONAS plus ``site_ven``: the OpenADR VEN API client (role ``ven``, bearer token) of a site of owner A. Its
+#: expected statuses are each matrix's ``SITE_VEN`` dict (run by tests/reliability/test_access_matrix.py).
 ALL_PERSONAS = (*PERSONAS, "site_ven")
 
 

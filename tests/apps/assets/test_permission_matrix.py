@@ -171,3 +171,42 @@ def test_owner_lists_show_only_own_sites(world: World, api_as) -> None:  # type:
     ids_staff = {s["id"] for s in api_as("staff").get("/api/v1/sites/").json()["results"]}
     assert ids_a == {mine.pk}
     assert {mine.pk, theirs.pk} <= ids_staff
+
+
+# Expected status of the site VEN persona (an OpenADR VEN API client of owner A, bound to one site of A; bearer
+# token) for each MATRIX row: the VEN reads only its own site (404 for owner A's other sites) and writes nothing in the registry. tests/reliability/test_access_matrix.py runs these and fails for a
+# MATRIX row without one.
+SITE_VEN: dict[tuple[str, str], int] = {
+    ("api-root", "get"): 200,
+    ("me", "get"): 200,
+    ("site-list", "get"): 200,
+    ("site-list", "post"): 403,
+    ("site-detail", "get"): 404,
+    ("site-detail", "put"): 403,
+    ("site-detail", "patch"): 403,
+    ("site-detail", "delete"): 403,
+    ("site-history", "get"): 404,
+    ("site-submit", "post"): 403,
+    ("site-approve", "post"): 403,
+    ("site-reject", "post"): 403,
+    ("site-activate", "post"): 403,
+    ("site-suspend", "post"): 403,
+    ("workload-class-list", "get"): 200,
+    ("workload-class-list", "post"): 403,
+    ("workload-class-detail", "get"): 404,
+    ("workload-class-detail", "put"): 403,
+    ("workload-class-detail", "patch"): 403,
+    ("workload-class-detail", "delete"): 403,
+    ("battery-list", "get"): 200,
+    ("battery-list", "post"): 403,
+    ("battery-detail", "get"): 404,
+    ("battery-detail", "put"): 403,
+    ("battery-detail", "patch"): 403,
+    ("battery-detail", "delete"): 403,
+    ("pv-array-list", "get"): 200,
+    ("pv-array-list", "post"): 403,
+    ("pv-array-detail", "get"): 404,
+    ("pv-array-detail", "put"): 403,
+    ("pv-array-detail", "patch"): 403,
+    ("pv-array-detail", "delete"): 403,
+}

@@ -83,3 +83,18 @@ def test_permission_matrix(world: World, api_as, name: str, method: str, persona
     finally:
         clock.replay_stop()
     assert response.status_code == expected[index], (url, persona, response.content[:300])
+
+
+# Expected status of the site VEN persona (an OpenADR VEN API client of owner A, bound to one site of A; bearer
+# token) for each MATRIX row: deliveries and webhooks of owner A's other sites are invisible to the VEN (404 / 400 no such site). tests/reliability/test_access_matrix.py runs these and fails for a
+# MATRIX row without one.
+SITE_VEN: dict[tuple[str, str], int] = {
+    ("dispatch-delivery-list", "get"): 200,
+    ("dispatch-delivery-detail", "get"): 404,
+    ("dispatch-delivery-acknowledge", "post"): 404,
+    ("dispatch-plan-list", "get"): 200,
+    ("dispatch-plan-detail", "get"): 404,
+    ("dispatch-webhook-list", "get"): 200,
+    ("dispatch-webhook-list", "post"): 400,
+    ("dispatch-webhook-detail", "get"): 404,
+}

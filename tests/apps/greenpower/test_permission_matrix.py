@@ -139,3 +139,24 @@ def test_permission_matrix(world: World, api_as, name: str, method: str, persona
     else:
         response = getattr(api_as(persona), method)(url, body, format="json")
     assert response.status_code == expected[index], (url, persona, response.content[:300])
+
+
+# Expected status of the site VEN persona (an OpenADR VEN API client of owner A, bound to one site of A; bearer
+# token) for each MATRIX row: read-only for the VEN; ledger and models of owner A's other sites are invisible (404). tests/reliability/test_access_matrix.py runs these and fails for a
+# MATRIX row without one.
+SITE_VEN: dict[tuple[str, str], int] = {
+    ("green-contract-list", "get"): 200,
+    ("green-contract-list", "post"): 403,
+    ("green-contract-detail", "get"): 200,
+    ("green-contract-detail", "delete"): 403,
+    ("green-work-unit-list", "get"): 200,
+    ("green-work-unit-list", "post"): 403,
+    ("green-work-unit-detail", "get"): 404,
+    ("green-work-unit-data", "post"): 403,
+    ("green-compute-model-list", "get"): 200,
+    ("green-compute-model-detail", "get"): 404,
+    ("green-compute-model-fit", "post"): 403,
+    ("green-compute-model-cap", "get"): 404,
+    ("green-ledger-list", "get"): 404,
+    ("green-ledger-csv", "get"): 404,
+}

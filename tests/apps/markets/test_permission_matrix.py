@@ -185,3 +185,31 @@ def test_permission_matrix(world: World, api_as, name: str, method: str, persona
     url, body = setup(world)
     response = getattr(api_as(persona), method)(url, body, format="json")
     assert response.status_code == expected[index], (url, persona, response.content[:300])
+
+
+# Expected status of the site VEN persona (an OpenADR VEN API client of owner A, bound to one site of A; bearer
+# token) for each MATRIX row: like a site owner: no market-operator API; the aggregator's bids stay sealed (404). tests/reliability/test_access_matrix.py runs these and fails for a
+# MATRIX row without one.
+SITE_VEN: dict[tuple[str, str], int] = {
+    ("market-program-list", "get"): 403,
+    ("market-program-list", "post"): 403,
+    ("market-program-detail", "get"): 403,
+    ("market-program-detail", "put"): 403,
+    ("market-program-detail", "patch"): 403,
+    ("market-event-list", "get"): 403,
+    ("market-event-list", "post"): 403,
+    ("market-event-detail", "get"): 403,
+    ("market-event-cancel", "post"): 403,
+    ("market-event-close-gate", "post"): 403,
+    ("market-event-bids", "get"): 403,
+    ("market-event-awards", "post"): 403,
+    ("market-event-activations", "post"): 403,
+    ("market-activation-list", "get"): 403,
+    ("market-activation-detail", "get"): 403,
+    ("market-activation-end", "post"): 403,
+    ("event-list", "get"): 200,
+    ("event-detail", "get"): 200,
+    ("bid-list", "get"): 200,
+    ("bid-detail", "get"): 404,
+    ("bid-submit", "post"): 404,
+}

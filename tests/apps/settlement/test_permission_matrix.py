@@ -97,3 +97,22 @@ def test_permission_matrix(world: World, api_as, name: str, method: str, persona
     url, body = setup(world)
     response = getattr(api_as(persona), method)(url, body, format="json")
     assert response.status_code == expected[index], (url, persona, response.content[:300])
+
+
+# Expected status of the site VEN persona (an OpenADR VEN API client of owner A, bound to one site of A; bearer
+# token) for each MATRIX row: no staff or operator views; other sites' figures invisible (404); owner A's statements readable. tests/reliability/test_access_matrix.py runs these and fails for a
+# MATRIX row without one.
+SITE_VEN: dict[tuple[str, str], int] = {
+    ("market-performance-list", "get"): 403,
+    ("market-performance-detail", "get"): 403,
+    ("settlement-run-list", "get"): 403,
+    ("settlement-run-detail", "get"): 403,
+    ("settlement-run-settle", "post"): 403,
+    ("settlement-site-list", "get"): 200,
+    ("settlement-site-detail", "get"): 404,
+    ("settlement-site-summary", "get"): 200,
+    ("settlement-statement-list", "get"): 200,
+    ("settlement-statement-detail", "get"): 200,
+    ("settlement-statement-csv", "get"): 200,
+    ("settlement-statement-page", "get"): 200,
+}

@@ -117,3 +117,15 @@ def test_owner_b_sees_zone_series_and_own_only(world: World, api_as) -> None:  #
     assert theirs.pk not in ids_b
     assert ids_operator == {zone.pk}
     assert {mine.pk, theirs.pk, zone.pk} <= ids_staff
+
+
+# Expected status of the site VEN persona (an OpenADR VEN API client of owner A, bound to one site of A; bearer
+# token) for each MATRIX row: series of owner A's other sites are invisible (404; 400 when registering one for them). tests/reliability/test_access_matrix.py runs these and fails for a
+# MATRIX row without one.
+SITE_VEN: dict[tuple[str, str], int] = {
+    ("timeseries-list", "get"): 200,
+    ("timeseries-list", "post"): 400,
+    ("timeseries-detail", "get"): 404,
+    ("timeseries-data", "get"): 404,
+    ("timeseries-data", "post"): 404,
+}
