@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -116,6 +117,12 @@ class SiteAgent:
         pos = series.index.searchsorted(pd.Timestamp(moment), side="right") - 1
         return float(series.iloc[max(pos, 0)])
 
+    def setpoint_at(self, moment: datetime) -> Any:
+        """The setpoint in force at ``moment`` — an object with ``baseline_kw``, ``target_kw``, ``battery_kw`` (kW)
+        and ``workloads`` (as :class:`~apps.dispatch.models.Setpoint`) — or ``None``: here the newest active
+        plan's, read from the database; the OpenADR VEN (:mod:`apps.dispatch.ven`) reads its VTN's events."""
+        return selectors.setpoint_at(site_id=self.site.pk, moment=moment)
+
     def step(self, now: datetime, dt: timedelta) -> float:
         """Simulate ``[now − dt, now)``; returns the metered grid kW it wrote."""
         start = now - dt
@@ -123,7 +130,7 @@ class SiteAgent:
         it = self._at(self.load, start)
         pv = min(self._at(self.pv, start), max(it * self.site.pue, 0.0)) if self.pv is not None else 0.0
         baseline = self.site.pue * it - pv
-        setpoint = selectors.setpoint_at(site_id=self.site.pk, moment=start)
+        setpoint = self.setpoint_at(start)
         battery_kw = 0.0
         soc_room = max(self.battery_capacity - self.state.soc_kwh, 0.0) / (0.95 * hours)
         # work at its deadline runs now, whatever the plan says (the SLA)

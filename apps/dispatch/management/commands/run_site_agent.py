@@ -5,10 +5,17 @@ while a replay runs): every step it follows the site's current setpoints (day-ah
 with a ramp and meter noise, writes the metered site and IT power to telemetry and acknowledges its
 deliveries. Its uncontrolled load is the site's metered IT power one week earlier (seasonal naive), else 70 %
 of IT capacity. ``--iterations 0`` runs until interrupted.
+
+As an OpenADR 3.1 VEN over HTTP — ``--vtn URL --client-id ID --client-secret SECRET`` (or the secret in
+``$VPP_VEN_CLIENT_SECRET``; credentials from ``create_api_client --role ven --site …``) — it registers itself
+with the VTN, polls ``GET /events`` every ``--poll-seconds``, follows their ``DISPATCH_SETPOINT`` /
+``DISPATCH_SETPOINT_RELATIVE`` / ``IMPORT_CAPACITY_LIMIT`` payloads and POSTs a ``DEMAND`` report per step,
+which the VTN stores as telemetry (:mod:`apps.dispatch.ven`).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 
@@ -18,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from apps.assets.models import Site
 from apps.core import clock
 from apps.dispatch.agent import SiteAgent
+from apps.dispatch.ven import VenAgent, VtnClient, VtnError
 from apps.telemetry.choices import Quantity
 from apps.telemetry.selectors import datapoints_series, series_for
 
@@ -30,6 +38,17 @@ class Command(BaseCommand):
         parser.add_argument("--step-minutes", type=int, default=15)
         parser.add_argument("--iterations", type=int, default=0, help="steps to run (0: until interrupted)")
         parser.add_argument("--compliance", type=float, default=1.0, help="fraction of reductions delivered")
+        parser.add_argument(
+            "--vtn", help="run as an OpenADR VEN against this VTN base URL (…/openadr3/3.1.0)"
+        )
+        parser.add_argument("--client-id", help="the VEN's OAuth2 client id (with --vtn)")
+        parser.add_argument(
+            "--client-secret", help="the VEN's client secret (with --vtn; default $VPP_VEN_CLIENT_SECRET)"
+        )
+        parser.add_argument("--ven-name", help="name to register the VEN under (default: site-<id>)")
+        parser.add_argument(
+            "--poll-seconds", type=float, default=5.0, help="event polling period (with --vtn)"
+        )
 
     def handle(self, *args: object, **opts: object) -> None:
         ref = str(opts["site"])
@@ -38,20 +57,60 @@ class Command(BaseCommand):
             raise CommandError(f"no site '{ref}'.")
         step = timedelta(minutes=int(opts["step_minutes"]))  # type: ignore[call-overload]
         now = clock.floor_to(clock.now(), step)
-        agent = SiteAgent(site, self._uncontrolled(site, now), compliance=float(opts["compliance"]))  # type: ignore[arg-type]
+        load = self._uncontrolled(site, now)
+        compliance = float(opts["compliance"])  # type: ignore[arg-type]
+        agent: SiteAgent
+        vtn = None
+        if opts["vtn"]:
+            vtn = self._vtn_client(opts)
+            agent = VenAgent(
+                site,
+                load,
+                vtn=vtn,
+                ven_name=str(opts["ven_name"] or f"site-{site.pk}"),
+                compliance=compliance,
+            )
+            ven = agent.register()
+            self.stdout.write(f"registered as VEN {ven.get('id')} ({ven.get('venName')}) at {vtn.base_url}")
+        else:
+            agent = SiteAgent(site, load, compliance=compliance)
         iterations = int(opts["iterations"])  # type: ignore[call-overload]
+        poll_s = float(opts["poll_seconds"]) if vtn else 1.0  # type: ignore[arg-type]
         done = 0
-        while iterations == 0 or done < iterations:
-            moment = clock.floor_to(clock.now(), step)
-            if moment > now or done == 0:
-                grid = agent.step(moment, step)
-                self.stdout.write(
-                    f"{moment:%Y-%m-%d %H:%M}Z metered {grid:.0f} kW (backlog {agent.state.backlog_kwh:.0f} kWh)"
-                )
-                now = moment
-                done += 1
-            if iterations == 0 or done < iterations:
-                time.sleep(1.0)
+        try:
+            while iterations == 0 or done < iterations:
+                if isinstance(agent, VenAgent):
+                    try:
+                        agent.poll()
+                    except VtnError as exc:  # keep following what it knows; the VTN may be back next poll
+                        self.stderr.write(f"polling the VTN failed: {exc}")
+                moment = clock.floor_to(clock.now(), step)
+                if moment > now or done == 0:
+                    grid = agent.step(moment, step)
+                    followed = self._followed(agent)
+                    self.stdout.write(
+                        f"{moment:%Y-%m-%d %H:%M}Z metered {grid:.0f} kW{followed} "
+                        f"(backlog {agent.state.backlog_kwh:.0f} kWh)"
+                    )
+                    now = moment
+                    done += 1
+                if iterations == 0 or done < iterations:
+                    time.sleep(poll_s)
+        finally:
+            if vtn is not None:
+                vtn.close()
+
+    def _vtn_client(self, opts: dict) -> VtnClient:
+        secret = opts["client_secret"] or os.environ.get("VPP_VEN_CLIENT_SECRET")
+        if not opts["client_id"] or not secret:
+            raise CommandError("--vtn needs --client-id and --client-secret (or $VPP_VEN_CLIENT_SECRET).")
+        return VtnClient(str(opts["vtn"]), str(opts["client_id"]), str(secret))
+
+    def _followed(self, agent: SiteAgent) -> str:
+        current = getattr(agent, "_current", None)
+        if current is None:
+            return ""
+        return f", following event {current.event_id}: {current.target_kw:.0f} kW (baseline {current.baseline_kw:.0f})"
 
     def _uncontrolled(self, site: Site, now) -> pd.Series:  # type: ignore[no-untyped-def]
         week = timedelta(days=7)
