@@ -107,3 +107,63 @@ def noisy_temperature(weather: pd.DataFrame, std_c: float, seed: int = 0) -> pd.
     out = weather.copy()
     out["temperature_2m_c"] = out["temperature_2m_c"] + bias + ar
     return out
+
+
+#: Market zone of the product -> (price file, Electricity Maps carbon file, EIA-930 load file and column, weather
+#: zone key of :data:`ZONES`, local time zone).
+MARKET_ZONES = {
+    "CAISO_NP15": (
+        "caiso_np15_dam_hourly_2021_2023.csv",
+        "us_cal_ciso",
+        ("ciso", "demand_mw_raw_eia"),
+        "CISO",
+    ),
+    "ERCOT_HUB": (
+        "ercot_hb_hubavg_dam_hourly_2021_2023.csv",
+        "us_tex_erco",
+        ("erco", "demand_mw_raw_eia"),
+        "ERCO",
+    ),
+    "PJM_DOM": (
+        "pjm_dom_zone_rt_hourly_2021_2023.csv",
+        "us_mida_pjm",
+        ("pjm", "dom_zone_demand_mw_cleaned"),
+        "PJM",
+    ),
+    "NYISO_CAPITL": (
+        "nyiso_capitl_dam_hourly_2021_2023.csv",
+        "us_ny_nyis",
+        ("nyis", "demand_mw_raw_eia"),
+        "NYIS",
+    ),
+}
+
+
+def _hourly(frame: pd.DataFrame, time_column: str, column: str) -> pd.Series:
+    series = pd.Series(frame[column].to_numpy(float), index=_utc(frame[time_column]))
+    series = series[~series.index.duplicated()].sort_index()
+    grid = pd.date_range(series.index[0], series.index[-1], freq="1h")
+    return series.reindex(grid)
+
+
+def zone_price(data_dir: Path, zone: str) -> pd.Series:
+    """Hourly wholesale price (USD/MWh) of a market zone, UTC hour start, missing hours NaN on the grid."""
+    frame = pd.read_csv(Path(data_dir) / "wholesale_prices_hourly" / MARKET_ZONES[zone][0])
+    return _hourly(frame, "timestamp_utc", "price_usd_per_mwh").rename(f"{zone}_price")
+
+
+def zone_carbon(data_dir: Path, zone: str) -> pd.Series:
+    """Hourly direct carbon intensity (gCO2eq/kWh, Electricity Maps) of the zone's grid, UTC hour start."""
+    frame = pd.read_csv(
+        Path(data_dir)
+        / "carbon_intensity_electricitymaps_hourly"
+        / f"{MARKET_ZONES[zone][1]}_2021_2023_hourly.csv"
+    )
+    return _hourly(frame, "timestamp_utc", "ci_direct_gco2eq_per_kwh").rename(f"{zone}_carbon")
+
+
+def zone_system_load(data_dir: Path, zone: str) -> pd.Series:
+    """Hourly EIA-930 demand (MW) of the zone's balancing area (PJM_DOM: the cleaned DOM zone), UTC hour start."""
+    stem, column = MARKET_ZONES[zone][2]
+    frame = pd.read_csv(Path(data_dir) / "system_load_eia930_hourly" / f"{stem}_demand_hourly_2021_2023.csv")
+    return _hourly(frame, "interval_start_utc", column).rename(f"{zone}_load_mw")
