@@ -148,7 +148,7 @@ class IntradaySchedule:
 
     def origins(self, start: dt.date | str | pd.Timestamp, end: dt.date | str | pd.Timestamp) -> list[Origin]:
         """Updates issued every ``issue_every`` (from local midnight) on every local day ``start`` .. ``end``."""
-        out = []
+        out: list[Origin] = []
         for day in pd.date_range(pd.Timestamp(start).date(), pd.Timestamp(end).date(), freq="D"):
             first, last = _local(day.date(), self.tz), _local(day.date() + dt.timedelta(days=1), self.tz)
             out.extend(

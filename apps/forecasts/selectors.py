@@ -171,7 +171,7 @@ def load_series_due(*, issue_time: datetime) -> list[int]:
     for series in TimeSeries.objects.filter(
         quantity=Quantity.IT_POWER_KW, name="", site__enrolment_status="active"
     ).select_related("site"):
-        local = issue_time.astimezone(ZoneInfo(series.site.timezone))
+        local = issue_time.astimezone(ZoneInfo(series.site.timezone if series.site else "UTC"))
         if local.hour == 10 and local.minute == 0 and _no_run_at(series, issue_time, RunKind.DAY_AHEAD):
             due.append(series.pk)
     return due
@@ -203,7 +203,7 @@ def zone_series_due(*, issue_time: datetime) -> list[int]:
         name="",
         market_zone__isnull=False,
     ).select_related("market_zone"):
-        local = issue_time.astimezone(ZoneInfo(series.market_zone.timezone))
+        local = issue_time.astimezone(ZoneInfo(series.market_zone.timezone if series.market_zone else "UTC"))
         if local.hour == 10 and local.minute == 0 and _no_run_at(series, issue_time, RunKind.DAY_AHEAD):
             due.append(series.pk)
     return due

@@ -174,7 +174,10 @@ RECIPES: dict[str, ModelRecipe] = {
     "gbm_carbon": ModelRecipe("gbm_carbon", "1", RunKind.DAY_AHEAD, ZONE_TRAIN_DAYS, _build_zone("carbon")),
 }
 #: The model of each zone quantity.
-ZONE_RECIPES = {Quantity.PRICE: "gbm_price", Quantity.CARBON_INTENSITY_G_PER_KWH: "gbm_carbon"}
+ZONE_RECIPES: dict[str, str] = {
+    Quantity.PRICE: "gbm_price",
+    Quantity.CARBON_INTENSITY_G_PER_KWH: "gbm_carbon",
+}
 
 
 def _series_timezone(series: TimeSeries) -> str:
