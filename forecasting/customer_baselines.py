@@ -7,6 +7,10 @@ interval start, UTC) and the calendar facts (holidays, earlier event days); ever
 Days are the site's *local* calendar days (``tz``, IANA), and "the same interval" means the same local
 wall-clock time of day, as the market rules define it.
 
+A customer baseline is a forecast of the counterfactual load, so it lives in this pure library: settlement
+computes it after the event on the metered history; bidding estimates it before gate closure
+(``apps.markets.baseline_estimate``) so as not to offer more than the meters can show.
+
 Sources:
 
 - "10 of 10": CAISO Business Practice Manual for Demand Response, §10.1.1 (Customer Load Baseline, "10 in 10
@@ -25,7 +29,7 @@ Sources:
 - Forecast: the aggregator's own forecast of the site's grid power issued before gate closure (FlexMeasures'
   belief-time semantics); see :func:`forecast_baseline`.
 
-Simplifications (set per program with :class:`~apps.settlement.models.BaselineTerms` where they are parameters):
+Simplifications (the settlement app sets them per program, where they are parameters):
 the adjustment window and cap are parameters rather than each operator's exact wording; PJM's exclusion of
 low-usage days (below 25 % of the average) and NYISO's weather-sensitive variants are not implemented; a day
 with any missing meter reading at the event's times of day is skipped rather than patched; holidays are the

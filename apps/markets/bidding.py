@@ -3,7 +3,10 @@
 Quantity: the largest reduction (or increase, for valley filling and down-regulation) that the zone's
 active sites can *hold for the whole event*, from the flexibility envelope (``flexibility.envelope``) over the
 p10 IT-load forecast — a low quantile, so the portfolio does not promise flexibility it may not have — capped
-at the requested kW, rounded down to the program's granularity, and dropped below the minimum bid.
+at the requested kW, rounded down to the program's granularity, and dropped below the minimum bid. A reduction
+is also capped at what the meters can show: per site, the settlement baseline it should expect
+(:mod:`apps.markets.baseline_estimate`) minus the lowest grid power it can hold (its forecast grid power less
+its holdable reduction), averaged over the event.
 
 Price: the portfolio's opportunity cost of delivering that quantity — the increase of the optimal schedule's
 cost (energy, carbon, battery degradation; ``flexibility.solve``) when the reduction is imposed as a
@@ -21,12 +24,15 @@ from datetime import datetime, timedelta
 import numpy as np
 
 import flexibility
+from apps.assets.models import Site
 from apps.assets.selectors import active_site_list
+from flexibility.baseline import baseline as flexibility_baseline
 from flexibility.envelope import envelope as flexibility_envelope
 
+from .baseline_estimate import expected_baseline_kw
 from .choices import DOWN_PRODUCTS
 from .models import Event
-from .portfolio import portfolio_problem
+from .portfolio import PortfolioProblem, portfolio_problem
 from .rules import IntervalOffer
 
 MARGIN_FRACTION = 0.10
@@ -52,6 +58,32 @@ class BidPlan:
 
 def _round_down(value: float, step: float) -> float:
     return math.floor(value / step + 1e-9) * step
+
+
+def _settleable_kw(
+    built: PortfolioProblem,
+    sites: list[Site],
+    holdable_kw: np.ndarray,
+    event: Event,
+    belief_time: datetime,
+    duration_steps: int,
+) -> float | None:
+    """Σ over ``sites`` (the zone's, aligned with ``holdable_kw``) of mean(expected baseline − (forecast grid kW −
+    holdable kW)) over the event, each site at least 0 and at most its holdable kW; a site without an estimate
+    counts its holdable kW. ``None`` when no site has an estimate."""
+    grid_kw = flexibility_baseline(built.problem).grid_kw  # (n_problem_sites, steps), run as it arrives
+    row = {s.id: i for i, s in enumerate(built.problem.sites)}
+    total, estimated = 0.0, False
+    for site, holdable in zip(sites, holdable_kw, strict=True):
+        holdable = float(np.nan_to_num(holdable))
+        expected = expected_baseline_kw(site=site, event=event, belief_time=belief_time)
+        if expected is None or len(expected) != duration_steps:
+            total += holdable
+            continue
+        estimated = True
+        floor_kw = grid_kw[row[str(site.pk)], :duration_steps] - holdable
+        total += min(max(float(np.mean(expected - floor_kw)), 0.0), holdable)
+    return total if estimated else None
 
 
 def bid_plan(*, event: Event, belief_time: datetime) -> BidPlan | None:
@@ -85,7 +117,13 @@ def bid_plan(*, event: Event, belief_time: datetime) -> BidPlan | None:
     per_site = env.down_kw if down else env.up_kw
     columns = [env.scopes.index(sid) for sid in zone_ids]
     holdable = float(np.nansum(per_site[0, columns, 0]))
-    quantity = _round_down(min(holdable, event.requested_kw), program.bid_granularity_kw)
+    settleable = (
+        _settleable_kw(built, sites, per_site[0, columns, 0], event, belief_time, duration_steps)
+        if down
+        else None
+    )
+    cap = holdable if settleable is None else min(holdable, settleable)
+    quantity = _round_down(min(cap, event.requested_kw), program.bid_granularity_kw)
     if quantity < max(program.min_bid_kw, 1e-6):
         return None
 
@@ -125,7 +163,13 @@ def bid_plan(*, event: Event, belief_time: datetime) -> BidPlan | None:
     ]
     method = (
         f"{'down' if down else 'up'} envelope over {len(sites)} site(s) with the {LOAD_QUANTILE} load forecast: "
-        f"{holdable:.0f} kW holdable for {duration_steps * step_s / 3600:g} h; bid {quantity:g} kW; "
+        f"{holdable:.0f} kW holdable for {duration_steps * step_s / 3600:g} h; "
+        + (
+            f"{settleable:.0f} kW deliverable against the expected baselines; "
+            if settleable is not None
+            else ""
+        )
+        + f"bid {quantity:g} kW; "
         + (f"opportunity cost {cost_per_mwh:.2f}/MWh; " if cost_per_mwh is not None else "")
         + f"price = max({MARGIN_PER_MWH:g}, cost × {1 + MARGIN_FRACTION:g} + {MARGIN_PER_MWH:g}) capped → {price:g}. "
         f"Inputs: {sorted(set(built.sources.values()))}"

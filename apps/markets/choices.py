@@ -26,7 +26,8 @@ class PricingMode(models.TextChoices):
 
 
 class BaselineMethod(models.TextChoices):
-    """How delivered flexibility is measured (implemented in apps/settlement)."""
+    """How delivered flexibility is measured (``forecasting.customer_baselines``: settled by apps/settlement,
+    estimated before gate closure by bidding)."""
 
     TEN_OF_TEN = "10_of_10", "Average of 10 prior eligible days, day-of adjusted (±20 %)"
     HIGH_X_OF_Y = "high_x_of_y", "High X of Y days"

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from apps.settlement import baselines as bl
+from forecasting import customer_baselines as bl
 
 TZ = "America/Los_Angeles"
 EVENT_DAY = date(2026, 7, 8)
