@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -21,6 +22,7 @@ from apps.assets import selectors
 from apps.assets.choices import EDITABLE_STATUSES, EnrolmentAction, EnrolmentStatus
 from apps.assets.models import Battery, PVArray, Site, WorkloadClass
 from apps.core.errors import DomainError, NotPermitted
+from apps.markets.flexibility_view import PortfolioFlexibility, portfolio_flexibility
 
 from . import accuracy, activity, charts, revenue, site_charts, summaries, writes
 from .access import (
@@ -107,6 +109,24 @@ def _attach(form: Any, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _flexibility_chart(flex: PortfolioFlexibility) -> dict:
+    """Hourly down/up flexibility of the portfolio over the next 24 h (kW, step lines from each window start)."""
+    empty = "No active site: no flexibility to offer."
+    if flex.empty:
+        return {"kind": "timeseries", "unit": "kW", "t": [], "series": [], "empty": empty}
+    index = pd.DatetimeIndex(flex.hours)
+    down = pd.Series(flex.total.down_kw, index=index)
+    up = pd.Series(flex.total.up_kw, index=index)
+    return charts.timeseries_chart(
+        lines=[
+            charts.Line("Down: reduction holdable for 1 h", down, style="step"),
+            charts.Line("Up: increase holdable for 1 h", up, style="step"),
+        ],
+        unit="kW",
+        empty=empty,
+    )
+
+
 # --- entry and persona homes --------------------------------------------------------------------------------
 
 
@@ -125,8 +145,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @aggregator_required
 def overview(request: HttpRequest) -> HttpResponse:
-    """Staff overview: enrolled capacity by zone, sites by status, the enrolment queue, batteries and PV."""
+    """Staff overview: enrolled capacity by zone, sites by status, the enrolment queue, batteries and PV, the
+    portfolio's down/up flexibility now and over the next 24 h, events, dispatch and revenue."""
     principal = principal_of(request)
+    flexibility = portfolio_flexibility(principal=principal)
     summary = summaries.portfolio_summary(principal=principal)
     zone_chart = charts.bar_chart(
         categories=[z.zone for z in summary.zones],
@@ -150,6 +172,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "dashboard/overview.html",
         {
             "activity": summaries.activity_summary(principal=principal),
+            "flexibility": flexibility,
+            "flexibility_chart": _flexibility_chart(flexibility),
             "summary": summary,
             "zone_chart": zone_chart,
             "status_chart": status_chart,

@@ -47,10 +47,17 @@ def fits_width(page: Any) -> bool:
 def test_staff_see_the_overview_with_drawn_charts(demo, open_page) -> None:  # type: ignore[no-untyped-def]
     page = open_page("staff")
     assert page.url.endswith("/overview/")
-    for chart_id in ("chart-zones", "chart-status"):
+    for chart_id in ("chart-zones", "chart-status", "chart-flexibility"):
         chart = drawn_chart(page, chart_id)
         assert chart["width"] > 300 and chart["height"] > 200, chart
         assert chart["ink"] > 2000, chart
+    flex = page.evaluate(
+        "echarts.getInstanceByDom(document.querySelector('[data-chart=\"chart-flexibility\"]')).getOption()"
+    )
+    drawn = {s["name"]: s["data"] for s in flex["series"] if s["name"].startswith(("Down", "Up"))}
+    assert sorted(drawn) == ["Down: reduction holdable for 1 h", "Up: increase holdable for 1 h"], list(drawn)
+    assert all(len(points) == 24 for points in drawn.values())
+    assert page.inner_text('[data-kpi="flex-down-now"]').endswith(" MW")
     option = page.evaluate(
         "echarts.getInstanceByDom(document.querySelector('[data-chart=\"chart-zones\"]')).getOption()"
     )
