@@ -5,6 +5,10 @@ Reads only through selectors: the site's series from :func:`apps.telemetry.selec
 to the caller), their points from :func:`~apps.telemetry.selectors.datapoints_series`, forecasts from
 :func:`apps.forecasts.selectors.forecast_known_at` and setpoints from
 :func:`apps.dispatch.selectors.setpoint_frame`. The ``site`` must already be looked up in the caller's scope.
+Over long periods (the chart's buckets wider than the data, :data:`AGGREGATE_IN_DATABASE`) the bucketed
+variants of those selectors are used instead (``datapoints_bucketed``, ``forecast_bands_bucketed``,
+``setpoint_frame_bucketed``): PostgreSQL averages each series into the chart's buckets (``date_bin``), so a
+year of 15-minute data crosses the wire as 365 rows a series instead of 35 040.
 """
 
 from __future__ import annotations
@@ -17,19 +21,28 @@ from django.db.models import Q
 
 from apps.accounts.principal import Principal
 from apps.assets.models import Site
-from apps.dispatch.selectors import setpoint_frame
-from apps.forecasts.selectors import forecast_bands, forecast_latest_run
+from apps.dispatch.selectors import setpoint_frame, setpoint_frame_bucketed
+from apps.forecasts.selectors import forecast_bands, forecast_bands_bucketed, forecast_latest_run
 from apps.telemetry.choices import Quantity
 from apps.telemetry.models import TimeSeries
-from apps.telemetry.selectors import datapoints_series, timeseries_extent, timeseries_list
+from apps.telemetry.selectors import (
+    datapoints_bucketed,
+    datapoints_series,
+    timeseries_extent,
+    timeseries_list,
+)
 
-from .charts import Line, timeseries_chart
+from .charts import Line, bucket_width_s, timeseries_chart
 
 #: Periods a site page offers (query value → days), the default first.
 PERIODS: dict[str, int] = {"7d": 7, "1d": 1, "30d": 30, "1y": 365}
 DEFAULT_PERIOD = "7d"
 #: How far past the last metered interval a day-ahead forecast is shown.
 FORECAST_AHEAD = pd.Timedelta(days=1)
+#: When the chart's buckets are wider than the data (30 days and more of 15-minute data), read actuals,
+#: forecasts and setpoints already averaged per bucket by the database (one row per bucket instead of one per
+#: interval). Off: read every interval and resample in Python (same figures; kept for comparison and tests).
+AGGREGATE_IN_DATABASE = True
 
 
 @dataclass(frozen=True)
@@ -78,12 +91,26 @@ def _window(main: list[TimeSeries], period: str) -> tuple[pd.Timestamp, pd.Times
 
 
 def _with_forecast(
-    series: TimeSeries, label: str, start: pd.Timestamp, end: pd.Timestamp, models: set[str], axis: int = 0
+    series: TimeSeries,
+    label: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    models: set[str],
+    axis: int = 0,
+    bucket_s: int | None = None,
 ) -> list[Line]:
     """The actuals of ``series`` and, where forecasts were stored for it, their p50 with the p10–p90 band (the
-    latest run issued before ``end`` for each interval)."""
-    lines = [Line(label, datapoints_series(series=series, start=start, end=end), axis=axis)]
-    known = forecast_bands(series=series, start=start, end=end, belief_time=end)
+    latest run issued before ``end`` for each interval). With ``bucket_s`` the database averages both into
+    buckets of that width (the chart's), so a long period reads one row per bucket."""
+    if bucket_s is None:
+        actual = datapoints_series(series=series, start=start, end=end)
+        known = forecast_bands(series=series, start=start, end=end, belief_time=end)
+    else:
+        actual = datapoints_bucketed(series=series, start=start, end=end, bucket_s=bucket_s)["mean"]
+        known = forecast_bands_bucketed(
+            series=series, start=start, end=end, belief_time=end, bucket_s=bucket_s
+        )
+    lines = [Line(label, actual, axis=axis)]
     if not known.empty:
         lines.append(
             Line(
@@ -99,9 +126,9 @@ def _with_forecast(
     return lines
 
 
-def _activation_marks(setpoints: pd.DataFrame, step: pd.Timedelta) -> list[tuple[Any, Any, str]]:
-    """Contiguous runs of activation setpoints as ``(start, end, "event")`` periods to shade."""
-    starts = setpoints.index[setpoints["kind"] == "activation"]
+def _activation_marks(starts: pd.DatetimeIndex, step: pd.Timedelta) -> list[tuple[Any, Any, str]]:
+    """Contiguous runs of the activation setpoint intervals starting at ``starts`` (sorted) as ``(start, end,
+    "event")`` periods to shade."""
     marks: list[tuple[Any, Any, str]] = []
     for t in starts:
         if marks and marks[-1][1] == t:
@@ -135,20 +162,28 @@ def site_charts(*, principal: Principal, site: Site, period: str = DEFAULT_PERIO
         return SiteCharts(period, None, None, *(_empty(nothing) for _ in range(4)), len(series), [])
     start, end = window
     models: set[str] = set()
-    setpoints = setpoint_frame(principal=principal, site_id=site.pk, start=start, end=end)
-    step = pd.Timedelta(seconds=(it + meter)[0].resolution_s)
-    marks = _activation_marks(setpoints, step)
+    native_s = (it + meter)[0].resolution_s
+    width_s = bucket_width_s(span_s=(end - start).total_seconds(), native_step_s=native_s)
+    bucket_s = width_s if AGGREGATE_IN_DATABASE and width_s > native_s else None
+    if bucket_s is None:
+        setpoints = setpoint_frame(principal=principal, site_id=site.pk, start=start, end=end)
+        activation_starts = setpoints.index[setpoints["kind"] == "activation"]
+    else:
+        setpoints, activation_starts = setpoint_frame_bucketed(
+            principal=principal, site_id=site.pk, start=start, end=end, bucket_s=bucket_s
+        )
+    marks = _activation_marks(activation_starts, pd.Timedelta(seconds=native_s))
 
     load_lines: list[Line] = []
     for item in it:
-        load_lines += _with_forecast(item, "IT load", start, end, models)
+        load_lines += _with_forecast(item, "IT load", start, end, models, bucket_s=bucket_s)
     load = timeseries_chart(
         lines=load_lines, unit="kW", marks=marks, x_range=window, empty="No IT load metered in this period."
     )
 
     grid_lines: list[Line] = []
     for item in meter:
-        grid_lines += _with_forecast(item, "Grid power (metered)", start, end, models)
+        grid_lines += _with_forecast(item, "Grid power (metered)", start, end, models, bucket_s=bucket_s)
     if not setpoints.empty:
         grid_lines.append(
             Line("Setpoint: planned grid power", setpoints["target_kw"].astype(float), style="step")
@@ -167,14 +202,16 @@ def site_charts(*, principal: Principal, site: Site, period: str = DEFAULT_PERIO
         s for s in by_quantity.get(Quantity.PV_POWER_KW, []) if s.pv_array_id
     ]:
         label = "PV" if item.site_id else f"PV {item.pv_array.name}"
-        pv_lines += _with_forecast(item, label, start, end, models)
+        pv_lines += _with_forecast(item, label, start, end, models, bucket_s=bucket_s)
     pv = timeseries_chart(
         lines=pv_lines, unit="kW", x_range=window, empty="No PV generation metered in this period."
     )
 
     battery_lines: list[Line] = []
     for item in by_quantity.get(Quantity.SOC_KWH, []):
-        battery_lines += _with_forecast(item, f"State of charge {item.battery.name}", start, end, models)
+        battery_lines += _with_forecast(
+            item, f"State of charge {item.battery.name}", start, end, models, bucket_s=bucket_s
+        )
     if not setpoints.empty and setpoints["battery_kw"].astype(float).abs().sum() > 0:
         battery_lines.append(
             Line(

@@ -183,3 +183,76 @@ def _setpoint_frame_packed(
         "UTC"
     )
     return frame.set_index(index)[columns]
+
+
+def setpoint_frame_bucketed(
+    *, principal: Principal, site_id: int, start: datetime, end: datetime, bucket_s: int
+) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
+    """:func:`setpoint_frame` averaged into buckets of ``bucket_s`` seconds aligned to the Unix epoch (UTC), for
+    charts over long ranges. Each interval's setpoint is first chosen as in :func:`setpoint_frame` (activation
+    over schedule, then the newest plan version, then the setpoint stored last), then averaged per bucket. On
+    PostgreSQL both steps run in the database over the caller's scoped queryset (``DISTINCT ON`` then
+    ``date_bin … GROUP BY``); elsewhere with pandas.
+
+    Returns:
+        ``(frame, activation_starts)``: ``frame`` indexed by bucket start (UTC, sorted) with float columns
+        ``baseline_kw``, ``target_kw``, ``battery_kw`` (bucket means, kW; + = consumption / charging), empty when
+        there is no setpoint or the site is outside the caller's scope; ``activation_starts``: the sorted starts
+        (UTC) of the native intervals where an activation plan's setpoint was chosen (to shade events exactly).
+
+    Raises:
+        ValueError: ``bucket_s`` is not a positive number of seconds.
+    """
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.db.models import Case, IntegerField, Value, When
+
+    from apps.telemetry.selectors import BUCKET_ORIGIN
+
+    from .choices import PlanKind, PlanStatus
+
+    if bucket_s <= 0:
+        raise ValueError("bucket_s must be a positive number of seconds.")
+    columns = ["baseline_kw", "target_kw", "battery_kw"]
+    empty_index = pd.DatetimeIndex([], tz="UTC", name="start")
+    if connection.vendor != "postgresql":
+        native = setpoint_frame(principal=principal, site_id=site_id, start=start, end=end)
+        if native.empty:
+            return pd.DataFrame(columns=columns, index=empty_index, dtype=float), empty_index
+        grouped = native[columns].astype(float).groupby(native.index.floor(f"{bucket_s}s")).mean()
+        grouped.index = grouped.index.rename("start").as_unit("us")
+        activation = pd.DatetimeIndex(native.index[native["kind"] == PlanKind.ACTIVATION], name="start")
+        return grouped, activation.as_unit("us")
+    rank = Case(
+        When(plan__kind=PlanKind.ACTIVATION, then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    rows = (
+        setpoint_list(principal=principal)
+        .filter(site_id=site_id, start__gte=start, start__lt=end)
+        .exclude(plan__status=PlanStatus.FAILED)
+        .annotate(rank=rank)
+        .values_list("id", "start", "rank", "plan__version", *columns)
+        .order_by()
+    )
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH scoped (id, start, rank, version, baseline_kw, target_kw, battery_kw) AS "
+            f"({sql}), chosen AS (SELECT DISTINCT ON (start) * FROM scoped "
+            "ORDER BY start, rank DESC, version DESC, id DESC) "
+            "SELECT date_bin(%s, start, %s::timestamptz) AS bucket, avg(baseline_kw), avg(target_kw), "
+            "avg(battery_kw), array_agg(start ORDER BY start) FILTER (WHERE rank = 1) "
+            "FROM chosen GROUP BY bucket ORDER BY bucket",
+            [*params, timedelta(seconds=bucket_s), BUCKET_ORIGIN],
+        )
+        fetched = cursor.fetchall()
+    if not fetched:
+        return pd.DataFrame(columns=columns, index=empty_index, dtype=float), empty_index
+    index = pd.DatetimeIndex([r[0] for r in fetched], name="start")
+    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+    frame = pd.DataFrame([r[1:4] for r in fetched], columns=columns, index=index.as_unit("us")).astype(float)
+    starts = [t for r in fetched if r[4] for t in r[4]]
+    activation = pd.DatetimeIndex(starts, name="start")
+    activation = activation.tz_localize("UTC") if activation.tz is None else activation.tz_convert("UTC")
+    return frame, activation.as_unit("us")

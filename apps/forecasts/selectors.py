@@ -216,7 +216,7 @@ _PACKED_FORECAST = np.dtype(
 )
 _PACKED_FORECAST_SQL = (
     "SELECT string_agg(timestamptz_send(v.start) || timestamptz_send(r.issued_at) || float8send(v.p10) "
-    "|| float8send(v.p50) || float8send(v.p90), ''::bytea ORDER BY v.start, r.issued_at DESC) "
+    "|| float8send(v.p50) || float8send(v.p90), ''::bytea ORDER BY v.start, r.issued_at DESC, r.kind, r.id DESC) "
     "FROM forecasts_forecastvalue v JOIN forecasts_forecastrun r ON r.id = v.run_id "
     "WHERE r.series_id = %s AND r.status = %s AND r.issued_at <= %s AND r.horizon_start < %s "
     "AND r.horizon_end > %s AND v.start >= %s AND v.start < %s"
@@ -267,3 +267,56 @@ def forecast_bands(
         },
         index=index,
     )
+
+
+_BUCKETED_FORECAST_SQL = (
+    "WITH chosen AS (SELECT DISTINCT ON (v.start) v.start, v.p10, v.p50, v.p90 "
+    "FROM forecasts_forecastvalue v JOIN forecasts_forecastrun r ON r.id = v.run_id "
+    "WHERE r.series_id = %s AND r.status = %s AND r.issued_at <= %s AND r.horizon_start < %s "
+    "AND r.horizon_end > %s AND v.start >= %s AND v.start < %s "
+    "ORDER BY v.start, r.issued_at DESC, r.kind, r.id DESC) "
+    "SELECT date_bin(%s, start, %s::timestamptz) AS bucket, avg(p10), avg(p50), avg(p90) "
+    "FROM chosen GROUP BY bucket ORDER BY bucket"
+)
+
+
+def forecast_bands_bucketed(
+    *, series: TimeSeries, start: datetime, end: datetime, belief_time: datetime, bucket_s: int
+) -> pd.DataFrame:
+    """:func:`forecast_known_at` (without a model filter) averaged into buckets of ``bucket_s`` seconds aligned to
+    the Unix epoch (UTC), for charts over long ranges. Each interval's value is first chosen as in
+    :func:`forecast_known_at` (latest successful run issued at or before ``belief_time``; on a tie the day-ahead
+    run, then the run stored last), then the quantiles are averaged per bucket. On PostgreSQL both steps run in
+    the database (``DISTINCT ON`` then ``date_bin … GROUP BY``: one row per bucket is returned); elsewhere with
+    pandas.
+
+    Returns:
+        DataFrame indexed by bucket start (UTC, named ``start``, sorted), float columns ``p10``, ``p50``, ``p90``
+        (means in the series' unit); buckets no run covered are absent.
+
+    Raises:
+        ValueError: ``bucket_s`` is not a positive number of seconds.
+    """
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from apps.telemetry.selectors import BUCKET_ORIGIN
+
+    if bucket_s <= 0:
+        raise ValueError("bucket_s must be a positive number of seconds.")
+    columns = ["p10", "p50", "p90"]
+    if connection.vendor == "postgresql":
+        params = [series.pk, RunStatus.SUCCEEDED, belief_time, end, start, start, end]
+        with connection.cursor() as cursor:
+            cursor.execute(_BUCKETED_FORECAST_SQL, [*params, timedelta(seconds=bucket_s), BUCKET_ORIGIN])
+            rows = cursor.fetchall()
+        index = pd.DatetimeIndex([r[0] for r in rows], name="start")
+        index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+        return pd.DataFrame([r[1:] for r in rows], columns=columns, index=index.as_unit("us")).astype(float)
+    known = forecast_known_at(series=series, start=start, end=end, belief_time=belief_time)
+    if known.empty:
+        return pd.DataFrame(columns=columns, index=pd.DatetimeIndex([], tz="UTC", name="start"), dtype=float)
+    grouped = known[columns].astype(float).groupby(known.index.floor(f"{bucket_s}s")).mean()
+    grouped.index = grouped.index.rename("start").as_unit("us")
+    return grouped

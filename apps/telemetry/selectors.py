@@ -271,3 +271,56 @@ def series_for(
         .order_by("resolution_s", "pk")
         .first()
     )
+
+
+#: Origin of display buckets: the Unix epoch, so buckets align with :func:`apps.dashboard.charts.resample`.
+BUCKET_ORIGIN = "1970-01-01 00:00:00+00"
+_BUCKETED_READ_SQL = (
+    "SELECT date_bin(%s, start, %s::timestamptz) AS bucket, avg(value), min(value), max(value), count(*) "
+    "FROM telemetry_datapoint WHERE series_id = %s AND start >= %s AND start < %s "
+    "GROUP BY bucket ORDER BY bucket"
+)
+
+
+def datapoints_bucketed(*, series: TimeSeries, start: datetime, end: datetime, bucket_s: int) -> pd.DataFrame:
+    """Points of ``series`` with ``start ≤ t < end`` aggregated into buckets of ``bucket_s`` seconds aligned to
+    the Unix epoch (UTC), for charts over long ranges: a year of 15-minute points in daily buckets is 365 rows.
+
+    On PostgreSQL the database aggregates (``date_bin … GROUP BY``, one row per bucket crosses the wire); on
+    other databases the points are read and grouped with pandas (same result).
+
+    Returns:
+        DataFrame indexed by bucket start (``DatetimeIndex`` UTC, named ``start``, sorted) with float64 columns
+        ``mean``, ``min``, ``max`` (the series' unit) and int ``count`` (points in the bucket); buckets without
+        points are absent.
+
+    Raises:
+        ValueError: ``start`` or ``end`` is naive, or ``bucket_s`` is not a positive number of seconds.
+    """
+    if bucket_s <= 0:
+        raise ValueError("bucket_s must be a positive number of seconds.")
+    start_us, end_us = _to_us(start), _to_us(end)
+    columns = ["mean", "min", "max", "count"]
+    if connection.vendor == "postgresql":
+        from datetime import timedelta
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _BUCKETED_READ_SQL,
+                [
+                    timedelta(seconds=bucket_s),
+                    BUCKET_ORIGIN,
+                    series.pk,
+                    pd.Timestamp(start_us, unit="us", tz="UTC").to_pydatetime(),
+                    pd.Timestamp(end_us, unit="us", tz="UTC").to_pydatetime(),
+                ],
+            )
+            rows = cursor.fetchall()
+        index = pd.DatetimeIndex([r[0] for r in rows], name="start")
+        index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+        frame = pd.DataFrame([r[1:] for r in rows], columns=columns, index=index.as_unit("us"))
+        return frame.astype({"mean": float, "min": float, "max": float, "count": np.int64})
+    points = datapoints_series(series=series, start=start, end=end)
+    grouped = points.groupby(points.index.floor(f"{bucket_s}s")).agg(["mean", "min", "max", "count"])
+    grouped.index = grouped.index.rename("start").as_unit("us")
+    return grouped[columns].astype({"mean": float, "min": float, "max": float, "count": np.int64})
