@@ -28,8 +28,9 @@ Rows:
   S(t) ≤ A(t), S(t) ≥ A(t − max_delay_steps) and S(T−1) = A(T−1).
 * max_kw (per migratable workload with a cap, T rows, ≤): ``Σ_sites x_t ≤ max_kw`` (single-site caps are bounds).
 * it_capacity (per site with a finite ``it_capacity_kw`` where a flexible workload may run, T rows, ≤):
-  ``Σ_{placements at the site} x_t ≤ max(it_capacity_kw − fixed_IT_t, 0)`` (fixed load above the capacity is a
-  forecast the site will meet somehow; the LP adds nothing on top of it).
+  ``Σ_{placements at the site} x_t ≤ max(it_capacity_kw − fixed_IT_t, own_flexible_baseline_t)``: the capacity
+  limits work *added* at the site (caught up or migrated in); the site's own work as it arrives stays feasible
+  (a load forecast above the capacity is one the site meets somehow), so run-as-it-arrives is always a solution.
 * green_match (per site with contracts, T rows, ≤): ``Σ_contracts green − imp ≤ 0`` (contract energy covers import).
 * green_volume (per contract with several eligible sites, T rows, ≤): ``Σ_sites green ≤ profile_kwh / Δt``.
 * green_share (per site with ``min_green_share`` σ, T rows, ≥ 0), with the zone's low-carbon share lc:
@@ -471,7 +472,8 @@ def build_model(
             rows.append(_block(remap_s[fl.place_site[pl]], T, r).ravel())
             cols.append(_block(pl, T, off["x"]).ravel())
             vals.append(np.ones(pl.size * T))
-            room = np.maximum(a.it_capacity_kw[cap_sites, None] - a.fixed_it_kw[cap_sites], 0.0)
+            own_flexible = a.baseline_it_kw[cap_sites] - a.fixed_it_kw[cap_sites]
+            room = np.maximum(a.it_capacity_kw[cap_sites, None] - a.fixed_it_kw[cap_sites], own_flexible)
             row_lo.append(np.full(cap_sites.size * T, -np.inf))
             row_hi.append(room.ravel())
             r += cap_sites.size * T

@@ -78,3 +78,14 @@ def test_directly_constructed_nan_capacity_is_refused():
     with pytest.raises(FlexibilityInputError) as err:
         flexibility.solve(broken)
     assert err.value.field == "sites[1].it_capacity_kw"
+
+
+def test_own_work_as_it_arrives_stays_feasible_above_the_capacity():
+    # A forecast of 12 kW of deferrable work at a 10 kW site, to be served by the horizon's end: running it as it
+    # arrives must remain a solution (the capacity only limits work added at the site).
+    job = {"id": "batch", "baseline_kw": [12, 12], "max_delay_steps": 1}
+    p = problem(2, {"z": zone([50, 10])}, [site("a", workloads=[job], it_capacity_kw=10)])
+    r = flexibility.solve(p)
+    assert r.status == "optimal"
+    # hour 1 is cheaper, but nothing can be added there beyond the own 12 kW: no deferral happens
+    assert r.sites["a"].it_kw.tolist() == pytest.approx([12, 12], abs=1e-9)
