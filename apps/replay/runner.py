@@ -29,7 +29,7 @@ from apps.core import clock
 from apps.dispatch import services as dispatch
 from apps.dispatch.agent import SiteAgent
 from apps.dispatch.models import DispatchPlan, PreparedPlan
-from apps.forecasts.services import forecast_day_ahead
+from apps.forecasts.services import forecast_day_ahead, forecast_intraday
 from apps.markets import services as markets
 from apps.markets.catalogue import demo_programs_seed
 from apps.markets.choices import EventStatus, Product
@@ -191,16 +191,22 @@ class Replay:
                 settlement.event_settle(event_id=event_id)
 
     def _forecasts(self, t: datetime) -> None:
+        """Day-ahead load forecasts at 10:00 local and intraday updates every hour (the beat jobs' cadence)."""
         for site in self.sites:
             local = t.astimezone(ZoneInfo(site.timezone))
-            if local.hour == 10 and local.minute == 0 and t >= self.start - timedelta(days=1):
-                series, _ = timeseries_get_or_create(
-                    owner=site, quantity=Quantity.IT_POWER_KW, resolution="PT15M"
-                )
-                try:
+            day_ahead = local.hour == 10 and local.minute == 0
+            if t.minute != 0 or t < self.start - timedelta(days=1):
+                continue
+            series, _ = timeseries_get_or_create(
+                owner=site, quantity=Quantity.IT_POWER_KW, resolution="PT15M"
+            )
+            try:
+                if day_ahead:
                     forecast_day_ahead(series_id=series.pk, issue_time=t)
-                except ValueError as exc:
-                    self.o.log.append(f"{t:%m-%d %H:%M} forecast of {site.name} skipped: {exc}")
+                if t >= self.start:
+                    forecast_intraday(series_id=series.pk, issue_time=t)
+            except ValueError as exc:
+                self.o.log.append(f"{t:%m-%d %H:%M} forecast of {site.name} skipped: {exc}")
 
     def _plans(self, t: datetime) -> None:
         """Prepared plans for awarded events and plans for activations: a real worker makes them when there is
