@@ -150,6 +150,7 @@ class SiteAgent:
             )
             battery_kw = -from_battery
             self.state.defer(start, (from_work / self.site.pue - migrated_it) * hours)
+            it -= from_work / self.site.pue  # the IT meter sees the work deferred or migrated away
             target = baseline - from_work - from_battery
         elif setpoint is not None:
             # a planned increase: charge as planned, catch up the site's own deferred work (its classes' negative

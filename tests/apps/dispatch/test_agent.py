@@ -106,3 +106,30 @@ def test_deferred_work_is_all_run_by_its_deadline(activation, sites) -> None:  #
         baseline_kwh = site.pue * 0.7 * site.it_capacity_kw * 0.25 * len(agent.state.readings)
         assert agent.state.backlog_kwh == pytest.approx(0.0, abs=1e-6)
         assert metered_kwh == pytest.approx(baseline_kwh, rel=2e-3)  # battery losses only
+
+
+def test_it_meter_sees_the_work_moved_away(activation, sites) -> None:  # type: ignore[no-untyped-def]
+    """During a reduction the IT meter drops by the deferred or migrated work: grid = PUE × IT − battery
+    discharge (no PV here), so a measured PUE stays the site's PUE."""
+    from apps.telemetry.selectors import datapoints_series, series_for
+
+    plan = services.dispatch_activation(activation_id=activation.pk)
+    site = max(sites, key=lambda s: sum(sp.reduction_kw for sp in Setpoint.objects.filter(plan=plan, site=s)))
+    load_kw = 0.7 * site.it_capacity_kw
+    agent = SiteAgent(site, flat_load(site, activation.start, load_kw), noise=0.0, tau_s=1.0)
+    run([agent], activation.start, activation.event.end)
+    grid = dict(agent.state.readings)
+    it = datapoints_series(
+        series=series_for(site=site, quantity="it_power_kw"), start=activation.start, end=activation.event.end
+    )
+    checked = 0
+    for sp in Setpoint.objects.filter(plan=plan, site=site):
+        if sp.reduction_kw <= 1.0:
+            continue
+        for i in range(3):
+            t = sp.start + i * STEP5
+            discharge = max(-sp.battery_kw, 0.0)
+            assert site.pue * it[pd.Timestamp(t)] - grid[t] == pytest.approx(discharge, abs=0.02 * load_kw)
+            assert it[pd.Timestamp(t)] < load_kw - 1.0 or discharge >= sp.reduction_kw - 1.0
+            checked += 1
+    assert checked
