@@ -12,6 +12,7 @@ import pandas as pd
 
 from apps.assets.models import Site
 from apps.dispatch.models import DispatchPlan, Setpoint
+from apps.greenpower.selectors import site_green_ledger
 from apps.markets.models import Activation, Award, Bid, Event
 from apps.settlement.choices import RunStatus
 from apps.settlement.models import SettlementRun, SiteSettlement
@@ -100,4 +101,18 @@ def replay_summary(
         "baseline_emissions_kg": round(base_emissions, 1),
         "carbon_savings_pct": round(100 * (1 - emissions / base_emissions), 2) if base_emissions else None,
         "currency": currency,
+        "green": _green(sites, start, end),
     }
+
+
+def _green(sites: list[Site], start: datetime, end: datetime) -> dict:
+    """Per site: the hourly-matched green share (24/7 CFE score), the annual-matching share and the measured
+    PUE over the period, from the green ledger (:func:`apps.greenpower.selectors.site_green_ledger`)."""
+    out = {}
+    for site in sites:
+        summary = site_green_ledger(site=site, start=start, end=end).summary
+        out[site.name] = {
+            key: None if summary.get(key) is None else round(float(summary[key]), 4)
+            for key in ("hourly_matched_share", "annual_matched_share", "pue_measured")
+        }
+    return out
