@@ -85,11 +85,16 @@ def plan_reduction(
     belief_time: datetime,
     start: datetime | None = None,
     exclude_site_ids: frozenset[int] = frozenset(),
+    include_migration_targets: bool = True,
 ) -> PlanDraft:
-    """Split ``reduction_kw`` over the window among the participating sites (minus ``exclude_site_ids``).
+    """Split ``reduction_kw`` over the window among the participating sites (minus ``exclude_site_ids``);
+    with ``include_migration_targets=False`` sites of other zones are not added as places deferrable work may
+    migrate to (each participating site plans its own work only).
 
     Raises:
         ValueError: no participating site, or an empty window.
+        flexibility.FlexibilityInfeasible: the hard constraints (deadlines, IT capacity, grid limits, SoC)
+            cannot all be met.
     """
     sites = [s for s in participating_sites(activation) if s.pk not in exclude_site_ids]
     begin, end, step = window(activation, start=start)
@@ -117,6 +122,7 @@ def plan_reduction(
         resolution_s=int(step.total_seconds()),
         load_quantile="p50",
         commitments=[commitment],
+        include_migration_targets=include_migration_targets,
     )
     build_seconds = time.perf_counter() - t0
     result = flexibility.solve(built.problem)

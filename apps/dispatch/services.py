@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+import flexibility
 from apps.accounts.principal import Principal
 from apps.assets.models import Site
 from apps.core import clock
@@ -168,8 +170,10 @@ def _dispatch_activation(activation_id: int) -> DispatchPlan:
         draft = draft_from_json(prepared.draft, scale=reduction / prepared.reduction_kw)
         reason = f"activation (plan prepared at award, scaled ×{reduction / prepared.reduction_kw:.3f})"
     else:
-        draft = plan_reduction(activation=activation, reduction_kw=reduction, belief_time=clock.now())
-        reason = "activation"
+        draft, degraded = _plan_or_degrade(
+            activation=activation, reduction_kw=reduction, belief_time=clock.now()
+        )
+        reason = "activation" + degraded
     plan_seconds = time.perf_counter() - t0
     try:
         with transaction.atomic():
@@ -178,6 +182,23 @@ def _dispatch_activation(activation_id: int) -> DispatchPlan:
         return DispatchPlan.objects.get(activation_id=activation_id, version=1)
     plan.plan_seconds = plan_seconds  # type: ignore[attr-defined]  # read, scale (or solve): wall time
     return plan
+
+
+def _plan_or_degrade(**kwargs: Any) -> tuple[PlanDraft, str]:
+    """:func:`~.planning.plan_reduction`; when its problem is infeasible, once more without migration targets
+    (each participating site plans its own work only, so another zone's site whose forecast load leaves no room
+    cannot make the whole plan fail). Returns the draft and a note for the plan's reason ("" when not degraded).
+
+    Raises:
+        ValueError: nothing to dispatch.
+        flexibility.FlexibilityInfeasible: infeasible even without migration targets.
+    """
+    try:
+        return plan_reduction(**kwargs), ""
+    except flexibility.FlexibilityInfeasible as exc:
+        logger.warning("plan infeasible with migration targets (%s); planning without them", exc)
+        draft = plan_reduction(**kwargs, include_migration_targets=False)
+        return draft, f"; planned without migration targets: with them infeasible ({exc.family}: {exc})"
 
 
 def plan_prepare(*, event_id: int) -> PreparedPlan | None:
@@ -197,8 +218,9 @@ def plan_prepare(*, event_id: int) -> PreparedPlan | None:
         return None
     proxy = Activation(event=event, start=event.start, end=event.end, kw=reduction)
     try:
-        draft = plan_reduction(activation=proxy, reduction_kw=reduction, belief_time=clock.now())
-    except ValueError as exc:
+        draft, _ = _plan_or_degrade(activation=proxy, reduction_kw=reduction, belief_time=clock.now())
+    except (ValueError, flexibility.FlexibilityError) as exc:
+        # FlexibilityInfeasible is not a ValueError: without this the prepare task (and a replay) crashed
         logger.warning("no plan prepared for event %s: %s", event_id, exc)
         return None
     try:
@@ -461,7 +483,7 @@ def delivery_check(*, activation_id: int, interval_start: datetime) -> DeliveryC
                 new_plan = _store(activation, plan.version + 1, draft, reason)
                 _carry_over(plan, new_plan, short_sites, next_start)
             action = f"re-dispatched as plan v{new_plan.version}"
-        except (ValueError, IntegrityError) as exc:
+        except (ValueError, IntegrityError, flexibility.FlexibilityError) as exc:
             action = f"re-dispatch impossible: {exc}"
     check, _ = DeliveryCheck.objects.get_or_create(
         activation=activation,
