@@ -7,10 +7,11 @@ Seeds, inside one transaction that is rolled back at the end (nothing is left be
 owner and active site with a battery and a PV array, and ``--days`` of 15-minute data ending 2021-12-31: IT
 load, metered grid power, PV and state of charge (4 × 35 040 points for a year), one day-ahead forecast run per
 day for the IT load and the meter (p10/p50/p90, 2 × 35 040 values), one day-ahead schedule plan per day with
-96 setpoints and an activation plan every week. Then times ``GET /sites/<pk>/?period=1y`` (and ``7d``) with
+96 setpoints and an activation plan every week. Then times ``GET /sites/<pk>/?period=1y`` (and ``30d``, ``7d``) with
 Django's test client, logged in as staff: the full stack (middleware, session, selectors, resampling,
 templates), no network. Prints one line per figure: median, min and max over ``--runs`` requests after one
-warm-up, the number of SQL queries and the size of the page.
+warm-up, the number of SQL queries and the size of the page. ``--compare`` also times each period with the
+database aggregation of long periods switched off (``apps.dashboard.site_charts.AGGREGATE_IN_DATABASE``).
 """
 
 from __future__ import annotations
@@ -182,6 +183,11 @@ def main() -> None:
     )
     parser.add_argument("--days", type=int, default=365, help="days of 15-minute data to seed (default 365)")
     parser.add_argument("--runs", type=int, default=10, help="timed requests per page (default 10)")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also time each page with the database aggregation off (every interval read, resampled in Python)",
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -204,14 +210,21 @@ def main() -> None:
             print(f"seeded {args.days} days of 15-minute data in {time.perf_counter() - t0:.1f} s")
             client = Client()
             client.force_login(staff)
-            for period in ("1y", "7d"):
+            from apps.dashboard import site_charts
+
+            modes = (True, False) if args.compare else (True,)
+            for period in ("1y", "30d", "7d"):
                 url = f"/sites/{site.pk}/?period={period}"  # type: ignore[attr-defined]
-                samples, queries, size = _time(client, url, args.runs)
-                print(
-                    f"site page {period:>3} (staff)   median {statistics.median(samples):7.1f} ms  "
-                    f"min {min(samples):7.1f} ms  max {max(samples):7.1f} ms  ({args.runs} runs, "
-                    f"{queries} queries, {size / 1024:.0f} KiB)"
-                )
+                for aggregate in modes:
+                    site_charts.AGGREGATE_IN_DATABASE = aggregate
+                    samples, queries, size = _time(client, url, args.runs)
+                    mode = "" if aggregate else " no db aggregation"
+                    print(
+                        f"site page {period:>3} (staff{mode})   median {statistics.median(samples):7.1f} ms  "
+                        f"min {min(samples):7.1f} ms  max {max(samples):7.1f} ms  ({args.runs} runs, "
+                        f"{queries} queries, {size / 1024:.0f} KiB)"
+                    )
+                site_charts.AGGREGATE_IN_DATABASE = True
             raise Rollback
     except Rollback:
         print("rolled back: nothing was left in the database")

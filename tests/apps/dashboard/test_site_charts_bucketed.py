@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.principal import principal_for
 from apps.assets.choices import EnrolmentStatus
@@ -195,7 +197,13 @@ def test_site_charts_are_the_same_aggregated_in_the_database(
 ) -> None:  # type: ignore[no-untyped-def]
     site, _, _ = seeded
     staff = principal_for(world.users["staff"])
-    in_db = site_charts.site_charts(principal=staff, site=site, period=period)
+    if period == "30d":  # hourly buckets of 15-minute data: exercise the database path too
+        monkeypatch.setattr(site_charts, "DB_AGGREGATE_MIN_INTERVALS", 2)
+    with CaptureQueriesContext(connection) as queries:
+        in_db = site_charts.site_charts(principal=staff, site=site, period=period)
+    assert (
+        sum("date_bin" in q["sql"] for q in queries.captured_queries) == 5
+    )  # IT and SoC points, their forecasts, setpoints
     monkeypatch.setattr(site_charts, "AGGREGATE_IN_DATABASE", False)
     in_python = site_charts.site_charts(principal=staff, site=site, period=period)
     for name in ("load", "grid", "battery"):

@@ -1,0 +1,155 @@
+"""Server time of the dashboard's main pages on the demo portfolio and on a portfolio of 400 sites (issue 9:
+≤ 300 ms), and the cost of the overview's flexibility view when its cache is cold.
+
+    DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/vpp_dash REDIS_URL=redis://127.0.0.1:6379/5 \\
+        .venv/bin/python benchmarks/dashboard/pages.py
+    .venv/bin/python benchmarks/dashboard/pages.py --runs 5          # SQLite and the local-memory cache work too
+
+Seeds, inside one transaction that is rolled back at the end, the demo portfolio (``demo_portfolio_seed``),
+then times with Django's test client (full stack, no network; one warm-up then ``--runs`` requests) the staff
+overview, a site page (staff and owner) and the owner portal; then adds 400 sites (300 active, each with two
+workload classes, a battery and a PV array) and times the overview and a site page again. The overview's
+flexibility envelope is cached per 15-minute slot, so the timed requests hit the cache; the line
+"flexibility view (cold)" is the computation a slot's first viewer pays (``portfolio_flexibility_compute``).
+Prints median, min and max, the SQL queries and the page size. (These timings used to be asserted inside
+tests/apps/dashboard/test_server_time.py; that test now bounds queries and page sizes only.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "bench-pages-pw-1"
+
+
+class Rollback(Exception):
+    """Raised to undo the seeded data."""
+
+
+def _time(client, url: str, runs: int) -> tuple[list[float], int, int]:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert client.get(url).status_code == 200
+    samples = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.status_code
+    return samples, len(queries), len(response.content)
+
+
+def _line(name: str, samples: list[float], queries: int, size: int) -> None:
+    print(
+        f"{name:<32} median {statistics.median(samples):7.1f} ms  min {min(samples):7.1f} ms  "
+        f"max {max(samples):7.1f} ms  ({len(samples)} runs, {queries} queries, {size / 1024:.0f} KiB)"
+    )
+
+
+def _cold_flexibility(runs: int) -> None:
+    from apps.core import clock
+    from apps.markets.flexibility_view import portfolio_flexibility_compute
+
+    samples = []
+    for _ in range(max(1, runs // 2)):
+        start = time.perf_counter()
+        view = portfolio_flexibility_compute(at=clock.now())
+        samples.append((time.perf_counter() - start) * 1000)
+    print(
+        f"{'flexibility view (cold)':<32} median {statistics.median(samples):7.1f} ms  min {min(samples):7.1f} ms"
+        f"  max {max(samples):7.1f} ms  ({len(samples)} runs, {view.total.site_count} active sites)"
+    )
+
+
+def _big_portfolio(n_sites: int = 400):  # type: ignore[no-untyped-def]
+    from apps.assets.choices import EnrolmentStatus
+    from tests.factories import (
+        BatteryFactory,
+        OrganisationFactory,
+        PVArrayFactory,
+        SiteFactory,
+        WorkloadClassFactory,
+    )
+
+    owners = [OrganisationFactory() for _ in range(8)]
+    statuses = [EnrolmentStatus.ACTIVE] * 6 + [EnrolmentStatus.SUBMITTED, EnrolmentStatus.DRAFT]
+    site = None
+    for i in range(n_sites):
+        site = SiteFactory(owner=owners[i % 8], enrolment_status=statuses[i % len(statuses)])
+        WorkloadClassFactory(site=site, share_pct=40, kind="inference", max_delay_h=None)
+        WorkloadClassFactory(site=site, share_pct=35)
+        BatteryFactory(site=site)
+        PVArrayFactory(site=site)
+    return site
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=15, help="timed requests per page (default 15)")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vpp.settings.local")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db import connection, transaction
+    from django.test import Client
+
+    from apps.assets.demo_portfolio import demo_portfolio_seed
+    from apps.markets.flexibility_view import _cache_key, _slot
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"database: {connection.vendor} {connection.settings_dict['NAME']}; cache: "
+        f"{settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}; {os.cpu_count()} CPUs, load average {load}"
+    )
+    try:
+        with transaction.atomic():
+            demo = demo_portfolio_seed(password=PASSWORD)
+            staff, owner = Client(), Client()
+            from apps.accounts.models import User
+
+            staff.force_login(User.objects.get(username="staff"))  # the database may hold the demo already
+            owner.force_login(User.objects.get(username="owner_a"))
+            site = demo.sites["sj1"]
+            from apps.core import clock
+
+            cache.delete(_cache_key(_slot(clock.now())))
+            _cold_flexibility(args.runs)
+            for name, client, url in (
+                ("demo overview (staff)", staff, "/overview/"),
+                ("demo site page (staff)", staff, f"/sites/{site.pk}/"),
+                ("demo site page (owner)", owner, f"/sites/{site.pk}/"),
+                ("demo portal (owner)", owner, "/portal/"),
+            ):
+                _line(name, *_time(client, url, args.runs))
+            last = _big_portfolio()
+            cache.delete(_cache_key(_slot(clock.now())))
+            _cold_flexibility(args.runs)
+            for name, url in (
+                ("400-site overview (staff)", "/overview/"),
+                ("400-site site page", f"/sites/{last.pk}/"),
+            ):
+                _line(name, *_time(staff, url, args.runs))
+            cache.delete(_cache_key(_slot(clock.now())))
+            raise Rollback
+    except Rollback:
+        print("rolled back: nothing was left in the database")
+
+
+if __name__ == "__main__":
+    main()
