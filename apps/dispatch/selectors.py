@@ -203,8 +203,6 @@ def setpoint_frame_bucketed(
     Raises:
         ValueError: ``bucket_s`` is not a positive number of seconds.
     """
-    from datetime import timedelta
-
     from django.db import connection
     from django.db.models import Case, IntegerField, Value, When
 
@@ -241,10 +239,11 @@ def setpoint_frame_bucketed(
             "WITH scoped (id, start, rank, version, baseline_kw, target_kw, battery_kw) AS "
             f"({sql}), chosen AS (SELECT DISTINCT ON (start) * FROM scoped "
             "ORDER BY start, rank DESC, version DESC, id DESC) "
-            "SELECT date_bin(%s, start, %s::timestamptz) AS bucket, avg(baseline_kw), avg(target_kw), "
+            "SELECT date_bin(make_interval(secs => %s), start, %s::timestamptz) AS bucket, "
+            "avg(baseline_kw), avg(target_kw), "
             "avg(battery_kw), array_agg(start ORDER BY start) FILTER (WHERE rank = 1) "
             "FROM chosen GROUP BY bucket ORDER BY bucket",
-            [*params, timedelta(seconds=bucket_s), BUCKET_ORIGIN],
+            [*params, bucket_s, BUCKET_ORIGIN],
         )
         fetched = cursor.fetchall()
     if not fetched:

@@ -275,7 +275,8 @@ _BUCKETED_FORECAST_SQL = (
     "WHERE r.series_id = %s AND r.status = %s AND r.issued_at <= %s AND r.horizon_start < %s "
     "AND r.horizon_end > %s AND v.start >= %s AND v.start < %s "
     "ORDER BY v.start, r.issued_at DESC, r.kind, r.id DESC) "
-    "SELECT date_bin(%s, start, %s::timestamptz) AS bucket, avg(p10), avg(p50), avg(p90) "
+    "SELECT date_bin(make_interval(secs => %s), start, %s::timestamptz) AS bucket, "
+    "avg(p10), avg(p50), avg(p90) "
     "FROM chosen GROUP BY bucket ORDER BY bucket"
 )
 
@@ -297,8 +298,6 @@ def forecast_bands_bucketed(
     Raises:
         ValueError: ``bucket_s`` is not a positive number of seconds.
     """
-    from datetime import timedelta
-
     from django.db import connection
 
     from apps.telemetry.selectors import BUCKET_ORIGIN
@@ -307,9 +306,9 @@ def forecast_bands_bucketed(
         raise ValueError("bucket_s must be a positive number of seconds.")
     columns = ["p10", "p50", "p90"]
     if connection.vendor == "postgresql":
-        params = [series.pk, RunStatus.SUCCEEDED, belief_time, end, start, start, end]
+        params: list[object] = [series.pk, RunStatus.SUCCEEDED, belief_time, end, start, start, end]
         with connection.cursor() as cursor:
-            cursor.execute(_BUCKETED_FORECAST_SQL, [*params, timedelta(seconds=bucket_s), BUCKET_ORIGIN])
+            cursor.execute(_BUCKETED_FORECAST_SQL, [*params, bucket_s, BUCKET_ORIGIN])
             rows = cursor.fetchall()
         index = pd.DatetimeIndex([r[0] for r in rows], name="start")
         index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")

@@ -276,7 +276,8 @@ def series_for(
 #: Origin of display buckets: the Unix epoch, so buckets align with :func:`apps.dashboard.charts.resample`.
 BUCKET_ORIGIN = "1970-01-01 00:00:00+00"
 _BUCKETED_READ_SQL = (
-    "SELECT date_bin(%s, start, %s::timestamptz) AS bucket, avg(value), min(value), max(value), count(*) "
+    "SELECT date_bin(make_interval(secs => %s), start, %s::timestamptz) AS bucket, "
+    "avg(value), min(value), max(value), count(*) "
     "FROM telemetry_datapoint WHERE series_id = %s AND start >= %s AND start < %s "
     "GROUP BY bucket ORDER BY bucket"
 )
@@ -302,13 +303,11 @@ def datapoints_bucketed(*, series: TimeSeries, start: datetime, end: datetime, b
     start_us, end_us = _to_us(start), _to_us(end)
     columns = ["mean", "min", "max", "count"]
     if connection.vendor == "postgresql":
-        from datetime import timedelta
-
         with connection.cursor() as cursor:
             cursor.execute(
                 _BUCKETED_READ_SQL,
                 [
-                    timedelta(seconds=bucket_s),
+                    bucket_s,
                     BUCKET_ORIGIN,
                     series.pk,
                     pd.Timestamp(start_us, unit="us", tz="UTC").to_pydatetime(),
