@@ -1,10 +1,14 @@
 """Forecast runs and their values, with provenance: every value carries the belief time of its run, so that
-settlement and bidding can ask what was known at a given moment (e.g. gate closure)."""
+settlement and bidding can ask what was known at a given moment (e.g. gate closure). Also the fitted models
+forecasts are made with: :class:`TrainedModel` (a series' load model) and :class:`ComputePowerModel` (a site's
+utilisation → IT power map, which turns a utilisation forecast into an IT power forecast)."""
 
 from __future__ import annotations
 
+from django.core.validators import MinValueValidator
 from django.db import models
 
+from apps.assets.models import Site
 from apps.core.models import TimeStampedModel
 from apps.telemetry.models import TimeSeries
 
@@ -105,3 +109,38 @@ class TrainedModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series} {self.model_name} trained {self.trained_at:%Y-%m-%d}"
+
+
+class ComputePowerModel(TimeStampedModel):
+    """A site's fitted utilisation → IT power model (:class:`forecasting.compute_power.ComputePowerModel`).
+
+    ``knots_utilization`` / ``power_at_knots``: the model; ``power_at_knots`` is a fraction of ``rated_it_kw``.
+    The error figures are on held-out whole days (MAE and RMSE as a fraction of rated power, MAPE %, R²).
+    ``fitted_at``: when the model was fitted (the clock of the fit, simulated during a replay), recorded in the
+    forecasts derived through it. It lives here, below the markets layer, so that a site reporting only
+    utilisation still gets an IT power forecast and a flexibility envelope
+    (:mod:`apps.forecasts.compute_power`).
+    """
+
+    site = models.OneToOneField(
+        Site, on_delete=models.CASCADE, related_name="compute_power_model", verbose_name="site"
+    )
+    knots_utilization = models.JSONField(verbose_name="utilisation knots")
+    power_at_knots = models.JSONField(verbose_name="power at knots (fraction of rated)")
+    rated_it_kw = models.FloatField(validators=[MinValueValidator(0.0)], verbose_name="rated IT power (kW)")
+    mae = models.FloatField(verbose_name="held-out MAE (fraction of rated)")
+    rmse = models.FloatField(verbose_name="held-out RMSE (fraction of rated)")
+    mape_pct = models.FloatField(verbose_name="held-out MAPE (%)")
+    r2 = models.FloatField(verbose_name="held-out R²")
+    n_train = models.PositiveIntegerField(verbose_name="training samples")
+    n_test = models.PositiveIntegerField(verbose_name="test samples")
+    source = models.CharField(max_length=300, blank=True, default="", verbose_name="data used")
+    fitted_at = models.DateTimeField(null=True, blank=True, verbose_name="fitted at")
+
+    class Meta:
+        ordering = ["site_id"]
+        verbose_name = "compute-power model"
+        verbose_name_plural = "compute-power models"
+
+    def __str__(self) -> str:
+        return f"{self.site} (R² {self.r2:.2f})"

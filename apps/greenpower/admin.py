@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import ComputePowerModel, GreenContract, WorkUnitDefinition
+from apps.forecasts.models import ComputePowerModel
+
+from .models import GreenContract, WorkUnitDefinition
 
 
 @admin.register(GreenContract)
@@ -16,5 +18,5 @@ class WorkUnitDefinitionAdmin(admin.ModelAdmin):
 
 @admin.register(ComputePowerModel)
 class ComputePowerModelAdmin(admin.ModelAdmin):
-    list_display = ("site", "rated_it_kw", "mae", "mape_pct", "r2", "updated_at")
+    list_display = ("site", "rated_it_kw", "mae", "mape_pct", "r2", "fitted_at", "updated_at")
     readonly_fields = ("knots_utilization", "power_at_knots")

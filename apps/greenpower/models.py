@@ -1,14 +1,16 @@
-"""Computing via electricity: work units per site, green-energy contracts, and each site's fitted compute → power
-model.
+"""Computing via electricity: work units per site and green-energy contracts.
 
 - :class:`WorkUnitDefinition` — what a site counts as work (GPU-hours, tokens, jobs …) and, optionally, how much of
   it the site does per hour at full utilisation (so reported work converts to utilisation and, through the
-  site's :class:`ComputePowerModel`, to IT power). :class:`WorkDone` holds the work done per hour.
+  site's :class:`apps.forecasts.models.ComputePowerModel`, to IT power). :class:`WorkDone` holds the work done
+  per hour.
 - :class:`GreenContract` — a PPA or green-certificate contract of an owner organisation: zone, term, price and an
   hourly volume profile (kWh per UTC hour of the day, repeated every day of the term); it can be matched by the
   owner's sites in its zone (:mod:`flexibility.green` has the matching rules).
-- :class:`ComputePowerModel` — the stored parameters of a site's monotone piecewise-linear utilisation → IT power
-  model (:mod:`forecasting.compute_power`) and its held-out validation error.
+
+Each site's fitted utilisation → IT power model is :class:`apps.forecasts.models.ComputePowerModel` (a fitted
+model, below the markets layer, so forecasts and flexibility envelopes can use it); this app fits it on request
+and serves it.
 """
 
 from __future__ import annotations
@@ -108,33 +110,3 @@ class GreenContract(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.zone_id})"
-
-
-class ComputePowerModel(TimeStampedModel):
-    """A site's fitted utilisation → IT power model (:class:`forecasting.compute_power.ComputePowerModel`).
-
-    ``knots_utilization`` / ``power_at_knots``: the model; ``power_at_knots`` is a fraction of ``rated_it_kw``.
-    The error figures are on held-out whole days (MAE and RMSE as a fraction of rated power, MAPE %, R²).
-    """
-
-    site = models.OneToOneField(
-        Site, on_delete=models.CASCADE, related_name="compute_power_model", verbose_name="site"
-    )
-    knots_utilization = models.JSONField(verbose_name="utilisation knots")
-    power_at_knots = models.JSONField(verbose_name="power at knots (fraction of rated)")
-    rated_it_kw = models.FloatField(validators=[MinValueValidator(0.0)], verbose_name="rated IT power (kW)")
-    mae = models.FloatField(verbose_name="held-out MAE (fraction of rated)")
-    rmse = models.FloatField(verbose_name="held-out RMSE (fraction of rated)")
-    mape_pct = models.FloatField(verbose_name="held-out MAPE (%)")
-    r2 = models.FloatField(verbose_name="held-out R²")
-    n_train = models.PositiveIntegerField(verbose_name="training samples")
-    n_test = models.PositiveIntegerField(verbose_name="test samples")
-    source = models.CharField(max_length=300, blank=True, default="", verbose_name="data used")
-
-    class Meta:
-        ordering = ["site_id"]
-        verbose_name = "compute-power model"
-        verbose_name_plural = "compute-power models"
-
-    def __str__(self) -> str:
-        return f"{self.site} (R² {self.r2:.2f})"

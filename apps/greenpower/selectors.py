@@ -2,6 +2,9 @@
 
 Scoping: the aggregator sees everything; a site owner sees its own organisation's contracts and the work units,
 models and ledgers of the sites it sees (:func:`apps.assets.selectors.site_list`); a market operator sees none.
+A site-bound credential (an API client with a :class:`~apps.assets.models.SiteCredential`, e.g. a site's VEN)
+sees only its own site's data: the contracts that site may match (:func:`contracts_for_site`), not the whole
+organisation's.
 
 The ledger (:func:`site_green_ledger`) reads, per UTC hour, from the telemetry store:
 
@@ -28,27 +31,51 @@ import pandas as pd
 from django.db.models import Q, QuerySet
 
 from apps.accounts.principal import Principal
-from apps.assets.models import Site
+from apps.assets.models import Site, SiteCredential
 from apps.assets.selectors import site_list
+from apps.forecasts import compute_power as forecast_compute_power
+from apps.forecasts.models import ComputePowerModel
 from apps.telemetry.choices import Quantity
 from apps.telemetry.models import TimeSeries
 from apps.telemetry.selectors import series_for, timeseries_resampled
 from flexibility.green import ledger
 from forecasting import compute_power
 
-from .models import ComputePowerModel, GreenContract, WorkDone, WorkUnitDefinition
+from .models import GreenContract, WorkDone, WorkUnitDefinition
 
 HOUR = timedelta(hours=1)
 
 
+def _bound_site_ids(principal: Principal) -> list[int] | None:
+    """The sites an API client is bound to (its :class:`~apps.assets.models.SiteCredential`), or None when the
+    caller is not a site-bound credential."""
+    if principal.api_client is None:
+        return None
+    bound = list(
+        SiteCredential.objects.filter(api_client=principal.api_client).values_list("site_id", flat=True)
+    )
+    return bound or None
+
+
 def contract_list(*, principal: Principal) -> QuerySet[GreenContract]:
-    """Contracts visible to ``principal``: all for the aggregator, its own for a site owner, none otherwise."""
+    """Contracts visible to ``principal``: all for the aggregator, its own organisation's for a site owner, none
+    otherwise. A site-bound credential of a site owner sees only the contracts its site(s) may match: the
+    owner's contracts that list the site, or list no site and lie in the site's zone (as
+    :func:`contracts_for_site`)."""
     qs = GreenContract.objects.select_related("owner", "zone").prefetch_related("sites")
     if principal.is_aggregator:
         return qs
-    if principal.is_site_owner:
-        return qs.filter(owner=principal.organisation)
-    return qs.none()
+    if not principal.is_site_owner:
+        return qs.none()
+    qs = qs.filter(owner=principal.organisation)
+    bound = _bound_site_ids(principal)
+    if bound is None:
+        return qs
+    zones = Site.objects.filter(pk__in=bound, owner=principal.organisation).values("market_zone_id")
+    matchable = GreenContract.objects.filter(
+        Q(sites__in=bound) | Q(sites__isnull=True, zone__in=zones), owner=principal.organisation
+    )
+    return qs.filter(pk__in=matchable.values("pk"))
 
 
 def work_unit_list(*, principal: Principal) -> QuerySet[WorkUnitDefinition]:
@@ -57,8 +84,8 @@ def work_unit_list(*, principal: Principal) -> QuerySet[WorkUnitDefinition]:
 
 
 def compute_model_list(*, principal: Principal) -> QuerySet[ComputePowerModel]:
-    """Compute-power models of the sites visible to ``principal``."""
-    return ComputePowerModel.objects.filter(site__in=site_list(principal=principal)).select_related("site")
+    """Compute-power models (stored by the forecasts app) of the sites visible to ``principal``."""
+    return forecast_compute_power.compute_model_list_for_sites(sites=site_list(principal=principal))
 
 
 def work_unit_of_site(*, site_id: int) -> WorkUnitDefinition | None:
@@ -260,7 +287,5 @@ def site_data_end(*, site: Site) -> datetime | None:
 
 def compute_model_of(stored: ComputePowerModel) -> compute_power.ComputePowerModel:
     """The pure-library model (:class:`forecasting.compute_power.ComputePowerModel`, fraction of rated power) of a
-    stored one."""
-    return compute_power.ComputePowerModel.from_json(
-        {"knots_utilization": stored.knots_utilization, "power_at_knots": stored.power_at_knots}
-    )
+    stored one (:func:`apps.forecasts.compute_power.compute_model_of`)."""
+    return forecast_compute_power.compute_model_of(stored)

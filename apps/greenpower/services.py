@@ -1,4 +1,5 @@
-"""Writes of the green-power app: contracts, work units and work done, and fitting a site's compute-power model.
+"""Writes of the green-power app: contracts, work units and work done, and fitting a site's compute-power model
+(stored by the forecasts app, :mod:`apps.forecasts.compute_power`).
 
 Every write validates first and raises :class:`~apps.core.errors.DomainError` naming the field and the reason;
 batches are all-or-nothing (nothing is written when any row is refused).
@@ -11,7 +12,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
@@ -19,14 +19,14 @@ from django.utils.dateparse import parse_datetime
 from apps.accounts.models import Organisation
 from apps.accounts.principal import Principal
 from apps.assets.models import Site
+from apps.core import clock
 from apps.core.errors import DomainError, NotPermitted
 from apps.core.models import MarketZone
-from apps.telemetry.choices import Quantity
-from apps.telemetry.selectors import series_for, timeseries_resampled
-from forecasting import compute_power
+from apps.forecasts import compute_power as forecast_compute_power
+from apps.forecasts.models import ComputePowerModel
 
 from .choices import ContractKind
-from .models import ComputePowerModel, GreenContract, WorkDone, WorkUnitDefinition
+from .models import GreenContract, WorkDone, WorkUnitDefinition
 
 
 def _require_writer(principal: Principal) -> None:
@@ -194,67 +194,16 @@ def work_done_ingest(
 def compute_model_fit(
     *, principal: Principal | None, site: Site, start: datetime, end: datetime, segments: int = 4
 ) -> ComputePowerModel:
-    """Fit the site's utilisation → IT power model on its telemetry and store it with its held-out error.
-
-    Data: the site's ``utilization_fraction`` series (its main one, name ``""``, else the first) and
-    ``it_power_kw``, both read at the coarser of their resolutions over ``[start, end)``; power is divided by
-    the site's IT capacity (rated kW). The last quarter of the days (at least one) is held out for the error
-    (:func:`forecasting.compute_power.fit_holdout`). ``principal=None`` is the system (commands, jobs).
+    """Fit the site's utilisation → IT power model on its telemetry and store it with its held-out error
+    (:func:`apps.forecasts.compute_power.compute_model_fit`: the site's utilisation and main IT power series over
+    ``[start, end)``, power as a fraction of IT capacity, the last quarter of the days held out).
+    ``principal=None`` is the system (commands, jobs). The fit time recorded is the product clock's now.
 
     Raises:
         DomainError: no series, too little overlapping data, or a bad ``segments``; NotPermitted.
     """
     if principal is not None:
         _require_writer(principal)
-    if not 1 <= segments <= 12:
-        raise DomainError("segments must be between 1 and 12.", field="segments")
-    if end <= start:
-        raise DomainError("end must be after start.", field="end")
-    util = (
-        series_for(quantity=Quantity.UTILIZATION_FRACTION, site=site)
-        or site.time_series.filter(quantity=Quantity.UTILIZATION_FRACTION)
-        .order_by("resolution_s", "pk")
-        .first()
+    return forecast_compute_power.compute_model_fit(
+        site=site, start=start, end=end, segments=segments, fitted_at=clock.now()
     )
-    it = series_for(quantity=Quantity.IT_POWER_KW, site=site)
-    if util is None:
-        raise DomainError("the site has no utilization_fraction series.", field="site")
-    if it is None:
-        raise DomainError("the site has no it_power_kw series.", field="site")
-    step = max(util.resolution_s, it.resolution_s)
-    u = timeseries_resampled(series=util, start=start, end=end, resolution_s=step).values
-    p = timeseries_resampled(series=it, start=start, end=end, resolution_s=step).values
-    both = u.notna() & p.notna()
-    u, p = u[both], p[both]
-    days = u.index.floor("D")
-    unique_days = days.unique().sort_values()
-    if len(unique_days) < 2 or len(u) < 4 * segments:
-        raise DomainError(
-            "too little overlapping utilisation and IT power data: need two days or more.", field="start"
-        )
-    n_test = max(1, len(unique_days) // 4)
-    rated = float(site.it_capacity_kw)
-    try:
-        model, report = compute_power.fit_holdout(
-            u.to_numpy(),
-            p.to_numpy() / rated,
-            np.asarray(days),
-            test_days=np.asarray(unique_days[-n_test:]),
-            segments=segments,
-        )
-    except ValueError as exc:
-        raise DomainError(str(exc), field="site") from exc
-    fields = {
-        "knots_utilization": model.to_json()["knots_utilization"],
-        "power_at_knots": model.to_json()["power_at_knots"],
-        "rated_it_kw": rated,
-        "mae": report.mae,
-        "rmse": report.rmse,
-        "mape_pct": report.mape_pct,
-        "r2": report.r2 if math.isfinite(report.r2) else 0.0,
-        "n_train": report.n_train,
-        "n_test": report.n_test,
-        "source": f"{util} vs {it}, {start:%Y-%m-%d}..{end:%Y-%m-%d}, last {n_test} day(s) held out",
-    }
-    stored, _ = ComputePowerModel.objects.update_or_create(site=site, defaults=fields)
-    return stored

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.forecasts.models import ComputePowerModel
 from apps.greenpower.choices import ContractKind
-from apps.greenpower.models import ComputePowerModel, GreenContract, WorkUnitDefinition
+from apps.greenpower.models import GreenContract, WorkUnitDefinition
 
 
 class GreenContractSerializer(serializers.ModelSerializer):
@@ -77,6 +78,7 @@ class ComputeModelSerializer(serializers.ModelSerializer):
             "n_train",
             "n_test",
             "source",
+            "fitted_at",
             "updated_at",
         ]
         read_only_fields = fields

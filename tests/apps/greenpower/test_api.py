@@ -8,7 +8,8 @@ import io
 
 import pytest
 
-from apps.greenpower.models import ComputePowerModel, GreenContract, WorkDone
+from apps.forecasts.models import ComputePowerModel
+from apps.greenpower.models import GreenContract, WorkDone
 from tests.conftest import World
 from tests.factories import SiteFactory
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from apps.greenpower.models import ComputePowerModel
+from apps.forecasts.models import ComputePowerModel
 from apps.telemetry.services import datapoints_ingest, timeseries_create
 from tests.conftest import PERSONAS, World
 from tests.factories import SiteFactory
