@@ -16,6 +16,7 @@ import pandas as pd
 
 import flexibility
 from apps.assets.models import Site
+from apps.forecasts.compute_power import derived_it_series_of
 from apps.forecasts.selectors import Expected, series_expected
 from apps.telemetry.choices import Quantity
 from apps.telemetry.selectors import series_for
@@ -84,8 +85,10 @@ def _site(
     notes: dict,
 ) -> flexibility.Site:
     key = str(site.pk)
+    # a site that reports only utilisation: its IT load forecast derived through its compute-power model
+    it_series = series_for(site=site, quantity=Quantity.IT_POWER_KW) or derived_it_series_of(site=site)
     it = series_expected(
-        series=series_for(site=site, quantity=Quantity.IT_POWER_KW),
+        series=it_series,
         start=start,
         steps=steps,
         resolution_s=resolution_s,
@@ -183,7 +186,8 @@ def portfolio_problem(
     """Build the flexibility problem of ``sites`` over ``steps`` intervals of ``resolution_s`` from ``start``.
 
     Inputs as known at ``belief_time``: IT load from the latest forecast's ``load_quantile`` (bidding uses a
-    low quantile so as not to promise flexibility the portfolio may not have), else seasonal naive, else
+    low quantile so as not to promise flexibility the portfolio may not have; a site without an IT power series
+    uses the forecast derived from its utilisation, :mod:`apps.forecasts.compute_power`), else seasonal naive, else
     :data:`NOMINAL_IT_UTILISATION` of IT capacity; PV from forecasts (else 0); battery SoC from the last metered
     value (else mid-range), which the horizon must end at or above; zone prices and carbon intensity from the
     stored day-ahead values. Each workload class takes its share of the site's IT load; deferrable classes may
