@@ -88,4 +88,14 @@ app.conf.beat_schedule = {
         "schedule": 900.0,
         "options": {"expires": 840},
     },
+    "greenpower-compute-model-refit-cycle": {
+        "task": "apps.greenpower.tasks.compute_model_refit_cycle",
+        "schedule": crontab(minute=45, hour=3, day_of_week=1),
+        "options": {"expires": 3600},
+    },
+    "greenpower-derived-it-forecast-cycle": {
+        "task": "apps.greenpower.tasks.derived_it_forecast_cycle",
+        "schedule": crontab(minute=0),
+        "options": {"expires": 3000},
+    },
 }
