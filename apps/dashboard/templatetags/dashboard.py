@@ -14,7 +14,7 @@ from ..access import principal_of
 
 register = template.Library()
 
-#: (URL name, label, URL names that mark it as the current page)
+#: (URL name, label, URL names that mark it as the current page: dashboard names bare, other apps' namespaced)
 NAV = {
     "aggregator": [
         ("dashboard:overview", "Overview", {"overview"}),
@@ -22,6 +22,7 @@ NAV = {
         ("dashboard:event_list", "Events", {"event_list", "event_detail"}),
         ("dashboard:revenue", "Revenue", {"revenue"}),
         ("dashboard:forecast_accuracy", "Forecasts", {"forecast_accuracy"}),
+        ("greenpower:page", "Green power", {"greenpower:page"}),
     ],
     "site_owner": [
         (
@@ -32,6 +33,7 @@ NAV = {
         ("dashboard:site_create", "Enrol a site", {"site_create"}),
         ("dashboard:event_list", "Events", {"event_list", "event_detail"}),
         ("dashboard:revenue", "Revenue", {"revenue"}),
+        ("greenpower:page", "Green power", {"greenpower:page"}),
     ],
     "market_operator": [("dashboard:operator_home", "Home", {"operator_home"})],
 }
@@ -51,7 +53,9 @@ def nav(context: Any) -> dict[str, Any]:
         return {"links": [], "user": None}
     principal = principal_of(request)
     match = getattr(request, "resolver_match", None)
-    current = match.url_name if match and match.namespace == "dashboard" else ""
+    current = ""
+    if match:  # dashboard pages by URL name, other apps' pages as "namespace:name"
+        current = match.url_name if match.namespace == "dashboard" else f"{match.namespace}:{match.url_name}"
     links = [
         {"url": reverse(name), "label": label, "active": current in names}
         for name, label, names in NAV.get(principal.kind or "", [])

@@ -149,3 +149,20 @@ def test_page_shows_kpis_to_owners_and_refuses_operators(world: World, client) -
     assert 'data-chart="chart-green"' in text
     client.force_login(world.users["operator"])
     assert client.get("/green/").status_code == 403
+
+
+def _nav(html: str) -> str:
+    """The main navigation list of a page."""
+    start = html.index('<ul class="nav-links">')
+    return html[start : html.index("</ul>", start)]
+
+
+def test_green_page_is_in_the_nav_list_for_staff_and_owners_only(world: World, client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(world.users["owner_a"])
+    nav = _nav(client.get("/green/").content.decode())
+    assert '<a href="/green/" aria-current="page" class="active">Green power</a>' in nav
+    client.force_login(world.users["staff"])
+    nav = _nav(client.get("/overview/").content.decode())
+    assert '<a href="/green/">Green power</a>' in nav and 'class="active">Overview' in nav
+    client.force_login(world.users["operator"])
+    assert "/green/" not in client.get("/operator/").content.decode()
