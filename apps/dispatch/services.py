@@ -418,7 +418,9 @@ def webhook_endpoint_register(*, principal: Principal, site: Site, url: str) -> 
 
 
 def _metered_reduction(plan: DispatchPlan, start: datetime, end: datetime) -> tuple[float | None, dict]:
-    """Σ over sites of (baseline − metered mean grid power) in ``[start, end)``; per-site detail."""
+    """Σ over sites of (baseline − metered mean grid power) in ``[start, end)``; per-site detail. A meter coarser
+    than the interval (a 15-minute meter under a 5-minute program) counts with the reading whose interval
+    contains it, so only the first interval of each reading used to see it."""
     from apps.telemetry.choices import Quantity
     from apps.telemetry.selectors import datapoints_series, series_for
 
@@ -427,7 +429,8 @@ def _metered_reduction(plan: DispatchPlan, start: datetime, end: datetime) -> tu
     seen = False
     for sp in plan.setpoints.filter(start=start).select_related("site"):
         series = series_for(site=sp.site, quantity=Quantity.SITE_POWER_KW)
-        metered = datapoints_series(series=series, start=start, end=end) if series else None
+        read_from = floor_to(start, timedelta(seconds=series.resolution_s)) if series else start
+        metered = datapoints_series(series=series, start=read_from, end=end) if series else None
         if metered is None or metered.empty:
             detail[str(sp.site_id)] = {"planned_kw": round(sp.reduction_kw, 1), "metered_kw": None}
             continue

@@ -92,6 +92,19 @@ def test_within_tolerance_no_redispatch(activation, sites) -> None:  # type: ign
     assert check.action == "within tolerance" and DispatchPlan.objects.count() == 1
 
 
+def test_a_meter_coarser_than_the_interval_counts_for_each_interval_it_covers(activation, sites) -> None:  # type: ignore[no-untyped-def]
+    plan = services.dispatch_activation(activation_id=activation.pk)
+    second = activation.start + timedelta(
+        minutes=15
+    )  # inside the hourly reading that starts at activation.start
+    for site in sites:
+        series = TimeSeriesFactory(site=site, quantity="site_power_kw", resolution="PT1H", resolution_s=3600)
+        target = Setpoint.objects.get(plan=plan, site=site, start=second).target_kw
+        datapoints_ingest(series=series, rows=pd.Series([target], index=[pd.Timestamp(activation.start)]))
+    check = services.delivery_check(activation_id=activation.pk, interval_start=second)
+    assert check.metered_kw == pytest.approx(1500, abs=1e-3) and check.action == "within tolerance"
+
+
 def test_plan_prepared_at_award_is_scaled_at_activation(world, sites) -> None:  # type: ignore[no-untyped-def]
     from apps.core import clock
     from apps.dispatch.models import PreparedPlan
