@@ -310,3 +310,31 @@ def align_google2019(
     if n <= 0:
         raise ValueError("the traces do not overlap at this lag")
     return u[:n], p[lag_windows : lag_windows + n]
+
+
+#: z-score of the 90th percentile of a standard normal (p10/p90 lie ±1.2816 σ from the median).
+Z_P90 = 1.2815515655446004
+
+
+def widen_band(p10: Any, p50: Any, p90: Any, *, rmse: float) -> tuple[np.ndarray, np.ndarray]:
+    """Widen a p10–p90 band mapped through the model by the model's own error, returns ``(p10, p90)``.
+
+    A utilisation forecast mapped through the model carries the forecast's uncertainty only; the map itself
+    misses by about ``rmse`` (same unit as the values). Treating the two errors as independent and the map's as
+    normal, each half-width becomes ``sqrt(h² + (z·rmse)²)`` with ``z`` = :data:`Z_P90` (variances of independent
+    errors add; for normal errors the 80 % half-width is ``z·σ``). The median is unchanged and the result is
+    floored at 0 (power).
+
+    Raises:
+        ValueError: a negative or non-finite ``rmse``, or ``p10 > p50`` / ``p50 > p90`` somewhere.
+    """
+    lo, mid, hi = (np.asarray(a, dtype=np.float64) for a in (p10, p50, p90))
+    if not (np.isfinite(rmse) and rmse >= 0):
+        raise ValueError("rmse must be a finite number >= 0")
+    if np.any(lo > mid + 1e-12) or np.any(mid > hi + 1e-12):
+        raise ValueError("quantiles must be ordered p10 <= p50 <= p90")
+    extra = (Z_P90 * rmse) ** 2
+    return (
+        np.maximum(mid - np.sqrt((mid - lo) ** 2 + extra), 0.0),
+        mid + np.sqrt((hi - mid) ** 2 + extra),
+    )

@@ -126,3 +126,18 @@ def test_shipped_usage_slice_matches_the_source() -> None:
     full = pd.read_csv(source, usecols=["t_seconds_from_first_window", "avg_cpu"])
     shipped = pd.read_csv(USAGE)
     pd.testing.assert_frame_equal(full, shipped)
+
+
+def test_widen_band_adds_the_map_error_in_quadrature() -> None:
+    lo, hi = cp.widen_band([90.0, 0.0], [100.0, 1.0], [130.0, 2.0], rmse=10.0)
+    z = 1.2815515655446004
+    assert lo[0] == pytest.approx(100 - np.hypot(10, z * 10)) and hi[0] == pytest.approx(
+        100 + np.hypot(30, z * 10)
+    )
+    assert lo[1] == 0.0  # floored: power is not negative
+    same_lo, same_hi = cp.widen_band([90.0], [100.0], [130.0], rmse=0.0)
+    assert same_lo[0] == 90.0 and same_hi[0] == 130.0
+    with pytest.raises(ValueError, match="ordered"):
+        cp.widen_band([110.0], [100.0], [130.0], rmse=1.0)
+    with pytest.raises(ValueError, match="rmse"):
+        cp.widen_band([90.0], [100.0], [130.0], rmse=float("nan"))

@@ -90,8 +90,15 @@ def test_utilisation_forecast_is_converted_quantile_by_quantile_through_the_mode
     kw, util = quantiles(run), quantiles(util_run)
     assert len(kw) == 24 and kw.index.equals(util.index)
     assert kw.index[0] == pd.Timestamp("2022-09-06T07:00Z")  # next local day
-    for q in ("p10", "p50", "p90"):
-        np.testing.assert_allclose(kw[q].to_numpy(), by_hand_kw(util[q].to_numpy()), rtol=1e-9)
+    mapped = {q: by_hand_kw(util[q].to_numpy()) for q in ("p10", "p50", "p90")}
+    np.testing.assert_allclose(kw["p50"].to_numpy(), mapped["p50"], rtol=1e-9)
+    # p10/p90: the mapped band widened by the map's error, 1.2816 × RMSE (0.02 × 1000 kW) added in quadrature
+    extra = (1.2815515655446004 * 0.02 * RATED_KW) ** 2
+    half_lo = np.sqrt((mapped["p50"] - mapped["p10"]) ** 2 + extra)
+    half_hi = np.sqrt((mapped["p90"] - mapped["p50"]) ** 2 + extra)
+    np.testing.assert_allclose(kw["p10"].to_numpy(), mapped["p50"] - half_lo, rtol=1e-9)
+    np.testing.assert_allclose(kw["p90"].to_numpy(), mapped["p50"] + half_hi, rtol=1e-9)
+    assert run.metrics["band_widened_by_rmse_kw"] == pytest.approx(20.0)
     assert (kw["p10"] <= kw["p50"]).all() and (kw["p50"] <= kw["p90"]).all()
     # the daily cycle survives the conversion (0.3 → 0.8 utilisation is 480 → 880 kW on this model)
     assert kw["p50"].max() - kw["p50"].min() > 250
