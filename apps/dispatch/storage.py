@@ -47,10 +47,18 @@ def uses_copy() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, (
+        name
+    )  # a concrete field, not a relation's reverse
+    return field.column
+
+
 def _copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    columns = ", ".join(quote(model._meta.get_field(f).column) for f in fields)
+    columns = ", ".join(quote(_column(model, f)) for f in fields)
     # The copy object is psycopg's own: wrap its errors as Django's (IntegrityError on a duplicate row).
     with (
         connection.wrap_database_errors,

@@ -90,6 +90,7 @@ class Command(BaseCommand):
         if not settings.VPP_ACTIVATION_TASK or not settings.VPP_AWARD_TASK:
             raise CommandError("VPP_ACTIVATION_TASK and VPP_AWARD_TASK must be set (they are by default).")
         n, repeats = int(opts["sites"]), int(opts["repeats"])  # type: ignore[call-overload]
+        timeout = float(opts["timeout"])  # type: ignore[arg-type]
         sink = _Sink()
         owner, aggregator, operator, created_aggregator = self._setup(n, sink.url)
         self.owner = owner
@@ -111,8 +112,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"worker log: {worker.log_path}")
                 for r in range(repeats):
                     s, d, p, c, stage = self._one(
-                        r, n, program, aggregator, operator, api, sink, float(opts["timeout"]), worker
-                    )  # type: ignore[arg-type]
+                        r, n, program, aggregator, operator, api, sink, timeout, worker
+                    )
                     stored.append(s)
                     delivered.append(d)
                     prepare.append(p)
@@ -252,22 +253,13 @@ class Command(BaseCommand):
         if status != 201:
             raise CommandError(f"activation refused: {status} {body}")
         # The plan, its setpoints and deliveries commit together: poll for the plan, then count by its id.
-        plan_ids: list[int] = []
-        _wait(
-            lambda: bool(
-                plan_ids.extend(
-                    DispatchPlan.objects.filter(activation_id=body["id"]).values_list("pk", flat=True)
-                )
-                or plan_ids
-            ),
-            timeout,
-        )
-        _wait(lambda: Setpoint.objects.filter(plan_id=plan_ids[0]).count() == 4 * n, timeout)
+        plans = DispatchPlan.objects.filter(activation_id=body["id"])
+        _wait(plans.exists, timeout)
+        plan_id = plans.values_list("pk", flat=True).get()
+        _wait(lambda: Setpoint.objects.filter(plan_id=plan_id).count() == 4 * n, timeout)
         t_stored = time.perf_counter() - t0
         _wait(
-            lambda: (
-                Delivery.objects.filter(plan_id=plan_ids[0], status=DeliveryStatus.DELIVERED).count() == n
-            ),
+            lambda: Delivery.objects.filter(plan_id=plan_id, status=DeliveryStatus.DELIVERED).count() == n,
             timeout,
         )
         t_delivered = time.perf_counter() - t0
