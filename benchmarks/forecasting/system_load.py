@@ -1,7 +1,7 @@
 """System load, day-ahead, 2023 test year (issue 4 benchmark).
 
     python benchmarks/forecasting/system_load.py [--zones CISO ERCO PJM NYIS] [--small] [--data-dir DIR]
-        [--model fast|accurate] [--refit-days N] [--quantile-method quantile|residual] [--temperature-noise-c C]
+        [--model fast|accurate|large] [--refit-days N] [--quantile-method quantile|residual] [--temperature-noise-c C]
 
 Data: EIA-930 hourly BA demand (raw, MW) 2021-2023 and Open-Meteo hourly reanalysis weather at one hub city per
 zone (temperature, humidity, cloud cover, wind). Each forecast is issued at 10:00 local on D-1 for the 24 local
@@ -14,7 +14,9 @@ For CISO the script also scores CAISO's own day-ahead load forecast against the 
 both exist (2023 has gaps), at the EIA hour-ending label and shifted by one hour (SOURCE.md caveat).
 
 By default the model is :func:`forecasting.load_ensemble` (a normalised and a level gradient-boosting model,
-averaged); ``--single`` runs the normalised model alone; ``--model accurate`` uses 300 trees x 31 leaves.
+averaged); ``--single`` runs the normalised model alone; ``--model accurate`` uses 300 trees x 31 leaves;
+``--model large`` 500 trees x 31 leaves with at least 40 rows a leaf and L2 1.0 (chosen on the 2022-03..12 validation
+period with ``benchmarks/forecasting/load_candidates.py``).
 
 ``--small`` runs two weeks of July 2023 with the fast model (CI, well under 2 minutes).
 """
@@ -45,6 +47,14 @@ from forecasting import DayAheadSchedule, GBMParams, LoadForecaster, load_ensemb
 MODELS = {
     "fast": GBMParams(),
     "accurate": GBMParams(max_iter=300, max_leaf_nodes=31, learning_rate=0.05, max_bins=255),
+    "large": GBMParams(
+        max_iter=500,
+        max_leaf_nodes=31,
+        learning_rate=0.05,
+        max_bins=255,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+    ),
 }
 
 
