@@ -84,7 +84,8 @@ def _grid(start: datetime, steps: int, resolution_s: int) -> pd.DatetimeIndex:
 
 def _on_grid(series: pd.Series, grid: pd.DatetimeIndex, native_s: int) -> np.ndarray:
     """Values of ``series`` (native resolution ``native_s``) on ``grid``: a coarser native value holds over its own
-    interval; finer values are averaged over each grid interval."""
+    interval; finer values are averaged over each grid interval. Always a fresh writable array (pandas may hand
+    back a read-only view, and callers fill gaps in place)."""
     if series.empty:
         return np.full(len(grid), np.nan)
     step = grid[1] - grid[0] if len(grid) > 1 else pd.Timedelta(seconds=native_s)
@@ -92,8 +93,8 @@ def _on_grid(series: pd.Series, grid: pd.DatetimeIndex, native_s: int) -> np.nda
     ordered = ordered[~ordered.index.duplicated(keep="last")]
     if pd.Timedelta(seconds=native_s) > step:
         tolerance = pd.Timedelta(seconds=native_s) - pd.Timedelta(microseconds=1)
-        return ordered.reindex(grid, method="ffill", tolerance=tolerance).to_numpy(dtype=float)
-    return ordered.resample(step).mean().reindex(grid).to_numpy(dtype=float)
+        return ordered.reindex(grid, method="ffill", tolerance=tolerance).to_numpy(dtype=float, copy=True)
+    return ordered.resample(step).mean().reindex(grid).to_numpy(dtype=float, copy=True)
 
 
 def series_expected(
