@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.forecasts.models import ComputePowerModel
@@ -10,6 +11,17 @@ from apps.greenpower.models import GreenContract, WorkUnitDefinition
 
 
 class GreenContractSerializer(serializers.ModelSerializer):
+    """A contract as its reader may see it: ``sites`` lists only the sites visible to the caller (context
+    ``visible_site_ids``; a site-bound credential does not learn its organisation's other sites)."""
+
+    sites = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_sites(self, obj: GreenContract) -> list[int]:
+        ids = [s.pk for s in obj.sites.all()]
+        visible = self.context.get("visible_site_ids")
+        return ids if visible is None else [i for i in ids if i in visible]
+
     class Meta:
         model = GreenContract
         fields = [

@@ -106,6 +106,14 @@ class GreenContractViewSet(
     def get_queryset(self):
         return selectors.contract_list(principal=self.principal)
 
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "visible_site_ids": self._visible_site_ids()}
+
+    def _visible_site_ids(self) -> set[int] | None:
+        if self.principal.is_aggregator:
+            return None
+        return set(site_list(principal=self.principal).values_list("pk", flat=True))
+
     @extend_schema(
         summary="Register a green contract",
         request=GreenContractInputSerializer,
@@ -128,7 +136,10 @@ class GreenContractViewSet(
             site_ids=v["sites"],
             owner_id=v.get("owner"),
         )
-        return Response(GreenContractSerializer(contract).data, status=status.HTTP_201_CREATED)
+        return Response(
+            GreenContractSerializer(contract, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     def perform_destroy(self, instance) -> None:
         services.green_contract_delete(principal=self.principal, contract=instance)

@@ -45,9 +45,14 @@ def test_site_ven_sees_only_the_contracts_its_site_may_match(world: World, api_a
     ven = api_as("site_ven")
     seen = {c["id"] for c in ven.get("/api/v1/green/contracts/").json()["results"]}
     assert seen == {wide.pk, listed.pk}
-    assert ven.get(f"/api/v1/green/contracts/{listed.pk}/").status_code == 200
+    detail = ven.get(f"/api/v1/green/contracts/{listed.pk}/")
+    assert detail.status_code == 200
+    assert detail.json()["sites"] == [ven_site.pk]  # not the organisation's other site named on it
     assert ven.get(f"/api/v1/green/contracts/{elsewhere.pk}/").status_code == 404
     assert ven.get(f"/api/v1/green/contracts/{texas.pk}/").status_code == 404
 
     owner = api_as("owner_a").get("/api/v1/green/contracts/").json()["results"]
     assert len(owner) == 5  # the organisation's people see every contract of the organisation
+    assert sorted(next(c for c in owner if c["id"] == listed.pk)["sites"]) == sorted(
+        [ven_site.pk, other_site.pk]
+    )
