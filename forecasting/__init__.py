@@ -41,6 +41,7 @@ from forecasting.metrics import (
     skill,
     smape,
 )
+from forecasting.peaks import PeakLiftedForecaster, lift_daily_peak
 from forecasting.pv import PVForecaster
 from forecasting.quantiles import GBMParams, QuantileModel
 from forecasting.schedule import DayAheadSchedule, IntradaySchedule, Origin
@@ -57,11 +58,13 @@ __all__ = [
     "Origin",
     "PVArraySpec",
     "PVForecaster",
+    "PeakLiftedForecaster",
     "QuantileModel",
     "Scores",
     "ZoneSignalForecaster",
     "clear_sky_power",
     "daily_peak_error_pct",
+    "lift_daily_peak",
     "load_ensemble",
     "mae",
     "mape",

@@ -1,7 +1,7 @@
 """System load: day-ahead model candidates compared on a validation period before any is run on the 2023 test year.
 
     python benchmarks/forecasting/load_candidates.py [--zones CISO ERCO PJM NYIS] [--start 2022-03-01]
-        [--end 2022-12-31] [--candidates accurate large ...] [--data-dir DIR]
+        [--end 2022-12-31] [--candidates accurate large ...] [--peak-lift W [W ...]] [--data-dir DIR]
 
 Same data, schedule (issued 10:00 local on D-1), refit protocol (every 28 delivery days on the trailing 730 days
 known at the fit time) and features as ``system_load.py``; weather at the target hour is the reanalysis value (a
@@ -20,6 +20,10 @@ Each candidate is the equal average of a normalised and a level :class:`forecast
   temperature added to the weather columns;
 - ``fast_refit7``: ``fast`` refitted every 7 days;
 - ``fast_decay365``: ``fast`` with training rows weighted 0.5 ** (age / 365 days).
+
+``--peak-lift W ...`` also fits each member's p90 and scores :func:`forecasting.lift_daily_peak` (p50 at the 3 top
+forecast hours of each day moved the share W toward p90), the weight to choose per zone here before ``system_load.py
+--peak-lift`` reports it on 2023.
 
 The validation period (default 2022-03-01..2022-12-31, trained on 2021 onward) never overlaps the 2023 test year.
 Prints MAPE % and mean daily peak error % per zone and candidate.
@@ -42,7 +46,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import DEFAULT_DATA_DIR, ZONES, system_load, zone_weather
 from system_load import MODELS
 
-from forecasting import DayAheadSchedule, GBMParams, LoadForecaster, daily_peak_error_pct, mape
+from forecasting import (
+    DayAheadSchedule,
+    GBMParams,
+    LoadForecaster,
+    daily_peak_error_pct,
+    lift_daily_peak,
+    mape,
+)
 from forecasting.features import Grid, origin_rows
 from forecasting.quantiles import _thread_limit
 from forecasting.timeseries import check_series
@@ -112,12 +123,18 @@ def rolling_p50(
     return pred, np.isin(origin, test)
 
 
-def gbm_p50(params: GBMParams, *, loss: str = "quantile", half_life_days: float | None = None) -> FitPredict:
-    """A fit-and-predict function: one gradient-boosting p50 model (or squared-error mean model)."""
+def gbm_p50(
+    params: GBMParams,
+    *,
+    loss: str = "quantile",
+    half_life_days: float | None = None,
+    quantile: float = 0.5,
+) -> FitPredict:
+    """A fit-and-predict function: one gradient-boosting quantile model (p50 by default) or squared-error model."""
 
     def fit_predict(x_train, y_train, x_test, age_days):
         weight = None if half_life_days is None else 0.5 ** (age_days / half_life_days)
-        kwargs = {"loss": "quantile", "quantile": 0.5} if loss == "quantile" else {"loss": loss}
+        kwargs = {"loss": "quantile", "quantile": quantile} if loss == "quantile" else {"loss": loss}
         with _thread_limit(params.n_threads):
             return params.model(**kwargs).fit(x_train, y_train, sample_weight=weight).predict(x_test)
 
@@ -145,8 +162,11 @@ CANDIDATES = (
 )
 
 
-def run_candidate(name: str, data_dir: Path, zone: str, start: str, end: str, cache: dict):
-    """p50 of candidate ``name`` over the period, and the mask of the scored rows."""
+def run_candidate(
+    name: str, data_dir: Path, zone: str, start: str, end: str, cache: dict, quantile: float = 0.5
+):
+    """Forecast (p50, or ``quantile``) of candidate ``name`` over the period, the mask of the scored rows and the
+    normalised design (for scoring)."""
 
     def get(normalise, weather_fn=None):
         key = (zone, normalise, weather_fn)
@@ -159,8 +179,9 @@ def run_candidate(name: str, data_dir: Path, zone: str, start: str, end: str, ca
     weather_fn = with_apparent_temperature if name.endswith("_apparent") else None
     fit = gbm_p50(
         params,
-        loss="squared_error" if name.endswith("_sq") else "quantile",
+        loss="squared_error" if name.endswith("_sq") and quantile == 0.5 else "quantile",
         half_life_days=365.0 if name.endswith("_decay365") else None,
+        quantile=quantile,
     )
     refit = 7 if name.endswith("_refit7") else 28
     members = [True, False] + (["profile"] if name.endswith("_profile3") else [])
@@ -179,6 +200,7 @@ def main() -> int:
     ap.add_argument("--start", default="2022-03-01")
     ap.add_argument("--end", default="2022-12-31")
     ap.add_argument("--candidates", nargs="+", default=["accurate", "large"], choices=CANDIDATES)
+    ap.add_argument("--peak-lift", type=float, nargs="+", default=[], metavar="W")
     args = ap.parse_args()
     if pd.Timestamp(args.end) >= pd.Timestamp("2023-01-01"):
         print("note: the period overlaps the 2023 test year; use it to report, not to choose")
@@ -194,6 +216,22 @@ def main() -> int:
             print(
                 f"{zone:<5} {name:<18} {m:6.2f} {peak:6.2f}   ({time.perf_counter() - t0:.0f} s)", flush=True
             )
+            if not args.peak_lift:
+                continue
+            p90, _, _ = run_candidate(name, args.data_dir, zone, args.start, args.end, cache, quantile=0.9)
+            index = pd.DatetimeIndex(pd.to_datetime(d["rows"]["target_ns"], utc=True))
+            frame = pd.DataFrame(
+                {"issue_time": d["issue"][d["rows"]["origin"]], "p10": -np.inf, "p50": pred, "p90": p90},
+                index=index,
+            )[mask]
+            for weight in args.peak_lift:
+                lifted = lift_daily_peak(frame, weight=weight, top_hours=3)["p50"].to_numpy(float)
+                full = np.full(pred.size, np.nan)
+                full[mask] = lifted
+                m, peak = scores(d, full, mask)
+                label = f"{name}+lift{weight:g}"
+                results.setdefault(label, []).append((m, peak))
+                print(f"{zone:<5} {label:<18} {m:6.2f} {peak:6.2f}", flush=True)
         cache.clear()
     print(f"\ncandidate          mean over {', '.join(args.zones)}")
     for name, rows in results.items():

@@ -2,6 +2,7 @@
 
     python benchmarks/forecasting/system_load.py [--zones CISO ERCO PJM NYIS] [--small] [--data-dir DIR]
         [--model fast|accurate|large] [--refit-days N] [--quantile-method quantile|residual] [--temperature-noise-c C]
+        [--peak-lift W [W ...]]
 
 Data: EIA-930 hourly BA demand (raw, MW) 2021-2023 and Open-Meteo hourly reanalysis weather at one hub city per
 zone (temperature, humidity, cloud cover, wind). Each forecast is issued at 10:00 local on D-1 for the 24 local
@@ -17,6 +18,11 @@ By default the model is :func:`forecasting.load_ensemble` (a normalised and a le
 averaged); ``--single`` runs the normalised model alone; ``--model accurate`` uses 300 trees x 31 leaves;
 ``--model large`` 500 trees x 31 leaves with at least 40 rows a leaf and L2 1.0 (chosen on the 2022-03..12 validation
 period with ``benchmarks/forecasting/load_candidates.py``).
+
+``--peak-lift W ...`` also scores each zone's forecasts after :func:`forecasting.peaks.lift_daily_peak` (p50 at
+the 3 top forecast hours of each day moved the share W toward p90). The lift only reads each forecast's own
+quantiles, so scoring it after the backtest equals backtesting ``PeakLiftedForecaster``; choose W per zone on the
+validation period (``load_candidates.py --peak-lift``), not on these figures.
 
 ``--small`` runs two weeks of July 2023 with the fast model (CI, well under 2 minutes).
 """
@@ -42,7 +48,16 @@ from _data import (
     zone_weather,
 )
 
-from forecasting import DayAheadSchedule, GBMParams, LoadForecaster, load_ensemble, mape, run_backtest
+from forecasting import (
+    DayAheadSchedule,
+    GBMParams,
+    LoadForecaster,
+    daily_peak_error_pct,
+    lift_daily_peak,
+    load_ensemble,
+    mape,
+    run_backtest,
+)
 
 MODELS = {
     "fast": GBMParams(),
@@ -86,6 +101,7 @@ def main() -> int:
     ap.add_argument("--refit-days", type=int, default=14)
     ap.add_argument("--quantile-method", choices=["quantile", "residual"], default="quantile")
     ap.add_argument("--temperature-noise-c", type=float, default=0.0)
+    ap.add_argument("--peak-lift", type=float, nargs="+", default=[], metavar="W")
     ap.add_argument(
         "--single", action="store_true", help="one normalised model instead of the 2-model ensemble"
     )
@@ -128,6 +144,13 @@ def main() -> int:
         )
         print(f"\n== {zone} ({tz}, holidays US-{subdivision})")
         print(result.table())
+        scored = ["actual", "p50", "persistence", "seasonal_naive"]  # the rows run_backtest scores
+        for weight in args.peak_lift:
+            lifted = lift_daily_peak(result.forecasts, weight=weight, top_hours=3).dropna(subset=scored)
+            print(
+                f"  peak lift {weight:.2f} (top 3 h): MAPE {mape(lifted['actual'], lifted['p50']):.2f} %, "
+                f"peak error {daily_peak_error_pct(lifted['actual'], lifted['p50'], tz=tz):.2f} %"
+            )
         if zone == "CISO":
             for line in caiso_comparison(args.data_dir, result.forecasts):
                 print(line)
