@@ -20,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 import flexibility
 from apps.accounts.principal import Principal
@@ -328,7 +327,7 @@ def delivery_send(*, delivery_id: int) -> Delivery:
     delivery = Delivery.objects.select_related("plan__activation", "site").get(pk=delivery_id)
     if delivery.status != DeliveryStatus.PENDING:
         return delivery
-    now = timezone.now()
+    now = clock.now()  # product time: replayed deliveries carry the replay's time
     Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
     delivery.attempts += 1
     if delivery.channel == Channel.WEBHOOK:
@@ -395,8 +394,8 @@ def delivery_acknowledge(*, principal: Principal, delivery: Delivery) -> Deliver
         pk=delivery.pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERED]
     ).update(
         status=DeliveryStatus.ACKNOWLEDGED,
-        acknowledged_at=timezone.now(),
-        delivered_at=delivery.delivered_at or timezone.now(),
+        acknowledged_at=clock.now(),
+        delivered_at=delivery.delivered_at or clock.now(),
     )
     if updated != 1:
         raise ConflictError(
@@ -616,7 +615,7 @@ def _deliveries_send(plan_id: int, setpoint_payloads: dict[int, list[dict]] | No
             ok_ids = [row[0] for row, result in zip(batch, results, strict=True) if result.ok]
             Delivery.objects.filter(pk__in=ok_ids, status=DeliveryStatus.PENDING).update(
                 status=DeliveryStatus.DELIVERED,
-                delivered_at=timezone.now(),
+                delivered_at=clock.now(),
                 attempts=F("attempts") + 1,
                 last_error="",
             )

@@ -50,7 +50,10 @@ def test_agent_follows_setpoints_and_rebounds(activation, sites) -> None:  # typ
     assert max(after) > baseline + 1  # deferred work comes back after the event
     assert agent.state.backlog_kwh == pytest.approx(0.0, abs=1e-6)  # and is all served within 2 hours
     assert TimeSeries.objects.filter(site=site, quantity="site_power_kw").exists()
-    assert plan.deliveries.get(site=site).status == DeliveryStatus.ACKNOWLEDGED
+    delivery = plan.deliveries.get(site=site)
+    assert delivery.status == DeliveryStatus.ACKNOWLEDGED
+    # product time (the frozen, then stepped replay clock), not the wall clock four hours earlier
+    assert activation.start <= delivery.acknowledged_at <= activation.start + timedelta(hours=3)
 
 
 def test_under_delivering_agent_triggers_redispatch(activation, sites) -> None:  # type: ignore[no-untyped-def]
