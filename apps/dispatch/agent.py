@@ -15,8 +15,9 @@ Physics, per step of ``dt`` ending at ``now``:
 - the grid power moves towards its target as a first-order lag with time constant ``tau_s`` (AI clusters cut
   25–35 % of power within 30 s, per the project brief), averaged over the step, plus Gaussian meter noise.
 
-Each step writes the interval's mean ``site_power_kw``, ``it_power_kw`` and batteries' ``soc_kwh`` to telemetry
-and acknowledges any setpoints delivered to the site.
+Each step writes the interval's mean ``site_power_kw``, ``it_power_kw`` (the IT power it ran), the IT demand that
+arrived (``it_power_kw`` named :data:`~apps.telemetry.choices.IT_DEMAND_SERIES`) and batteries' ``soc_kwh`` to
+telemetry, and acknowledges any setpoints delivered to the site.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import pandas as pd
 
 from apps.accounts.principal import Principal
 from apps.assets.models import Site
-from apps.telemetry.choices import Quantity
+from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity
 from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
 
 from . import selectors, services
@@ -189,15 +190,24 @@ class SiteAgent:
         self._acknowledge()
         return grid
 
-    def _series(self, owner, quantity: str, dt: timedelta):  # type: ignore[no-untyped-def]
+    def _series(self, owner, quantity: str, dt: timedelta, name: str = ""):  # type: ignore[no-untyped-def]
         resolution = f"PT{int(dt.total_seconds() // 60)}M"
         series, _ = timeseries_get_or_create(
-            owner=owner, quantity=quantity, resolution=resolution, source="site agent (simulated meter)"
+            owner=owner,
+            quantity=quantity,
+            resolution=resolution,
+            name=name,
+            source="site agent (simulated meter)",
         )
         return series
 
     def _meter(self, start: datetime, dt: timedelta, grid: float, it: float) -> None:
         index = pd.DatetimeIndex([pd.Timestamp(start)])
+        # the work that arrived in the interval, as the site's job scheduler reports it
+        datapoints_ingest(
+            series=self._series(self.site, Quantity.IT_POWER_KW, dt, name=IT_DEMAND_SERIES),
+            rows=pd.Series([max(self._at(self.load, start), 0.0)], index=index),
+        )
         datapoints_ingest(
             series=self._series(self.site, Quantity.SITE_POWER_KW, dt), rows=pd.Series([grid], index=index)
         )

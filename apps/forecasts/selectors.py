@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from django.db.models import QuerySet
 
+from apps.telemetry.choices import IT_DEMAND_SERIES
 from apps.telemetry.models import TimeSeries
 
 from .choices import RunKind, RunStatus
@@ -80,6 +81,10 @@ def _grid(start: datetime, steps: int, resolution_s: int) -> pd.DatetimeIndex:
     return pd.date_range(
         pd.Timestamp(start).tz_convert("UTC"), periods=steps, freq=pd.Timedelta(seconds=resolution_s)
     )
+
+
+#: Names of the site IT-power series that get load forecasts: the metered one and the demand as it arrives.
+IT_LOAD_NAMES = ("", IT_DEMAND_SERIES)
 
 
 def _on_grid(series: pd.Series, grid: pd.DatetimeIndex, native_s: int) -> np.ndarray:
@@ -162,15 +167,15 @@ def _no_run_at(series: TimeSeries, issue_time: datetime, kind: str) -> bool:
 
 
 def load_series_due(*, issue_time: datetime) -> list[int]:
-    """Site IT-power series of active sites whose local time at ``issue_time`` is 10:00 and that have no
-    day-ahead run issued at that time yet."""
+    """Site IT-power series (metered, and demand as it arrives) of active sites whose local time at
+    ``issue_time`` is 10:00 and that have no day-ahead run issued at that time yet."""
     from zoneinfo import ZoneInfo
 
     from apps.telemetry.choices import Quantity
 
     due = []
     for series in TimeSeries.objects.filter(
-        quantity=Quantity.IT_POWER_KW, name="", site__enrolment_status="active"
+        quantity=Quantity.IT_POWER_KW, name__in=IT_LOAD_NAMES, site__enrolment_status="active"
     ).select_related("site"):
         local = issue_time.astimezone(ZoneInfo(series.site.timezone if series.site else "UTC"))
         if local.hour == 10 and local.minute == 0 and _no_run_at(series, issue_time, RunKind.DAY_AHEAD):
@@ -179,13 +184,14 @@ def load_series_due(*, issue_time: datetime) -> list[int]:
 
 
 def intraday_series_due(*, issue_time: datetime) -> list[int]:
-    """Site IT-power series of active sites with no intraday update issued at ``issue_time`` yet."""
+    """Site IT-power series (metered, and demand as it arrives) of active sites with no intraday update issued
+    at ``issue_time`` yet."""
     from apps.telemetry.choices import Quantity
 
     return [
         series.pk
         for series in TimeSeries.objects.filter(
-            quantity=Quantity.IT_POWER_KW, name="", site__enrolment_status="active"
+            quantity=Quantity.IT_POWER_KW, name__in=IT_LOAD_NAMES, site__enrolment_status="active"
         )
         if _no_run_at(series, issue_time, RunKind.INTRADAY)
     ]

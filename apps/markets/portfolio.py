@@ -19,7 +19,7 @@ from apps.assets.models import Site
 from apps.forecasts.compute_power import derived_it_series_of
 from apps.forecasts.selectors import Expected, series_expected
 from apps.telemetry.choices import Quantity
-from apps.telemetry.selectors import series_for
+from apps.telemetry.selectors import it_load_series, series_for
 
 #: Typical IT utilisation used when a site has no metered or forecast load yet (Google 2019 cell traces show
 #: mean cluster utilisation around 60–70 %; Tirmazi et al., EuroSys 2020).
@@ -86,7 +86,7 @@ def _site(
 ) -> flexibility.Site:
     key = str(site.pk)
     # a site that reports only utilisation: its IT load forecast derived through its compute-power model
-    it_series = series_for(site=site, quantity=Quantity.IT_POWER_KW) or derived_it_series_of(site=site)
+    it_series = it_load_series(site=site) or derived_it_series_of(site=site)
     it = series_expected(
         series=it_series,
         start=start,

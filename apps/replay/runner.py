@@ -36,7 +36,7 @@ from apps.markets.choices import EventStatus, Product
 from apps.markets.models import Activation, Event, Program
 from apps.markets.simulator import InProcessApi, MarketSimulator, plan_peak_events, plan_regulation_event
 from apps.settlement import services as settlement
-from apps.telemetry.choices import Quantity
+from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity
 from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
 
 from . import shapes
@@ -116,6 +116,7 @@ class Replay:
         during = (it.index >= self.start) & (it.index < self.end)
         grid = site.pue * it - pv
         self._ingest(site, Quantity.IT_POWER_KW, it[before])
+        self._ingest(site, Quantity.IT_POWER_KW, it[before], name=IT_DEMAND_SERIES)
         self._ingest(site, Quantity.SITE_POWER_KW, grid[before])
         self._ingest(site, Quantity.SITE_POWER_KW, grid[during], name=COUNTERFACTUAL)
         for array in site.pv_arrays.all():
@@ -197,14 +198,20 @@ class Replay:
             day_ahead = local.hour == 10 and local.minute == 0
             if t.minute != 0 or t < self.start - timedelta(days=1):
                 continue
-            series, _ = timeseries_get_or_create(
+            # the demand as it arrives (what plans and bids model: day-ahead and intraday) and the metered IT
+            # power (a forecast baseline of the site's own draw, for programs settled on one: day-ahead)
+            metered, _ = timeseries_get_or_create(
                 owner=site, quantity=Quantity.IT_POWER_KW, resolution="PT15M"
+            )
+            demand, _ = timeseries_get_or_create(
+                owner=site, quantity=Quantity.IT_POWER_KW, resolution="PT15M", name=IT_DEMAND_SERIES
             )
             try:
                 if day_ahead:
-                    forecast_day_ahead(series_id=series.pk, issue_time=t)
+                    forecast_day_ahead(series_id=demand.pk, issue_time=t)
+                    forecast_day_ahead(series_id=metered.pk, issue_time=t)
                 if t >= self.start:
-                    forecast_intraday(series_id=series.pk, issue_time=t)
+                    forecast_intraday(series_id=demand.pk, issue_time=t)
             except ValueError as exc:
                 self.o.log.append(f"{t:%m-%d %H:%M} forecast of {site.name} skipped: {exc}")
 

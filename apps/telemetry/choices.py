@@ -36,6 +36,14 @@ class Aggregation(models.TextChoices):
     LAST = "last", "Last"
 
 
+#: Name of a site's second IT-power series: the work *as it arrives* (submitted jobs and requests: what the site
+#: would run without the aggregator), beside its unnamed series of the IT power it actually ran. Forecasts and the
+#: flexibility problem model demand as it arrives (``flexibility.Workload.baseline_kw``); the IT power a site ran
+#: after deferring work, or receiving migrated work, is not its demand. A site without a demand series is modelled
+#: from its metered IT power.
+IT_DEMAND_SERIES = "demand"
+
+
 class Quantity(models.TextChoices):
     """What a series measures; units are in the names (and in :data:`QUANTITY_SPECS`)."""
 

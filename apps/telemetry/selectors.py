@@ -323,3 +323,14 @@ def datapoints_bucketed(*, series: TimeSeries, start: datetime, end: datetime, b
     grouped = points.groupby(points.index.floor(f"{bucket_s}s")).agg(["mean", "min", "max", "count"])
     grouped.index = grouped.index.rename("start").as_unit("us")
     return grouped[columns].astype({"mean": float, "min": float, "max": float, "count": np.int64})
+
+
+def it_load_series(*, site: Any) -> TimeSeries | None:
+    """The series a site's IT load is modelled from: its IT demand as it arrives (the ``it_power_kw`` series named
+    :data:`~apps.telemetry.choices.IT_DEMAND_SERIES`) when it reports one, else its metered IT power; ``None``
+    if it has neither."""
+    from .choices import IT_DEMAND_SERIES, Quantity
+
+    return series_for(quantity=Quantity.IT_POWER_KW, name=IT_DEMAND_SERIES, site=site) or series_for(
+        quantity=Quantity.IT_POWER_KW, site=site
+    )

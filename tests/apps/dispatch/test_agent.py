@@ -114,7 +114,8 @@ def test_deferred_work_is_all_run_by_its_deadline(activation, sites) -> None:  #
 def test_it_meter_sees_the_work_moved_away(activation, sites) -> None:  # type: ignore[no-untyped-def]
     """During a reduction the IT meter drops by the deferred or migrated work: grid = PUE × IT − battery
     discharge (no PV here), so a measured PUE stays the site's PUE."""
-    from apps.telemetry.selectors import datapoints_series, series_for
+    from apps.telemetry.choices import IT_DEMAND_SERIES
+    from apps.telemetry.selectors import datapoints_series, it_load_series, series_for
 
     plan = services.dispatch_activation(activation_id=activation.pk)
     site = max(sites, key=lambda s: sum(sp.reduction_kw for sp in Setpoint.objects.filter(plan=plan, site=s)))
@@ -136,3 +137,11 @@ def test_it_meter_sees_the_work_moved_away(activation, sites) -> None:  # type: 
             assert it[pd.Timestamp(t)] < load_kw - 1.0 or discharge >= sp.reduction_kw - 1.0
             checked += 1
     assert checked
+    # the demand that arrived is reported beside it, unchanged by the plan: what forecasts and plans model
+    demand = datapoints_series(
+        series=series_for(site=site, quantity="it_power_kw", name=IT_DEMAND_SERIES),
+        start=activation.start,
+        end=activation.event.end,
+    )
+    assert len(demand) == len(it) and demand.to_numpy() == pytest.approx(load_kw)
+    assert it_load_series(site=site).name == IT_DEMAND_SERIES

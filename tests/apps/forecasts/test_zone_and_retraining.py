@@ -129,3 +129,15 @@ def test_retraining_never_uses_a_model_from_the_future() -> None:
     assert trained_models_retrain_stale(now=ISSUE) == []  # a rewound clock: the newer model is not stale
     run = forecast_day_ahead(series_id=series.pk, issue_time=ISSUE)
     assert "reused_model_trained_at" not in run.metrics  # trained afresh at the issue time
+
+
+@pytest.mark.django_db
+def test_a_sites_demand_series_is_forecast_beside_its_metered_it_power() -> None:
+    from apps.telemetry.choices import IT_DEMAND_SERIES
+
+    metered = TimeSeriesFactory(site__enrolment_status="active")
+    demand = TimeSeriesFactory(site=metered.site, name=IT_DEMAND_SERIES)
+    TimeSeriesFactory(
+        site=metered.site, name="run_as_it_arrives"
+    )  # another named series: not a load to forecast
+    assert sorted(load_series_due(issue_time=ISSUE)) == sorted([metered.pk, demand.pk])
