@@ -15,7 +15,7 @@ Each candidate is the equal average of a normalised and a level :class:`forecast
 
 - ``fast``, ``accurate``, ``large``: the ``MODELS`` presets of ``system_load.py``;
 - ``accurate_sq``: ``accurate`` with a squared-error p50 (a mean, not a median);
-- ``accurate_profile3``: ``accurate`` plus a third member normalised by the 7-day +-1 h profile;
+- ``fast_profile3``: ``fast`` plus a third member normalised by the 7-day +-1 h profile;
 - ``fast_apparent``: ``fast`` with Steadman's apparent temperature and 24-h / 72-h half-life exponentially smoothed
   temperature added to the weather columns;
 - ``fast_refit7``: ``fast`` refitted every 7 days;
@@ -155,7 +155,7 @@ CANDIDATES = (
     "accurate",
     "large",
     "accurate_sq",
-    "accurate_profile3",
+    "fast_profile3",
     "fast_apparent",
     "fast_refit7",
     "fast_decay365",
