@@ -42,8 +42,8 @@ from apps.markets.models import Activation, Award, Event, Program
 from apps.telemetry.choices import Quantity
 from apps.telemetry.models import TimeSeries
 from apps.telemetry.selectors import series_for, timeseries_resampled
-
 from forecasting import customer_baselines as bl
+
 from .choices import Adjustment, RunStatus
 from .models import (
     DEFAULT_FEE_PCT,
