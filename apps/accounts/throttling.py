@@ -54,10 +54,10 @@ class TokenRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str:
         return rate_of(self.scope)
 
-    def get_cache_key(self, request, view) -> str:  # type: ignore[no-untyped-def]
+    def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-    def get_ident(self, request) -> str:  # type: ignore[no-untyped-def]
+    def get_ident(self, request) -> str:
         return request.META.get("REMOTE_ADDR") or "unknown"
 
 
@@ -95,7 +95,7 @@ def login_failed(request: HttpRequest) -> None:
 class ThrottledLoginView(LoginView):
     """Django's login view with :func:`login_retry_after` / :func:`login_failed` around the form check."""
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         wait = login_retry_after(request)
         if wait is not None:
             form = self.get_form()
@@ -106,6 +106,6 @@ class ThrottledLoginView(LoginView):
             return response
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):  # type: ignore[no-untyped-def]
+    def form_invalid(self, form):
         login_failed(self.request)
         return super().form_invalid(form)

@@ -100,7 +100,7 @@ class SiteAgent:
         deferrable = [w for w in site.workload_classes.all() if w.max_delay_h]
         self.deferrable_share = sum(w.share_pct for w in deferrable) / 100.0
         #: the tightest deadline of the site's deferrable classes: work this old must run (its SLA)
-        self.max_delay = timedelta(hours=min((w.max_delay_h for w in deferrable), default=0.0) or 1.0)
+        self.max_delay = timedelta(hours=min((w.max_delay_h or 0.0 for w in deferrable), default=0.0) or 1.0)
         self.batteries = list(site.batteries.all())
         floor = sum(max(b.soc_min_kwh, b.backup_reserve_kwh) for b in self.batteries)
         start_soc = sum(
@@ -190,7 +190,7 @@ class SiteAgent:
         self._acknowledge()
         return grid
 
-    def _series(self, owner, quantity: str, dt: timedelta, name: str = ""):  # type: ignore[no-untyped-def]
+    def _series(self, owner, quantity: str, dt: timedelta, name: str = ""):
         resolution = f"PT{int(dt.total_seconds() // 60)}M"
         series, _ = timeseries_get_or_create(
             owner=owner,

@@ -52,7 +52,7 @@ def dispatch_activation(activation_id: int) -> int:
     acks_late=True,
     max_retries=services.MAX_WEBHOOK_ATTEMPTS,
 )
-def send_delivery(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
+def send_delivery(self, delivery_id: int) -> str:
     """Retry one delivery with exponential backoff (1, 2, 4 … s, at most 60 s); a delivery that no longer exists
     (its plan was removed) is dropped."""
     from .models import Delivery

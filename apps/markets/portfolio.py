@@ -104,7 +104,7 @@ def _site(
         share = wc.share_pct / 100.0
         total_share += share
         deferrable = bool(wc.max_delay_h)
-        max_delay_steps = int(wc.max_delay_h * 3600 // resolution_s) if deferrable else None
+        max_delay_steps = int((wc.max_delay_h or 0.0) * 3600 // resolution_s) if deferrable else None
         targets = tuple(str(t.pk) for t in wc.migratable_to.all() if t.pk in members) if deferrable else ()
         workloads.append(
             flexibility.Workload(

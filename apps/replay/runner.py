@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -98,7 +99,7 @@ class Replay:
             total = total + shapes.pv_kw(array, index)
         return total
 
-    def _ingest(self, owner, quantity: str, values: pd.Series, name: str = "") -> None:  # type: ignore[no-untyped-def]
+    def _ingest(self, owner, quantity: str, values: pd.Series, name: str = "") -> None:
         series, _ = timeseries_get_or_create(
             owner=owner,
             quantity=quantity,
@@ -221,10 +222,10 @@ class Replay:
         for event in Event.objects.filter(
             status__in=[EventStatus.AWARDED, EventStatus.ACTIVE], prepared_plan=None
         ):
-            if not self._wait(lambda e=event: PreparedPlan.objects.filter(event=e).exists()):
+            if not self._wait(partial(_prepared, event.pk)):
                 dispatch.plan_prepare(event_id=event.pk)
         for activation in Activation.objects.filter(dispatch_plans=None, start__lte=t):
-            if not self._wait(lambda a=activation: DispatchPlan.objects.filter(activation=a).exists()):
+            if not self._wait(partial(_planned, activation.pk)):
                 plan = dispatch.dispatch_activation(activation_id=activation.pk)
                 dispatch.deliveries_send(plan_id=plan.pk)
 
@@ -249,3 +250,11 @@ class Replay:
         markets.events_complete_finished()
         for event_id in settlement.events_due_for_settlement(now=later):
             settlement.event_settle(event_id=event_id)
+
+
+def _prepared(event_id: int) -> bool:
+    return PreparedPlan.objects.filter(event_id=event_id).exists()
+
+
+def _planned(activation_id: int) -> bool:
+    return DispatchPlan.objects.filter(activation_id=activation_id).exists()

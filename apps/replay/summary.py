@@ -112,7 +112,7 @@ def _green(sites: list[Site], start: datetime, end: datetime) -> dict:
     for site in sites:
         summary = site_green_ledger(site=site, start=start, end=end).summary
         out[site.name] = {
-            key: None if summary.get(key) is None else round(float(summary[key]), 4)
+            key: None if (value := summary.get(key)) is None else round(float(value), 4)
             for key in ("hourly_matched_share", "annual_matched_share", "pue_measured")
         }
     return out

@@ -52,7 +52,7 @@ _WITH_BODY = {
 }
 
 
-def problem_media_type_hook(result: dict, generator, request, public) -> dict:  # type: ignore[no-untyped-def]
+def problem_media_type_hook(result: dict, generator, request, public) -> dict:
     """drf-spectacular post-processing hook: document every problem response the API really sends.
 
     - Error bodies are problem documents served as ``application/problem+json``

@@ -112,7 +112,7 @@ class VtnJSONParser(JSONParser):
     """DRF's JSON parser, refusing (400) strings that cannot be stored: NUL characters and lone surrogates.
     Found by tests/reliability/test_openadr_fuzz.py (they were a 500 from PostgreSQL)."""
 
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+    def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
         bad = _storable(data)
         if bad is not None or (isinstance(data, str) and _storable(data, "body") is not None):

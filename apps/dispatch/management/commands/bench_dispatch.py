@@ -148,7 +148,7 @@ class Command(BaseCommand):
             with open(str(opts["json_file"]), "w") as handle:
                 json.dump(result, handle, indent=2)
 
-    def _setup(self, n: int, url: str):  # type: ignore[no-untyped-def]
+    def _setup(self, n: int, url: str):
         stamp = time.time_ns()
         # A zone of its own, so that no other active site of this database joins the benchmark's plans.
         zone = MarketZone.objects.create(
@@ -213,7 +213,7 @@ class Command(BaseCommand):
             )
         return owner, aggregator, operator, created
 
-    def _one(self, r, n, program, aggregator, operator, api, sink, timeout, worker):  # type: ignore[no-untyped-def]
+    def _one(self, r, n, program, aggregator, operator, api, sink, timeout, worker):
         principal = Principal(organisation=operator, role="admin")
         clock.replay_stop()
         start = clock.floor_to(clock.now() + timedelta(hours=4 + 2 * r), timedelta(hours=1))
@@ -268,7 +268,7 @@ class Command(BaseCommand):
         stages["api_to_task_start"] = stages.pop("started_at") - posted_at
         return t_stored, t_delivered, prepare_s, _tree_cpu_seconds(worker.pid) - cpu0, stages
 
-    def _cleanup(self, owner, operator, aggregator) -> None:  # type: ignore[no-untyped-def]
+    def _cleanup(self, owner, operator, aggregator) -> None:
         events = Event.objects.filter(program__operator=operator)
         Delivery.objects.filter(plan__activation__event__in=events).delete()
         DeliveryCheck.objects.filter(activation__event__in=events).delete()
@@ -288,7 +288,7 @@ class Command(BaseCommand):
         self.zone.delete()
 
 
-def _wait(predicate, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def _wait(predicate, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

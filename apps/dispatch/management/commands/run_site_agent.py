@@ -112,7 +112,7 @@ class Command(BaseCommand):
             return ""
         return f", following event {current.event_id}: {current.target_kw:.0f} kW (baseline {current.baseline_kw:.0f})"
 
-    def _uncontrolled(self, site: Site, now) -> pd.Series:  # type: ignore[no-untyped-def]
+    def _uncontrolled(self, site: Site, now) -> pd.Series:
         week = timedelta(days=7)
         series = series_for(site=site, quantity=Quantity.IT_POWER_KW)
         past = (

@@ -57,7 +57,7 @@ class Command(BaseCommand):
             start_day=start_day,
             days=int(opts["days"]),  # type: ignore[call-overload]
             requested_kw=float(opts["requested_kw"]),
-        )  # type: ignore[arg-type]
+        )
         if opts["regulation_day"]:
             regulation = programs.filter(product=Product.REGULATION_UP).first()
             if regulation is None:
@@ -68,7 +68,7 @@ class Command(BaseCommand):
                     day=pd.Timestamp(str(opts["regulation_day"])),
                     requested_kw=float(opts["requested_kw"]) / 4,
                 )
-            )  # type: ignore[arg-type]
+            )
         if not events:
             self.stdout.write("No price peak above the threshold in that period: nothing to simulate.")
             return
