@@ -38,9 +38,14 @@ def celery_worker(
     settings_module: str | None = None,
     purge: bool = True,
     log_level: str = "warning",
+    pool: str = "prefork",
+    extra_env: dict[str, str] | None = None,
+    wait_ready: bool = True,
 ) -> Iterator[subprocess.Popen]:
-    """Run ``celery -A vpp worker`` until the block ends; waits until it answers a ping (60 s at most). Its output
-    goes to a temporary log file (``proc.log_path``), never to an unread pipe that could fill up and stall it.
+    """Run ``celery -A vpp worker`` until the block ends; waits until it answers a ping (60 s at most; skipped
+    with ``wait_ready=False``, e.g. for a worker on another broker than this process's, set in ``extra_env``).
+    Its output goes to a temporary log file (``proc.log_path``), never to an unread pipe that could fill up and
+    stall it.
 
     Raises:
         RuntimeError: the worker exits early or does not answer.
@@ -63,7 +68,7 @@ def celery_worker(
                 "-Q",
                 queues,
                 "--pool",
-                "prefork",
+                pool,
                 "--concurrency",
                 str(concurrency),
                 "-l",
@@ -74,21 +79,14 @@ def celery_worker(
                 f"w{os.getpid()}-{time.monotonic_ns()}@%h",
             ],
             cwd=settings.BASE_DIR,
-            env=worker_env(settings_module),
+            env=worker_env(settings_module) | (extra_env or {}),
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
     proc.log_path = log_path  # type: ignore[attr-defined]
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                with open(log_path) as handle:
-                    raise RuntimeError(f"worker exited early:\n{handle.read()[-5000:]}")
-            if app.control.ping(timeout=0.5):
-                break
-        else:
-            raise RuntimeError("worker did not answer a ping within 60 s")
+        if wait_ready:
+            _wait_for_ping(proc, log_path, app)
         yield proc
     finally:
         proc.terminate()
@@ -96,3 +94,14 @@ def celery_worker(
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _wait_for_ping(proc: subprocess.Popen, log_path: str, app) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            with open(log_path) as handle:
+                raise RuntimeError(f"worker exited early:\n{handle.read()[-5000:]}")
+        if app.control.ping(timeout=0.5):
+            return
+    raise RuntimeError("worker did not answer a ping within 60 s")

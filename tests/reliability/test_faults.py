@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 
 from apps.core import clock
-from apps.core.workers import worker_env
+from apps.core.workers import celery_worker, worker_env
 from apps.markets.choices import BidStatus
 from apps.markets.models import Bid
 from apps.telemetry import pg
@@ -135,45 +135,17 @@ def redis_server() -> Iterator[RedisServer]:
 
 @contextmanager
 def worker_on(broker_url: str) -> Iterator[subprocess.Popen]:
-    """A Celery worker (queues default, dispatch) on ``broker_url`` and the test database."""
-    env = worker_env("vpp.settings.test") | {"REDIS_URL": broker_url}
-    with tempfile.NamedTemporaryFile(prefix="celery-fault-", suffix=".log", delete=False) as handle:
-        log_path = handle.name
-    log = open(log_path, "w")  # noqa: SIM115 - the worker writes to it until the block ends
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "vpp",
-            "worker",
-            "-Q",
-            "default,dispatch",
-            "--pool",
-            "solo",
-            "-l",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"fault{os.getpid()}@%h",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    proc.log_path = log_path  # type: ignore[attr-defined]
-    try:
+    """A Celery worker (queues default, dispatch; solo pool) on ``broker_url`` and the test database; its
+    readiness is read from its log (this process's Celery app pings the usual broker, not this one)."""
+    with celery_worker(
+        settings_module="vpp.settings.test",
+        extra_env={"REDIS_URL": broker_url},
+        pool="solo",
+        purge=False,
+        log_level="info",
+        wait_ready=False,
+    ) as proc:
         yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def beat_tick(broker_url: str) -> None:
