@@ -89,16 +89,15 @@ def setpoint_frame(*, principal: Principal, site_id: int, start: datetime, end: 
     """
     from django.db import connection
 
-    from .choices import PlanKind, PlanStatus
+    from .choices import PlanKind
 
     columns = ["baseline_kw", "target_kw", "battery_kw", "kind"]
     if connection.vendor == "postgresql":
         return _setpoint_frame_packed(principal, site_id, start, end, columns)
     rows = list(
-        setpoint_list(principal=principal)
-        .filter(site_id=site_id, start__gte=start, start__lt=end)
-        .exclude(plan__status=PlanStatus.FAILED)
-        .values_list("start", "baseline_kw", "target_kw", "battery_kw", "plan__kind", "plan__version")
+        _ranked_setpoints(principal, site_id, start, end)[0].values_list(
+            "start", "baseline_kw", "target_kw", "battery_kw", "plan__kind", "plan__version"
+        )
     )
     if not rows:
         return pd.DataFrame(columns=columns, index=pd.DatetimeIndex([], tz="UTC", name="start"))
@@ -124,27 +123,42 @@ _PACKED_SETPOINT = np.dtype(
 _PG_EPOCH_OFFSET_US = 946_684_800 * 1_000_000
 
 
+def _ranked_setpoints(
+    principal: Principal, site_id: int, start: datetime, end: datetime
+) -> tuple[QuerySet[Setpoint], Any]:
+    """The site's setpoints in ``[start, end)`` visible to ``principal`` from plans that did not fail, and the
+    expression ranking an activation plan's setpoint (1) above the day-ahead schedule's (0)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from .choices import PlanKind, PlanStatus
+
+    rank = Case(
+        When(plan__kind=PlanKind.ACTIVATION, then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    scoped = (
+        setpoint_list(principal=principal)
+        .filter(site_id=site_id, start__gte=start, start__lt=end)
+        .exclude(plan__status=PlanStatus.FAILED)
+    )
+    return scoped, rank
+
+
 def _setpoint_frame_packed(
     principal: Principal, site_id: int, start: datetime, end: datetime, columns: list[str]
 ) -> pd.DataFrame:
     """:func:`setpoint_frame` on PostgreSQL: the scoped queryset's rows packed by the server into one binary
     value and decoded by numpy (a year of 15-minute setpoints without a Python object per row)."""
     from django.db import connection
-    from django.db.models import BinaryField, Case, F, Func, IntegerField, Value, When
+    from django.db.models import BinaryField, F, Func
 
-    from .choices import PlanKind, PlanStatus
+    from .choices import PlanKind
 
     def send(expression: Any, function: str) -> Func:
         return Func(expression, function=function, output_field=BinaryField())
 
-    rank = Case(
-        When(plan__kind=PlanKind.ACTIVATION, then=Value(1)), default=Value(0), output_field=IntegerField()
-    )
+    scoped, rank = _ranked_setpoints(principal, site_id, start, end)
     rows = (
-        setpoint_list(principal=principal)
-        .filter(site_id=site_id, start__gte=start, start__lt=end)
-        .exclude(plan__status=PlanStatus.FAILED)
-        .annotate(
+        scoped.annotate(
             packed=Func(
                 send(F("start"), "timestamptz_send"),
                 send(rank, "int4send"),
@@ -204,11 +218,10 @@ def setpoint_frame_bucketed(
         ValueError: ``bucket_s`` is not a positive number of seconds.
     """
     from django.db import connection
-    from django.db.models import Case, IntegerField, Value, When
 
     from apps.telemetry.selectors import BUCKET_ORIGIN
 
-    from .choices import PlanKind, PlanStatus
+    from .choices import PlanKind
 
     if bucket_s <= 0:
         raise ValueError("bucket_s must be a positive number of seconds.")
@@ -222,17 +235,8 @@ def setpoint_frame_bucketed(
         grouped.index = grouped.index.rename("start").as_unit("us")
         activation = pd.DatetimeIndex(native.index[native["kind"] == PlanKind.ACTIVATION], name="start")
         return grouped, activation.as_unit("us")
-    rank = Case(
-        When(plan__kind=PlanKind.ACTIVATION, then=Value(1)), default=Value(0), output_field=IntegerField()
-    )
-    rows = (
-        setpoint_list(principal=principal)
-        .filter(site_id=site_id, start__gte=start, start__lt=end)
-        .exclude(plan__status=PlanStatus.FAILED)
-        .annotate(rank=rank)
-        .values_list("id", "start", "rank", "plan__version", *columns)
-        .order_by()
-    )
+    scoped, rank = _ranked_setpoints(principal, site_id, start, end)
+    rows = scoped.annotate(rank=rank).values_list("id", "start", "rank", "plan__version", *columns).order_by()
     sql, params = rows.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
