@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 import numpy as np
@@ -88,6 +89,19 @@ def holiday_dates(*, zone_code: str, years: Iterable[int]) -> set[date]:
     if country is None:
         return set()
     return set(holidays_lib.country_holidays(country, subdiv=subdivision, years=sorted(set(years))).keys())
+
+
+def local_days(spans: Iterable[tuple[datetime, datetime | None]], tz: str) -> set[date]:
+    """The local calendar days (``tz``, IANA) that the ``(start, end)`` spans touch (aware datetimes; an open
+    end counts as its start): the "event days" the day-matching rules exclude from baseline days."""
+    zone = ZoneInfo(tz)
+    days: set[date] = set()
+    for start, end in spans:
+        day, last = start.astimezone(zone).date(), (end or start).astimezone(zone).date()
+        while day <= last:
+            days.add(day)
+            day += timedelta(days=1)
+    return days
 
 
 def eligible_days(

@@ -18,8 +18,7 @@ A program that settles on the aggregator's forecast has no separate baseline to 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -37,17 +36,11 @@ LOOKBACK_DAYS = 45
 PERSISTENCE_HOURS = 1.0
 
 
-def _event_days(site: Site, before: datetime) -> set:
-    zone = ZoneInfo(site.timezone)
-    days = set()
-    for start, end in Activation.objects.filter(
+def _event_days(site: Site, before: datetime) -> set[date]:
+    activations = Activation.objects.filter(
         event__program__zone_id=site.market_zone_id, start__lt=before
-    ).values_list("start", "end"):
-        day, last = start.astimezone(zone).date(), (end or start).astimezone(zone).date()
-        while day <= last:
-            days.add(day)
-            day += timedelta(days=1)
-    return days
+    ).values_list("start", "end")
+    return cbl.local_days(activations, site.timezone)
 
 
 def expected_baseline_kw(*, site: Site, event: Event, belief_time: datetime) -> np.ndarray | None:

@@ -208,15 +208,7 @@ def _event_days(site: Site, before: datetime, tz: str) -> set[date]:
         .distinct()
         .values_list("start", "end")
     )
-    zone = ZoneInfo(tz)
-    days: set[date] = set()
-    for start, end in activations:
-        first = start.astimezone(zone).date()
-        last = (end or start).astimezone(zone).date()
-        while first <= last:
-            days.add(first)
-            first += timedelta(days=1)
-    return days
+    return bl.local_days(activations, tz)
 
 
 def _site_baseline(

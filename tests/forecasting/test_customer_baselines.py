@@ -193,3 +193,26 @@ def test_forecast_baseline_holds_coarser_values_and_refuses_gaps() -> None:
     assert list(bl.forecast_baseline(hourly, event_index=quarter_index).values) == [500.0] * 4 + [600.0] * 4
     with pytest.raises(bl.BaselineError):
         bl.forecast_baseline(hourly.iloc[:1], event_index=EVENT_INDEX)
+
+
+def test_local_days_of_event_spans() -> None:
+    from datetime import UTC, date, datetime
+
+    spans = [
+        (
+            datetime(2022, 9, 6, 1, 0, tzinfo=UTC),
+            datetime(2022, 9, 6, 3, 0, tzinfo=UTC),
+        ),  # 5 Sep evening in LA
+        (
+            datetime(2022, 9, 7, 6, 0, tzinfo=UTC),
+            datetime(2022, 9, 8, 9, 0, tzinfo=UTC),
+        ),  # 6 Sep 23:00 → 8 Sep 02:00
+        (datetime(2022, 9, 10, 20, 0, tzinfo=UTC), None),  # open end: its start's day
+    ]
+    assert bl.local_days(spans, "America/Los_Angeles") == {
+        date(2022, 9, 5),
+        date(2022, 9, 6),
+        date(2022, 9, 7),
+        date(2022, 9, 8),
+        date(2022, 9, 10),
+    }
