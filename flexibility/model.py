@@ -278,6 +278,27 @@ def _block(sites: np.ndarray, T: int, offset: int) -> np.ndarray:
     return offset + sites[:, None] * T + np.arange(T)[None, :]
 
 
+def _placement_sum(
+    group_of_place: np.ndarray, n_groups: int, selected: np.ndarray, T: int, r: int, x_offset: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO triplets of rows ``r + k·T + t`` = Σ ``x_t`` over the placements whose group (workload or site index
+    in ``group_of_place``) is ``selected[k]``: one row per selected group and step."""
+    remap = np.full(n_groups, -1)
+    remap[selected] = np.arange(selected.size)
+    pl = np.flatnonzero(remap[group_of_place] >= 0)
+    return (
+        _block(remap[group_of_place[pl]], T, r).ravel(),
+        _block(pl, T, x_offset).ravel(),
+        np.ones(pl.size * T),
+    )
+
+
+def _append(rows: list, cols: list, vals: list, triplets: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    rows.append(triplets[0])
+    cols.append(triplets[1])
+    vals.append(triplets[2])
+
+
 def build_model(
     problem: Problem,
     *,
@@ -453,12 +474,7 @@ def build_model(
         capped = np.flatnonzero((n_places > 1) & np.isfinite(fl.max_kw))
         if capped.size:
             roff["max_kw"] = r
-            remap = np.full(nf, -1)
-            remap[capped] = np.arange(capped.size)
-            pl = np.flatnonzero(remap[fl.place_flex] >= 0)
-            rows.append(_block(remap[fl.place_flex[pl]], T, r).ravel())
-            cols.append(_block(pl, T, off["x"]).ravel())
-            vals.append(np.ones(pl.size * T))
+            _append(rows, cols, vals, _placement_sum(fl.place_flex, nf, capped, T, r, off["x"]))
             row_lo.append(np.full(capped.size * T, -np.inf))
             row_hi.append(np.repeat(fl.max_kw[capped], T))
             r += capped.size * T
@@ -466,12 +482,7 @@ def build_model(
         cap_sites = np.flatnonzero(np.isfinite(a.it_capacity_kw) & np.isin(sites, fl.place_site))
         if cap_sites.size:
             roff["it_capacity"] = r
-            remap_s = np.full(n, -1)
-            remap_s[cap_sites] = np.arange(cap_sites.size)
-            pl = np.flatnonzero(remap_s[fl.place_site] >= 0)
-            rows.append(_block(remap_s[fl.place_site[pl]], T, r).ravel())
-            cols.append(_block(pl, T, off["x"]).ravel())
-            vals.append(np.ones(pl.size * T))
+            _append(rows, cols, vals, _placement_sum(fl.place_site, n, cap_sites, T, r, off["x"]))
             own_flexible = a.baseline_it_kw[cap_sites] - a.fixed_it_kw[cap_sites]
             room = np.maximum(a.it_capacity_kw[cap_sites, None] - a.fixed_it_kw[cap_sites], own_flexible)
             row_lo.append(np.full(cap_sites.size * T, -np.inf))
