@@ -1,6 +1,7 @@
 """PV day-ahead: attempts at the 10 % daytime nRMSE target on NREL SERF East, 2012, perfect (PSM3) weather.
 
-    python benchmarks/forecasting/pv_candidates.py [--variants base poa_kc temp_scale mean_p50] [--data-dir DIR]
+    python benchmarks/forecasting/pv_candidates.py [--variants base poa_kc temp_scale mean_p50 perf_index
+        perf_index_only] [--data-dir DIR]
 
 Same data, schedule, refits (every 30 days on the trailing 365 days) and scoring as ``pv_serf.py --variants perfect``.
 Variants of :class:`forecasting.PVForecaster`:
@@ -11,7 +12,13 @@ Variants of :class:`forecasting.PVForecaster`:
 - ``temp_scale``: the clear-sky AC power used as the normaliser is computed at the target's air temperature (PSM3)
   instead of 20 °C, so cold clear days are not read as a clear-sky index above 1 (night mask unchanged);
 - ``mean_p50``: the central model is fitted with squared error (a conditional MEAN, the RMSE-optimal point
-  forecast) instead of the pinball loss at 0.5; its output is not a median, so it cannot be the app's p50.
+  forecast) instead of the pinball loss at 0.5; its output is not a median, so it cannot be the app's p50;
+- ``perf_index``: adds a *performance index* known at issue, Σ P / Σ (P_clear · GHI clear-sky index of the weather
+  history) over the last 24 h and 72 h of known intervals (production relative to what the observed sunshine should
+  have given: ~0 for snow-covered modules or an outage, > 1 for an albedo boost), and the maximum air temperature of
+  the 24 h before issue (snow melts when it is warm). Each interval ``[t, t + step)`` of the history takes the latest
+  weather sample at or before ``t + step``, so nothing after the issue time is read;
+- ``perf_index_only``: ``perf_index`` without the temperature feature (an ablation, not a separate choice).
 
 Only the 2012 test year exists after a one-winter training history (data start 2011-04-15), so there is no separate
 validation year: these are reported as attempts, none is adopted.
@@ -35,6 +42,7 @@ from _data import DEFAULT_DATA_DIR, serf_east_power_kw, serf_east_psm3
 from pv_serf import SPEC, TZ
 
 from forecasting import DayAheadSchedule, PVForecaster, nrmse, run_backtest
+from forecasting.features import Grid
 from forecasting.quantiles import QUANTILES, QuantileModel
 from forecasting.solar import clear_sky_power
 
@@ -86,6 +94,54 @@ class TemperatureScalePV(PVForecaster):
         return dataclasses.replace(design, scale=np.where(design.zero, 0.0, scale))
 
 
+def _asof_grid(frame: pd.DataFrame, column: str, index: pd.DatetimeIndex, step, max_gap) -> np.ndarray:
+    """``frame[column]`` on the grid ``index``: the latest sample at or before each interval's END (t + step), NaN
+    if older than ``max_gap``. Causal: the interval ``[t, t + step)`` never sees a sample after ``t + step``."""
+    samples = frame[[column]].sort_index()
+    keys = pd.DataFrame({"end": index + step})
+    joined = pd.merge_asof(
+        keys, samples, left_on="end", right_index=True, direction="backward", tolerance=max_gap
+    )
+    return joined[column].to_numpy(float)
+
+
+class PerformanceIndexPV(PVForecaster):
+    """Adds the performance index (24 h, 72 h) and the 24-h maximum air temperature known at issue (see the module
+    docstring)."""
+
+    def __init__(self, *args, temperature: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.temperature = temperature
+
+    def _design(self, grid, rows, weather):
+        design = super()._design(grid, rows, weather)
+        if weather is None or "ghi_kc" not in weather.columns:
+            return design
+        step = self.schedule.step
+        index = pd.date_range(pd.Timestamp(grid.t0, tz="UTC"), periods=grid.values.size, freq=step)
+        clear = self._clear_ac(index)
+        kc = _asof_grid(weather, "ghi_kc", index, step, self.weather_max_gap)
+        expected = clear * kc
+        ok = np.isfinite(grid.values) & (clear > 0) & np.isfinite(expected)
+        measured = Grid(pd.Series(np.where(ok, grid.values, np.nan), index=index))
+        sunshine = Grid(pd.Series(np.where(ok, expected, np.nan), index=index))
+        known, spd = rows["known"], grid.steps_per_day
+        columns = {}
+        for name, days in (("perf_index_day", 1), ("perf_index_3day", 3)):
+            num = measured.window_mean(known, days * spd, known)
+            den = sunshine.window_mean(known, days * spd, known)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(den > 0.01 * self.spec.capacity_kw, num / den, np.nan)
+            columns[name] = np.clip(ratio, 0.0, 2.5)
+        if self.temperature and "temp_air_c" in weather.columns:
+            temp = _asof_grid(weather, "temp_air_c", index, step, self.weather_max_gap)
+            rolling = pd.Series(temp).rolling(spd, min_periods=spd // 2).max().to_numpy()
+            last = np.clip(known, -1, grid.values.size - 1)
+            columns["temp_max_day_known"] = np.where(last >= 0, rolling[np.maximum(last, 0)], np.nan)
+        x = np.column_stack([design.x, *columns.values()])
+        return dataclasses.replace(design, x=x, names=design.names + tuple(columns))
+
+
 class MeanCentreModel(QuantileModel):
     """p10/p90 by the pinball loss, the central column by squared error (a mean)."""
 
@@ -106,10 +162,15 @@ def build(variant: str, schedule: DayAheadSchedule) -> PVForecaster:
         return PoaIndexPV(SPEC, schedule)
     if variant == "temp_scale":
         return TemperatureScalePV(SPEC, schedule)
+    if variant in ("perf_index", "perf_index_only"):
+        return PerformanceIndexPV(SPEC, schedule, temperature=variant == "perf_index")
     model = PVForecaster(SPEC, schedule)
     if variant == "mean_p50":
         model.model = MeanCentreModel(model.model.params)
     return model
+
+
+VARIANTS = ["base", "poa_kc", "temp_scale", "mean_p50", "perf_index", "perf_index_only"]
 
 
 def main() -> int:
@@ -118,8 +179,8 @@ def main() -> int:
     ap.add_argument(
         "--variants",
         nargs="+",
-        default=["base", "poa_kc", "temp_scale", "mean_p50"],
-        choices=["base", "poa_kc", "temp_scale", "mean_p50"],
+        default=VARIANTS,
+        choices=VARIANTS,
     )
     args = ap.parse_args()
     power = serf_east_power_kw(args.data_dir)
@@ -150,8 +211,20 @@ def main() -> int:
         by_month = day.groupby(day.index.tz_convert(TZ).month).apply(
             lambda g: nrmse(g["actual"], g["p50"], normaliser=SPEC.capacity_kw)
         )
+        every = fc[["actual", "p50"]].dropna()
+        all_nrmse = nrmse(every["actual"], every["p50"], normaliser=SPEC.capacity_kw)
+        months = day.index.tz_convert(TZ).month
+        season = {
+            name: nrmse(part["actual"], part["p50"], normaliser=SPEC.capacity_kw)
+            for name, part in (
+                ("Dec-Feb", day[months.isin([12, 1, 2])]),
+                ("Apr-Sep", day[months.isin(range(4, 10))]),
+            )
+        }
         print(
-            f"{variant:<11} {result.scores['model'].nrmse_pct:6.2f} {result.skill('rmse', 'smart_persistence'):6.3f}"
+            f"{variant:<15} daytime {result.scores['model'].nrmse_pct:6.2f}  all {all_nrmse:5.2f}"
+            f"  skill {result.skill('rmse', 'smart_persistence'):6.3f}"
+            f"  Dec-Feb {season['Dec-Feb']:5.2f}  Apr-Sep {season['Apr-Sep']:5.2f}"
             f"  night max {night_max:g}  by month: {' '.join(f'{v:.1f}' for v in by_month)}"
             f"  ({time.perf_counter() - t0:.0f} s)",
             flush=True,
