@@ -9,9 +9,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 
 def worker_env(settings_module: str | None = None) -> dict[str, str]:
@@ -31,6 +35,12 @@ def worker_env(settings_module: str | None = None) -> dict[str, str]:
     return env
 
 
+class WorkerProcess(subprocess.Popen[bytes]):
+    """A worker subprocess and the file its output goes to (``log_path``)."""
+
+    log_path: str
+
+
 @contextmanager
 def celery_worker(
     queues: str = "default,dispatch",
@@ -41,7 +51,7 @@ def celery_worker(
     pool: str = "prefork",
     extra_env: dict[str, str] | None = None,
     wait_ready: bool = True,
-) -> Iterator[subprocess.Popen]:
+) -> Iterator[WorkerProcess]:
     """Run ``celery -A vpp worker`` until the block ends; waits until it answers a ping (60 s at most; skipped
     with ``wait_ready=False``, e.g. for a worker on another broker than this process's, set in ``extra_env``).
     Its output goes to a temporary log file (``proc.log_path``), never to an unread pipe that could fill up and
@@ -57,7 +67,7 @@ def celery_worker(
     with tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False) as log:
         log_path = log.name
     with open(log_path, "w") as log_file:
-        proc = subprocess.Popen(
+        proc = WorkerProcess(
             [
                 sys.executable,
                 "-m",
@@ -83,7 +93,7 @@ def celery_worker(
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    proc.log_path = log_path  # type: ignore[attr-defined]
+    proc.log_path = log_path
     try:
         if wait_ready:
             _wait_for_ping(proc, log_path, app)
@@ -96,7 +106,7 @@ def celery_worker(
             proc.kill()
 
 
-def _wait_for_ping(proc: subprocess.Popen, log_path: str, app) -> None:  # type: ignore[no-untyped-def]
+def _wait_for_ping(proc: subprocess.Popen, log_path: str, app: Celery) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:

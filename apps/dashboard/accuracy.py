@@ -135,7 +135,8 @@ def series_accuracy(*, series: TimeSeries, days: int = DEFAULT_DAYS) -> SeriesAc
         return None
     actual = frame["actual"].to_numpy()
     floor = 0.01 * float(np.mean(np.abs(actual)))
-    scores = {"forecast": _score(actual, *(frame[q].to_numpy() for q in ("p10", "p50", "p90")), floor)}
+    p10, p50, p90 = (frame[q].to_numpy() for q in ("p10", "p50", "p90"))
+    scores = {"forecast": _score(actual, p10, p50, p90, floor)}
     for name in reference:
         point = frame[name].to_numpy()
         scores[name] = _score(actual, point, point, point, floor)
@@ -173,10 +174,7 @@ def forecast_accuracy(*, principal: Principal, days: int = DEFAULT_DAYS) -> Accu
     ]
     mape_chart = bar_chart(
         categories=[r.label.split(" · ")[0] for r in results],
-        series={
-            LABELS[m]: [r.scores[m].mape_pct if r.scores[m].mape_pct is not None else 0.0 for r in results]
-            for m in METHODS
-        },
+        series={LABELS[m]: [r.scores[m].mape_pct or 0.0 for r in results] for m in METHODS},
         unit="% MAPE",
         empty="No forecast has been scored yet: forecasts and the actuals they forecast are both needed.",
     )

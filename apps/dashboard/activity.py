@@ -12,6 +12,7 @@ Power in kW, energy in kWh, money in the program zone's currency, times UTC.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -122,7 +123,7 @@ def event_rows(*, principal: Principal, limit: int = 200) -> list[EventRow]:
         )
     else:
         sites = {}
-        for row in (
+        for settled in (
             site_settlement_list(principal=principal)
             .filter(run__event_id__in=ids)
             .values("run__event_id", "run__currency")
@@ -134,15 +135,15 @@ def event_rows(*, principal: Principal, limit: int = 200) -> list[EventRow]:
             )
             .order_by()
         ):
-            event_id = row["run__event_id"]
-            sites[event_id] = row["n"]
-            awarded, delivered = row["awarded"] or 0.0, row["delivered"] or 0.0
+            event_id = settled["run__event_id"]
+            sites[event_id] = settled["n"]
+            awarded, delivered = settled["awarded"] or 0.0, settled["delivered"] or 0.0
             per_event[event_id] = {
                 "awarded_kwh": awarded,
                 "delivered_kwh": delivered,
                 "performance_factor": min(delivered / awarded, 1.0) if awarded > 0 else None,
-                "money": row["payout"],
-                "currency": row["run__currency"],
+                "money": settled["payout"],
+                "currency": settled["run__currency"],
             }
     rows = []
     for event in events:
@@ -221,7 +222,7 @@ def _grid(event: Event) -> pd.DatetimeIndex:
     return pd.date_range(event.start, event.end, freq=f"{minutes}min", inclusive="left")
 
 
-def _stepped(values: dict[Any, float], grid: pd.DatetimeIndex, end: Any) -> pd.Series:
+def _stepped(values: Mapping[Any, float | None], grid: pd.DatetimeIndex, end: Any) -> pd.Series:
     """Values per interval start on ``grid`` with the last one repeated at ``end``, so a step line reaches the
     end of the last interval; intervals without a value are NaN (gaps stay gaps)."""
     series = pd.Series({pd.Timestamp(k): float(v) for k, v in values.items() if v is not None}, dtype=float)

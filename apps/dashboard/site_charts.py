@@ -164,7 +164,17 @@ def site_charts(*, principal: Principal, site: Site, period: str = DEFAULT_PERIO
     window = _window(it + meter, period)
     if window is None:
         nothing = "Nothing metered at this site yet."
-        return SiteCharts(period, None, None, *(_empty(nothing) for _ in range(4)), len(series), [])
+        return SiteCharts(
+            period=period,
+            start=None,
+            end=None,
+            load=_empty(nothing),
+            grid=_empty(nothing),
+            pv=_empty(nothing),
+            battery=_empty(nothing),
+            series_count=len(series),
+            forecast_models=[],
+        )
     start, end = window
     models: set[str] = set()
     native_s = (it + meter)[0].resolution_s
@@ -207,7 +217,7 @@ def site_charts(*, principal: Principal, site: Site, period: str = DEFAULT_PERIO
     for item in site_level[Quantity.PV_POWER_KW] + [
         s for s in by_quantity.get(Quantity.PV_POWER_KW, []) if s.pv_array_id
     ]:
-        label = "PV" if item.site_id else f"PV {item.pv_array.name}"
+        label = "PV" if item.site_id else f"PV {item.owner.name}"
         pv_lines += _with_forecast(item, label, start, end, models, bucket_s=bucket_s)
     pv = timeseries_chart(
         lines=pv_lines, unit="kW", x_range=window, empty="No PV generation metered in this period."
@@ -216,7 +226,7 @@ def site_charts(*, principal: Principal, site: Site, period: str = DEFAULT_PERIO
     battery_lines: list[Line] = []
     for item in by_quantity.get(Quantity.SOC_KWH, []):
         battery_lines += _with_forecast(
-            item, f"State of charge {item.battery.name}", start, end, models, bucket_s=bucket_s
+            item, f"State of charge {item.owner.name}", start, end, models, bucket_s=bucket_s
         )
     if not setpoints.empty and setpoints["battery_kw"].astype(float).abs().sum() > 0:
         battery_lines.append(

@@ -313,9 +313,9 @@ def forecast_bands_bucketed(
         raise ValueError("bucket_s must be a positive number of seconds.")
     columns = ["p10", "p50", "p90"]
     if connection.vendor == "postgresql":
-        params: list[object] = [series.pk, RunStatus.SUCCEEDED, belief_time, end, start, start, end]
+        params = (series.pk, RunStatus.SUCCEEDED, belief_time, end, start, start, end)
         with connection.cursor() as cursor:
-            cursor.execute(_BUCKETED_FORECAST_SQL, [*params, bucket_s, BUCKET_ORIGIN])
+            cursor.execute(_BUCKETED_FORECAST_SQL, (*params, bucket_s, BUCKET_ORIGIN))
             rows = cursor.fetchall()
         index = pd.DatetimeIndex([r[0] for r in rows], name="start")
         index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")

@@ -169,7 +169,7 @@ def test_redis_restarted_during_bidding_submits_the_bid_once(world: World, redis
     try:
         clock.replay_start(sim_start=event.gate_closure_at - timedelta(minutes=20), speed=1.0)  # draft window
         with worker_on(redis_server.url) as worker:
-            assert wait_for(lambda: "ready." in Path(worker.log_path).read_text(), timeout=60)  # type: ignore[attr-defined]
+            assert wait_for(lambda: "ready." in Path(worker.log_path).read_text(), timeout=60)
             # 1. The broker dies while a bidding cycle is queued; it comes back with its append-only file.
             beat_tick(redis_server.url)
             redis_server.kill()
@@ -177,7 +177,7 @@ def test_redis_restarted_during_bidding_submits_the_bid_once(world: World, redis
             redis_server.start()
             # the worker reconnects by itself; beat keeps ticking until the draft exists
             drafted = wait_for(bids.exists, every=lambda: beat_tick(redis_server.url))
-            assert drafted, Path(worker.log_path).read_text()[-4000:]  # type: ignore[attr-defined]
+            assert drafted, Path(worker.log_path).read_text()[-4000:]
             draft = bids.get()
             assert draft.status == BidStatus.DRAFT and draft.intervals.count() == 8
 
@@ -191,13 +191,13 @@ def test_redis_restarted_during_bidding_submits_the_bid_once(world: World, redis
                 lambda: bids.filter(status=BidStatus.SUBMITTED).exists(),
                 every=lambda: beat_tick(redis_server.url),
             )
-            assert submitted, Path(worker.log_path).read_text()[-4000:]  # type: ignore[attr-defined]
+            assert submitted, Path(worker.log_path).read_text()[-4000:]
             first = bids.get()
             # more ticks after reconnection (and any redelivered message) change nothing
             for _ in range(3):
                 beat_tick(redis_server.url)
             time.sleep(3)
-            log = Path(worker.log_path).read_text()  # type: ignore[attr-defined]
+            log = Path(worker.log_path).read_text()
     finally:
         clock.replay_stop()
     assert log.count("Connection to broker lost") >= 2, log[-4000:]  # the worker really lost Redis twice

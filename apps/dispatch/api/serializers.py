@@ -47,7 +47,7 @@ class DeliveryDetailSerializer(DeliverySerializer):
 
     def get_setpoints(self, obj: Delivery) -> list[dict]:
         rows = obj.plan.setpoints.filter(site=obj.site).order_by("start")
-        return SetpointOutSerializer(
+        return serializers.ListSerializer(
             [
                 {
                     "start": s.start,
@@ -60,7 +60,7 @@ class DeliveryDetailSerializer(DeliverySerializer):
                 }
                 for s in rows
             ],
-            many=True,
+            child=SetpointOutSerializer(),
         ).data
 
 

@@ -9,6 +9,7 @@ zone's peak events day-ahead, lets the aggregator's bidding cycle draft and subm
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--url", help="base URL of a running server (default: in-process API calls)")
         parser.add_argument("--no-bidding", action="store_true", help="leave bidding to a worker and beat")
 
-    def handle(self, *args: object, **opts: object) -> None:
+    def handle(self, *args: Any, **opts: Any) -> None:
         zone = str(opts["zone"])
         programs = Program.objects.filter(operator__slug=opts["operator"], zone_id=zone, is_active=True)
         peak = programs.exclude(product__in=[Product.REGULATION_UP, Product.REGULATION_DOWN]).first()
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         events = plan_peak_events(
             program=peak,
             start_day=start_day,
-            days=int(opts["days"]),  # type: ignore[call-overload]
+            days=int(opts["days"]),
             requested_kw=float(opts["requested_kw"]),
         )
         if opts["regulation_day"]:
