@@ -69,28 +69,6 @@ def _cold_flexibility(runs: int) -> None:
     )
 
 
-def _big_portfolio(n_sites: int = 400):  # type: ignore[no-untyped-def]
-    from apps.assets.choices import EnrolmentStatus
-    from tests.factories import (
-        BatteryFactory,
-        OrganisationFactory,
-        PVArrayFactory,
-        SiteFactory,
-        WorkloadClassFactory,
-    )
-
-    owners = [OrganisationFactory() for _ in range(8)]
-    statuses = [EnrolmentStatus.ACTIVE] * 6 + [EnrolmentStatus.SUBMITTED, EnrolmentStatus.DRAFT]
-    site = None
-    for i in range(n_sites):
-        site = SiteFactory(owner=owners[i % 8], enrolment_status=statuses[i % len(statuses)])
-        WorkloadClassFactory(site=site, share_pct=40, kind="inference", max_delay_h=None)
-        WorkloadClassFactory(site=site, share_pct=35)
-        BatteryFactory(site=site)
-        PVArrayFactory(site=site)
-    return site
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -111,6 +89,7 @@ def main() -> None:
 
     from apps.assets.demo_portfolio import demo_portfolio_seed
     from apps.markets.flexibility_view import _cache_key, _slot
+    from tests.apps.dashboard.portfolio_data import big_portfolio
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
@@ -137,7 +116,7 @@ def main() -> None:
                 ("demo portal (owner)", owner, "/portal/"),
             ):
                 _line(name, *_time(client, url, args.runs))
-            last = _big_portfolio()
+            last = big_portfolio()
             cache.delete(_cache_key(_slot(clock.now())))
             _cold_flexibility(args.runs)
             for name, url in (

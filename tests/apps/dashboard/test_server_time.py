@@ -13,16 +13,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from apps.assets.choices import EnrolmentStatus
 from apps.assets.demo_portfolio import demo_portfolio_seed
-from apps.assets.models import Site
-from tests.factories import (
-    BatteryFactory,
-    OrganisationFactory,
-    PVArrayFactory,
-    SiteFactory,
-    WorkloadClassFactory,
-)
+
+from .portfolio_data import big_portfolio
 
 MAX_QUERIES = 20  # constant per page, whatever the size of the portfolio
 #: Page sizes (bytes): the charts are resampled on the server, so a page never carries raw intervals.
@@ -57,20 +50,6 @@ def demo(db):  # type: ignore[no-untyped-def]
     return demo_portfolio_seed(password="pw-demo-1")
 
 
-def _big_portfolio(n_sites: int = 400) -> Site:
-    owners = [OrganisationFactory() for _ in range(8)]
-    statuses = [EnrolmentStatus.ACTIVE] * 6 + [EnrolmentStatus.SUBMITTED, EnrolmentStatus.DRAFT]
-    site = None
-    for i in range(n_sites):
-        site = SiteFactory(owner=owners[i % 8], enrolment_status=statuses[i % len(statuses)])
-        WorkloadClassFactory(site=site, share_pct=40, kind="inference", max_delay_h=None)
-        WorkloadClassFactory(site=site, share_pct=35)
-        BatteryFactory(site=site)
-        PVArrayFactory(site=site)
-    assert site is not None
-    return site
-
-
 def test_demo_pages_are_bounded(demo) -> None:  # type: ignore[no-untyped-def]
     staff, owner = _login("staff"), _login("owner_a")
     site = demo.sites["sj1"]
@@ -94,7 +73,7 @@ def test_pages_do_not_grow_with_the_portfolio(demo) -> None:  # type: ignore[no-
     staff.get("/overview/")
     small = {url: _get(staff, url) for url in ("/overview/", f"/sites/{site.pk}/")}
 
-    last = _big_portfolio()
+    last = big_portfolio()
     cache.clear()  # a new slot: the flexibility view is computed again, over 300 more active sites
     staff.get("/overview/")
     with CaptureQueriesContext(connection) as queries:
