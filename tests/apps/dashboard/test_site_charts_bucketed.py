@@ -201,9 +201,10 @@ def test_site_charts_are_the_same_aggregated_in_the_database(
         monkeypatch.setattr(site_charts, "DB_AGGREGATE_MIN_INTERVALS", 2)
     with CaptureQueriesContext(connection) as queries:
         in_db = site_charts.site_charts(principal=staff, site=site, period=period)
-    assert (
-        sum("date_bin" in q["sql"] for q in queries.captured_queries) == 5
-    )  # IT and SoC points, their forecasts, setpoints
+    # On PostgreSQL one date_bin query each for the IT and SoC points, their forecasts and the setpoints; the
+    # bucketed selectors' fallback elsewhere (SQLite) groups in pandas, and its charts must be the same too.
+    date_bins = sum("date_bin" in q["sql"] for q in queries.captured_queries)
+    assert date_bins == (5 if connection.vendor == "postgresql" else 0)
     monkeypatch.setattr(site_charts, "AGGREGATE_IN_DATABASE", False)
     in_python = site_charts.site_charts(principal=staff, site=site, period=period)
     for name in ("load", "grid", "battery"):
