@@ -12,8 +12,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.assets.demo_portfolio import demo_portfolio_seed
+from apps.core import clock
 
 from .portfolio_data import big_portfolio
 
@@ -29,6 +31,18 @@ def _fresh_cache():  # type: ignore[no-untyped-def]
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _still_clock(db, monkeypatch):  # type: ignore[no-untyped-def]
+    """Product time stands still and its state is read once: query counts compared across requests must not see
+    a clock read (one every ``CACHE_SECONDS`` of wall time, so more on a slow machine) or a new 15-minute slot of
+    the cached flexibility view."""
+    monkeypatch.setattr(clock, "CACHE_SECONDS", 3600.0)
+    clock.replay_start(sim_start=timezone.now(), speed=0)
+    clock.now()
+    yield
+    clock.replay_stop()
 
 
 def _login(username: str) -> Client:
