@@ -45,7 +45,7 @@ from forecasting.peaks import PeakLiftedForecaster, lift_daily_peak
 from forecasting.pv import PVForecaster
 from forecasting.quantiles import GBMParams, QuantileModel
 from forecasting.schedule import DayAheadSchedule, IntradaySchedule, Origin
-from forecasting.solar import PVArraySpec, clear_sky_power
+from forecasting.solar import PVArraySpec, clear_sky_power, cloud_cover_ghi
 from forecasting.zone import ZoneSignalForecaster
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "Scores",
     "ZoneSignalForecaster",
     "clear_sky_power",
+    "cloud_cover_ghi",
     "daily_peak_error_pct",
     "lift_daily_peak",
     "load_ensemble",

@@ -92,14 +92,43 @@ def linke_turbidity(lat: float, lon: float, times: pd.DatetimeIndex) -> pd.Serie
 
 def clear_sky_ghi(spec: PVArraySpec, times: pd.DatetimeIndex) -> np.ndarray:
     """Ineichen–Perez clear-sky GHI (W/m²) at the instants ``times`` at the array's site, shape (n,)."""
-    altitude = spec.altitude_m
-    if altitude is None:
-        altitude = float(pvlib.location.lookup_altitude(spec.lat, spec.lon))
-    location = pvlib.location.Location(spec.lat, spec.lon, altitude=altitude)
-    clear = location.get_clearsky(
-        times, model="ineichen", linke_turbidity=linke_turbidity(spec.lat, spec.lon, times)
-    )
+    return _location_clear_ghi(spec.lat, spec.lon, spec.altitude_m, times)
+
+
+def _location_clear_ghi(
+    lat: float, lon: float, altitude_m: float | None, times: pd.DatetimeIndex
+) -> np.ndarray:
+    altitude = float(pvlib.location.lookup_altitude(lat, lon)) if altitude_m is None else altitude_m
+    location = pvlib.location.Location(lat, lon, altitude=altitude)
+    clear = location.get_clearsky(times, model="ineichen", linke_turbidity=linke_turbidity(lat, lon, times))
     return clear["ghi"].to_numpy(float)
+
+
+def cloud_cover_ghi(
+    lat: float,
+    lon: float,
+    times: pd.DatetimeIndex,
+    cloud_cover_pct: np.ndarray | pd.Series,
+    *,
+    altitude_m: float | None = None,
+) -> np.ndarray:
+    """GHI (W/m²) expected under a total cloud cover, at the instants ``times`` (tz-aware), shape (n,).
+
+    GHI = GHI_clear · (1 − 0.75 · c^3.4), with GHI_clear the Ineichen–Perez clear-sky GHI and c the cloud cover as a
+    fraction (Kasten & Czeplak 1980, Solar Energy 24(2), 177-189; their N/8 in oktas). A weather-forecast feature:
+    how much sunshine reaches the ground, e.g. behind-the-meter PV output, which lowers a utility's metered load.
+
+    Raises:
+        ValueError: ``cloud_cover_pct`` does not have one value per time, or a value outside 0-100 (NaN passes
+            through as NaN).
+    """
+    cover = np.asarray(cloud_cover_pct, dtype=float)
+    if cover.shape != (len(times),):
+        raise ValueError(f"cloud_cover_pct has shape {cover.shape}, expected ({len(times)},)")
+    if np.any((cover < 0) | (cover > 100)):
+        raise ValueError("cloud_cover_pct must lie in 0-100 %")
+    clear = _location_clear_ghi(lat, lon, altitude_m, pd.DatetimeIndex(times))
+    return clear * (1.0 - 0.75 * (cover / 100.0) ** 3.4)
 
 
 def clear_sky_power(
