@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from flexibility.errors import FlexibilityInfeasible
 from flexibility.highs import solve_lp
-from flexibility.model import Model, cumulative_lower_kwh
+from flexibility.model import Model
 
 _TOL = 1e-6
 
@@ -81,14 +81,18 @@ def precheck(model: Model) -> None:
             )
     fl = model.flex
     if fl.origin.size:
-        fast = fastest_cumulative_kwh(fl.cum_kwh, fl.max_kw, dt)
-        lower = cumulative_lower_kwh(fl.cum_kwh, fl.delay)
+        # the backlog is available at step 0: it counts as arriving in the first step
+        arrived = fl.cum_kwh + fl.backlog_kwh[:, None]
+        fast = fastest_cumulative_kwh(arrived, fl.max_kw, dt)
+        lower = fl.lower_kwh()
         late = fast < lower - _TOL * np.maximum(1.0, np.abs(lower))
         if late.any():
             f, t = map(int, np.argwhere(late)[0])
             w = fl.workloads[f]
             site = sid[fl.origin[f]]
             why = f"max_delay_steps={w.max_delay_steps}" if w.deferrable else "its baseline (not deferrable)"
+            if fl.backlog_kwh[f] > 0:
+                why += f" and its backlog_kwh={fl.backlog_kwh[f]:g} due in {int(fl.backlog_due[f])} steps"
             raise FlexibilityInfeasible(
                 "deferrable_deadline",
                 f"deferrable workload {w.id} at site {site} cannot finish within {why}: "

@@ -141,6 +141,7 @@ def envelope(
     chunk_sites: int = 64,
 ) -> Envelope:
     """Flexibility envelope of every site and of the portfolio (definition and methods: module docstring).
+    Work already waiting (a workload's ``backlog_kwh``) is left out: the envelope is around run-as-it-arrives.
 
     Args:
         problem: a :class:`Problem` or its JSON dict.
@@ -155,7 +156,7 @@ def envelope(
         FlexibilityInputError: a duration that is not a positive whole number of steps, or an unknown method.
     """
     t0 = time.perf_counter()
-    p = as_problem(problem)
+    p = _without_backlog(as_problem(problem))
     dt = p.dt_hours
     steps = []
     for h in durations:
@@ -187,6 +188,18 @@ def envelope(
 
 
 # ---------------------------------------------------------------- exact
+
+
+def _without_backlog(p: Problem) -> Problem:
+    """The envelope is flexibility around run-as-it-arrives: work already waiting (``backlog_kwh``) is left out
+    (it would only add up-flexibility the site owes anyway)."""
+    if not any(w.backlog_kwh for s in p.sites for w in s.workloads):
+        return p
+    sites = tuple(
+        replace(s, workloads=tuple(replace(w, backlog_kwh=0.0, backlog_due_steps=None) for w in s.workloads))
+        for s in p.sites
+    )
+    return replace(p, sites=sites)
 
 
 def _without_migration(p: Problem) -> Problem:

@@ -25,12 +25,15 @@ Rows:
   i.e. grid = import − export = PUE × IT − PV used + charge − discharge.
 * soc (n_batt · T, =): ``soc_t − soc_{t−1} − η_c Δt ch_t + Δt/η_d dis_t = soc_initial·[t = 0]``.
 * cumulative (n_flex · T, =): ``S_t − S_{t−1} − Δt Σ_sites x_t = 0``; S bounds carry
-  S(t) ≤ A(t), S(t) ≥ A(t − max_delay_steps) and S(T−1) = A(T−1).
+  S(t) ≤ A(t) + B, S(t) ≥ A(t − max_delay_steps) + B·[t ≥ D − 1] and S(T−1) = A(T−1) + B, with B the
+  workload's ``backlog_kwh`` (work already waiting, 0 when none) and D its due step (``Workload.backlog_due``).
 * max_kw (per migratable workload with a cap, T rows, ≤): ``Σ_sites x_t ≤ max_kw`` (single-site caps are bounds).
 * it_capacity (per site with a finite ``it_capacity_kw`` where a flexible workload may run, T rows, ≤):
-  ``Σ_{placements at the site} x_t ≤ max(it_capacity_kw − fixed_IT_t, own_flexible_baseline_t)``: the capacity
-  limits work *added* at the site (caught up or migrated in); the site's own work as it arrives stays feasible
-  (a load forecast above the capacity is one the site meets somehow), so run-as-it-arrives is always a solution.
+  ``Σ_{placements at the site} x_t ≤ max(it_capacity_kw − fixed_IT_t, own_flexible_baseline_t + own_backlog_t)``:
+  the capacity limits work *added* at the site (caught up or migrated in); the site's own work as it arrives
+  stays feasible (a load forecast above the capacity is one the site meets somehow), so run-as-it-arrives is
+  always a solution; ``own_backlog_t`` = Σ B/(D·Δt) over its own workloads with a backlog for t < D (the backlog
+  run evenly until it is due), so that run-as-it-arrives plus the backlog spread evenly stays one too.
 * green_match (per site with contracts, T rows, ≤): ``Σ_contracts green − imp ≤ 0`` (contract energy covers import).
 * green_volume (per contract with several eligible sites, T rows, ≤): ``Σ_sites green ≤ profile_kwh / Δt``.
 * green_share (per site with ``min_green_share`` σ, T rows, ≥ 0), with the zone's low-carbon share lc:
@@ -65,7 +68,9 @@ class Flex:
     Attributes:
         origin: ``(n_flex,)`` origin site index; workloads: the :class:`Workload` objects.
         delay: ``(n_flex,)`` max_delay_steps (0 for migratable-only); max_kw: ``(n_flex,)`` (inf when none).
-        cum_kwh: ``(n_flex, T)`` cumulative baseline energy A(t).
+        cum_kwh: ``(n_flex, T)`` cumulative baseline energy A(t) (work as it arrives; the backlog excluded).
+        backlog_kwh: ``(n_flex,)`` work already waiting at the start, kWh; backlog_due: ``(n_flex,)`` its due
+            step D in ``[1, T]`` (it must have run by the end of step D − 1).
         place_flex, place_site: ``(n_place,)`` workload index and site index of each placement
             (the origin placement comes first for each workload).
     """
@@ -77,6 +82,16 @@ class Flex:
     cum_kwh: np.ndarray
     place_flex: np.ndarray
     place_site: np.ndarray
+    backlog_kwh: np.ndarray
+    backlog_due: np.ndarray
+
+    def lower_kwh(self) -> np.ndarray:
+        """The lower bound of S(t), ``(n_flex, T)``: :func:`cumulative_lower_kwh` with the backlogs."""
+        return cumulative_lower_kwh(self.cum_kwh, self.delay, self.backlog_kwh, self.backlog_due)
+
+    def upper_kwh(self) -> np.ndarray:
+        """The upper bound of S(t), ``(n_flex, T)``: A(t) + B (the backlog is available from step 0)."""
+        return self.cum_kwh + self.backlog_kwh[:, None]
 
 
 def flex_workloads(problem: Problem) -> Flex:
@@ -87,6 +102,8 @@ def flex_workloads(problem: Problem) -> Flex:
     delay: list[int] = []
     maxkw: list[float] = []
     base: list[np.ndarray] = []
+    backlog: list[float] = []
+    due: list[int] = []
     pf, ps = [], []
     for si, s in enumerate(problem.sites):
         for w in s.workloads:
@@ -98,6 +115,8 @@ def flex_workloads(problem: Problem) -> Flex:
             delay.append(w.max_delay_steps or 0)
             maxkw.append(np.inf if w.max_kw is None else w.max_kw)
             base.append(w.baseline_kw)
+            backlog.append(w.backlog_kwh)
+            due.append(w.backlog_due(problem.steps))
             dests = [si] + [idx[d] for d in dict.fromkeys(w.migratable_to) if idx[d] != si]
             pf.extend([f] * len(dests))
             ps.extend(dests)
@@ -111,16 +130,29 @@ def flex_workloads(problem: Problem) -> Flex:
         cum_kwh=cum,
         place_flex=np.array(pf, dtype=np.int64),
         place_site=np.array(ps, dtype=np.int64),
+        backlog_kwh=np.array(backlog, dtype=np.float64),
+        backlog_due=np.array(due, dtype=np.int64),
     )
 
 
-def cumulative_lower_kwh(cum_kwh: np.ndarray, delay: np.ndarray) -> np.ndarray:
-    """A(t − d) per workload, ``(n_flex, T)``; 0 where t − d < 0; the last step equals A(T−1)."""
+def cumulative_lower_kwh(
+    cum_kwh: np.ndarray,
+    delay: np.ndarray,
+    backlog_kwh: np.ndarray | None = None,
+    backlog_due: np.ndarray | None = None,
+) -> np.ndarray:
+    """A(t − d) per workload, ``(n_flex, T)``; 0 where t − d < 0; the last step equals A(T−1).
+
+    With ``backlog_kwh`` B and ``backlog_due`` D (each ``(n_flex,)``) the work already waiting is added from
+    step D − 1 on (it must have run by the end of that step), so the last step equals A(T−1) + B."""
     T = cum_kwh.shape[1]
     t = np.arange(T)[None, :] - delay[:, None]
     lower = np.where(t >= 0, np.take_along_axis(cum_kwh, np.clip(t, 0, T - 1), axis=1), 0.0)
     if T:
         lower[:, -1] = cum_kwh[:, -1]
+    if backlog_kwh is not None and backlog_due is not None and backlog_kwh.size:
+        due = np.arange(T)[None, :] >= (backlog_due[:, None] - 1)
+        lower = lower + np.where(due, backlog_kwh[:, None], 0.0)
     return lower
 
 
@@ -385,8 +417,8 @@ def build_model(
         np.where(n_places[fl.place_flex] == 1, fl.max_kw[fl.place_flex], np.inf) if npl else np.zeros(0)
     )
     hi[s_x] = np.repeat(single_cap, T)
-    lo[s_cum] = cumulative_lower_kwh(fl.cum_kwh, fl.delay).ravel()
-    hi[s_cum] = fl.cum_kwh.ravel()
+    lo[s_cum] = fl.lower_kwh().ravel()
+    hi[s_cum] = fl.upper_kwh().ravel()
     # green contracts and targets
     if ngp:
         s_g = slice(off["green"], off["green"] + ngp * T)
@@ -484,6 +516,13 @@ def build_model(
             roff["it_capacity"] = r
             _append(rows, cols, vals, _placement_sum(fl.place_site, n, cap_sites, T, r, off["x"]))
             own_flexible = a.baseline_it_kw[cap_sites] - a.fixed_it_kw[cap_sites]
+            if fl.backlog_kwh.any():
+                # the backlog spread evenly until it is due stays feasible (module docstring)
+                rate = np.zeros((n, T))
+                for f in np.flatnonzero(fl.backlog_kwh > 0):
+                    d = int(fl.backlog_due[f])
+                    rate[fl.origin[f], :d] += fl.backlog_kwh[f] / (d * dt)
+                own_flexible = own_flexible + rate[cap_sites]
             room = np.maximum(a.it_capacity_kw[cap_sites, None] - a.fixed_it_kw[cap_sites], own_flexible)
             row_lo.append(np.full(cap_sites.size * T, -np.inf))
             row_hi.append(room.ravel())

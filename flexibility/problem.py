@@ -10,7 +10,8 @@ JSON format (issue 5; extended, never renamed)::
                 "grid_export_limit_kw": 0 (absent = 0, null = unlimited), "pue": 1.3, "pv_kw": [..] (optional),
                 "workloads": [{"id": "inference", "baseline_kw": [..]},
                               {"id": "training", "baseline_kw": [..], "max_delay_steps": 32, "max_kw": 8000,
-                               "migratable_to": ["dal1"]}],
+                               "migratable_to": ["dal1"],
+                               "backlog_kwh": 1200 (optional), "backlog_due_steps": 8 (optional)}],
                 "battery": {...} (optional) or "batteries": [{...}, ...] (extension: several per site)}],
      "commitments": [{"id": "ev1", "sites": ["sj1"] or "all", "start_step": 68, "end_step": 84,
                       "reduction_kw": 3000, "shortfall_penalty_per_mwh": 2000}],
@@ -26,7 +27,8 @@ Arrays are read-only ``numpy.float64`` of shape ``(steps,)``.
 
 Extensions beyond issue 5 (all optional): ``"batteries": [...]`` for several batteries per site; a workload
 with ``migratable_to`` but no ``max_delay_steps`` runs at its baseline every step but may be served at any
-allowed site (``max_delay_steps = 0``). Validation raises :class:`FlexibilityInputError` naming the field,
+allowed site (``max_delay_steps = 0``); a deferrable workload's ``backlog_kwh`` is work already waiting at the
+start, due within ``backlog_due_steps`` (:class:`Workload`). Validation raises :class:`FlexibilityInputError` naming the field,
 including the one input that makes the LP unbounded (export price above import price with both grid limits
 unlimited).
 """
@@ -158,6 +160,13 @@ class Workload:
     may be served at any allowed site, i.e. ``max_delay_steps = 0``). With ``max_delay_steps`` it is deferrable:
     cumulative served energy S(t) over every allowed site satisfies A(t - d) <= S(t) <= A(t), S(T-1) = A(T-1).
     ``max_kw`` caps its total served power wherever it runs.
+
+    ``backlog_kwh`` (kWh, >= 0; deferrable workloads only) is work of this class that arrived before the horizon
+    and still waits (deferred earlier). It is available from the start of step 0 and must have run by the end of
+    step ``backlog_due_steps - 1`` (its deadline, counted in steps from the horizon start; default
+    ``max_delay_steps``, at least 1, at most ``steps``). With B the backlog and D the due step the rule becomes
+    A(t - d) + B·[t >= D - 1] <= S(t) <= A(t) + B, S(T-1) = A(T-1) + B: the backlog may run at any step from 0
+    and never counts as arriving later. Without a backlog (0) the workload is exactly as above.
     """
 
     id: str
@@ -165,6 +174,14 @@ class Workload:
     max_delay_steps: int | None = None
     max_kw: float | None = None
     migratable_to: tuple[str, ...] = ()
+    backlog_kwh: float = 0.0
+    backlog_due_steps: int | None = None
+
+    def backlog_due(self, steps: int) -> int:
+        """The step by whose end the backlog must have run, as a count of steps from the horizon start:
+        ``backlog_due_steps`` (default ``max_delay_steps``) clipped to ``[1, steps]``."""
+        due = self.backlog_due_steps if self.backlog_due_steps is not None else (self.max_delay_steps or 0)
+        return int(min(max(due, 1), steps))
 
     @property
     def deferrable(self) -> bool:
@@ -191,13 +208,21 @@ class Workload:
         migr = data.get("migratable_to") or ()
         if isinstance(migr, str):
             raise FlexibilityInputError(f"{name}.migratable_to", "must be a list of site ids")
-        return cls(
+        backlog = _number(data.get("backlog_kwh", 0.0), f"{name}.backlog_kwh", minimum=0)
+        due = data.get("backlog_due_steps")
+        if due is not None and (isinstance(due, bool) or not isinstance(due, int) or due < 1):
+            raise FlexibilityInputError(f"{name}.backlog_due_steps", "must be a positive integer")
+        workload = cls(
             id=str(data["id"]),
             baseline_kw=_array(data["baseline_kw"], steps, f"{name}.baseline_kw", nonnegative=True),
             max_delay_steps=delay,
             max_kw=_number(data.get("max_kw"), f"{name}.max_kw", minimum=0, allow_none=True),
             migratable_to=tuple(str(s) for s in migr),
+            backlog_kwh=float(backlog),  # type: ignore[arg-type]
+            backlog_due_steps=due,
         )
+        _check_backlog(workload, name)
+        return workload
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-ready dict (issue 5 field names); ``from_json`` reads it back."""
@@ -208,7 +233,27 @@ class Workload:
             out["max_kw"] = self.max_kw
         if self.migratable_to:
             out["migratable_to"] = list(self.migratable_to)
+        if self.backlog_kwh:
+            out["backlog_kwh"] = self.backlog_kwh
+        if self.backlog_due_steps is not None:
+            out["backlog_due_steps"] = self.backlog_due_steps
         return out
+
+
+def _check_backlog(w: Workload, name: str) -> None:
+    """A backlog must be a finite kWh >= 0 of a deferrable workload, with a positive integer due step."""
+    if not (math.isfinite(w.backlog_kwh) and w.backlog_kwh >= 0):
+        raise FlexibilityInputError(f"{name}.backlog_kwh", "must be a finite number >= 0 (kWh)")
+    if w.backlog_due_steps is not None and (
+        isinstance(w.backlog_due_steps, bool)
+        or int(w.backlog_due_steps) != w.backlog_due_steps
+        or w.backlog_due_steps < 1
+    ):
+        raise FlexibilityInputError(f"{name}.backlog_due_steps", "must be a positive integer")
+    if w.backlog_kwh > 0 and not w.deferrable:
+        raise FlexibilityInputError(
+            f"{name}.backlog_kwh", "only a deferrable workload (with max_delay_steps) can have work waiting"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -616,6 +661,7 @@ def validate(problem: Problem) -> Problem:
             _check_series(s.pv_kw, T, f"sites[{i}].pv_kw", nonnegative=True)
         for j, w in enumerate(s.workloads):
             _check_series(w.baseline_kw, T, f"sites[{i}].workloads[{j}].baseline_kw", nonnegative=True)
+            _check_backlog(w, f"sites[{i}].workloads[{j}]")
         if s.min_green_share is not None and not 0 <= s.min_green_share <= 1:
             raise FlexibilityInputError(f"sites[{i}].min_green_share", "is a fraction: must be in [0, 1]")
         if not s.it_capacity_kw >= 0:  # also refuses NaN
