@@ -22,6 +22,21 @@ ZONES = {
     "NYIS": ("new_york_ny_us-ny-nyis", "America/New_York", "NY"),
 }
 
+#: EIA-930 balancing authority -> the weather file's point (lat, lon, elevation m), from its SOURCE.md
+WEATHER_POINTS = {
+    "CISO": (37.434, -121.955, 7.0),
+    "ERCO": (32.794, -96.822, 142.0),
+    "PJM": (39.965, -75.168, 23.0),
+    "NYIS": (40.738, -74.043, 27.0),
+}
+
+#: EIA-930 balancing authority -> the cleaned subregion columns of its demand file that sum to the BA total
+#: (Ruggles et al. cleaning; CISO: PG&E, SCE, SDG&E, VEA; ERCO: the 8 weather zones)
+SUBREGIONS = {
+    "CISO": ("pgae", "sce", "sdge", "vea"),
+    "ERCO": ("coas", "east", "fwes", "ncen", "nrth", "scen", "sout", "west"),
+}
+
 
 def _utc(values) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(pd.to_datetime(values, utc=True, format="ISO8601"))

@@ -9,6 +9,9 @@ the slots within ±h hours of the target's time of day), the 24-h / 7-day means 
 (24-h mean + the 7-day profile's deviation from its mean) and model/profile blends. The candidate is chosen on the
 VALIDATION week 2019-05-18..24 (mean MAE skill over the four series) and only then scored on the TEST week
 2019-05-25..31, so the held-out week is not used to tune.
+
+It then prints a hindsight ceiling: the skill of centred moving averages of the *actual* test week (they use the
+future, so no forecast can have them), i.e. how much of the series is slow enough for any smooth forecast to follow.
 """
 
 from __future__ import annotations
@@ -82,6 +85,30 @@ def skills(power: pd.DataFrame, schedule: DayAheadSchedule, days: tuple[str, str
     return frame
 
 
+def hindsight_skills(
+    power: pd.DataFrame, days: tuple[str, str], tz: str, windows_h=(2, 6, 12, 24)
+) -> pd.DataFrame:
+    """MAE skill vs seasonal naive (same time a week earlier) of centred ``windows_h``-hour moving averages of the
+    actual series and of the week's actual mean, over the local days ``days``: forecasts with perfect hindsight."""
+    table = {}
+    for name in power.columns:
+        series = power[name]
+        local = series.index.tz_convert(tz)
+        first, last = pd.Timestamp(days[0]).date(), pd.Timestamp(days[1]).date()
+        week = series[(local.date >= first) & (local.date <= last)]
+        base = mae(week, series.shift(freq="7D").reindex(week.index))
+        row = {}
+        for hours in windows_h:
+            steps = int(pd.Timedelta(hours=hours) / pd.Timedelta(series.index.freq or "15min"))
+            smooth = series.rolling(steps, center=True, min_periods=1).mean().reindex(week.index)
+            row[f"centred {hours} h mean"] = 1 - mae(week, smooth) / base
+        row["week mean"] = 1 - mae(week, pd.Series(week.mean(), index=week.index)) / base
+        table[name] = row
+    frame = pd.DataFrame(table)
+    frame["mean"] = frame.mean(axis=1)
+    return frame
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
@@ -97,6 +124,8 @@ def main() -> int:
     print(f"\nchosen on validation: {chosen}")
     print("MAE skill vs seasonal naive, TEST week 2019-05-25..31 (chosen and the model):")
     print(test.loc[[chosen, "model"]].round(3).to_string())
+    print("\nHINDSIGHT ceiling on the test week (actual values smoothed; uses the future):")
+    print(hindsight_skills(power, WEEKS["test"], schedule.tz).round(3).to_string())
     return 0
 
 

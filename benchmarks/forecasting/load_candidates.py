@@ -19,7 +19,13 @@ Each candidate is the equal average of a normalised and a level :class:`forecast
 - ``fast_apparent``: ``fast`` with Steadman's apparent temperature and 24-h / 72-h half-life exponentially smoothed
   temperature added to the weather columns;
 - ``fast_refit7``: ``fast`` refitted every 7 days;
-- ``fast_decay365``: ``fast`` with training rows weighted 0.5 ** (age / 365 days).
+- ``fast_decay365``: ``fast`` with training rows weighted 0.5 ** (age / 365 days);
+- ``<preset>_solar``: the preset with ``ghi_cloud_w_m2``, the GHI expected under the hour's cloud cover at the
+  weather point (:func:`forecasting.cloud_cover_ghi`, Kasten & Czeplak 1980), added to the weather columns: a
+  proxy of behind-the-meter PV, which lowers metered demand at midday;
+- ``<preset>_bu`` / ``<preset>_solar_bu``: bottom-up, the sum of one such ensemble per cleaned subregion of the BA
+  (``_data.SUBREGIONS``: CISO's PG&E, SCE, SDG&E, VEA; ERCO's 8 weather zones; all with the zone's one weather
+  point), scored against the raw BA total like every other candidate.
 
 ``--peak-lift W ...`` also fits each member's p90 and scores :func:`forecasting.lift_daily_peak` (p50 at the 3 top
 forecast hours of each day moved the share W toward p90), the weight to choose per zone here before ``system_load.py
@@ -43,13 +49,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import DEFAULT_DATA_DIR, ZONES, system_load, zone_weather
+from _data import DEFAULT_DATA_DIR, SUBREGIONS, WEATHER_POINTS, ZONES, system_load, zone_weather
 from system_load import MODELS
 
 from forecasting import (
     DayAheadSchedule,
     GBMParams,
     LoadForecaster,
+    cloud_cover_ghi,
     daily_peak_error_pct,
     lift_daily_peak,
     mape,
@@ -61,7 +68,7 @@ from forecasting.timeseries import check_series
 FitPredict = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
-def with_apparent_temperature(weather: pd.DataFrame) -> pd.DataFrame:
+def with_apparent_temperature(weather: pd.DataFrame, zone: str | None = None) -> pd.DataFrame:
     """Weather plus ``apparent_c`` (Steadman 1994 as used by the Australian BoM: T + 0.33 e − 0.70 v − 4.00, e the
     water vapour pressure in hPa, v the wind speed in m/s) and trailing exponentially smoothed temperature."""
     out = weather.copy()
@@ -73,15 +80,27 @@ def with_apparent_temperature(weather: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def design(data_dir: Path, zone: str, normalise, weather_fn=None) -> dict:
-    """Design matrix of every day-ahead origin 2021-01-09..2023-12-31, the target ratio and the fit bookkeeping."""
+def with_cloud_ghi(weather: pd.DataFrame, zone: str) -> pd.DataFrame:
+    """Weather plus ``ghi_cloud_w_m2``: clear-sky GHI at the zone's weather point attenuated by the hour's cloud
+    cover (evaluated at the middle of the hour)."""
+    lat, lon, altitude = WEATHER_POINTS[zone]
+    middle = weather.index + pd.Timedelta(minutes=30)
+    ghi = cloud_cover_ghi(lat, lon, middle, weather["cloud_cover_pct"], altitude_m=altitude)
+    return weather.assign(ghi_cloud_w_m2=ghi)
+
+
+def design(data_dir: Path, zone: str, normalise, weather_fn=None, column: str = "demand_mw_raw_eia") -> dict:
+    """Design matrix of every day-ahead origin 2021-01-09..2023-12-31, the target ratio and the fit bookkeeping.
+
+    ``weather_fn(weather, zone)`` may add weather columns; ``column`` is the demand column forecast (the raw BA
+    total by default, a cleaned subregion for bottom-up candidates)."""
     _, tz, subdivision = ZONES[zone]
     weather = zone_weather(data_dir, zone)
     if weather_fn is not None:
-        weather = weather_fn(weather)
+        weather = weather_fn(weather, zone)
     schedule = DayAheadSchedule(tz=tz, issue_time="10:00", horizon="PT24H", freq="PT1H")
     model = LoadForecaster(schedule, country="US", subdivision=subdivision, normalise=normalise)
-    series = check_series(system_load(data_dir, zone), name="load", freq=schedule.step)
+    series = check_series(system_load(data_dir, zone, column), name="load", freq=schedule.step)
     series.index.freq = schedule.step
     grid = Grid(series)
     origins = schedule.origins(dt.date(2021, 1, 9), dt.date(2023, 12, 31))
@@ -159,6 +178,12 @@ CANDIDATES = (
     "fast_apparent",
     "fast_refit7",
     "fast_decay365",
+    "fast_solar",
+    "fast_bu",
+    "fast_solar_bu",
+    "large_solar",
+    "large_bu",
+    "large_solar_bu",
 )
 
 
@@ -168,15 +193,17 @@ def run_candidate(
     """Forecast (p50, or ``quantile``) of candidate ``name`` over the period, the mask of the scored rows and the
     normalised design (for scoring)."""
 
-    def get(normalise, weather_fn=None):
-        key = (zone, normalise, weather_fn)
+    def get(normalise, weather_fn=None, column="demand_mw_raw_eia"):
+        key = (zone, normalise, weather_fn, column)
         if key not in cache:
-            cache[key] = design(data_dir, zone, normalise, weather_fn)
+            cache[key] = design(data_dir, zone, normalise, weather_fn, column)
         return cache[key]
 
-    preset = name.split("_")[0]
-    params = MODELS[preset]
-    weather_fn = with_apparent_temperature if name.endswith("_apparent") else None
+    parts = name.split("_")
+    params = MODELS[parts[0]]
+    weather_fn = {"apparent": with_apparent_temperature, "solar": with_cloud_ghi}.get(
+        parts[1] if len(parts) > 1 else ""
+    )
     fit = gbm_p50(
         params,
         loss="squared_error" if name.endswith("_sq") and quantile == 0.5 else "quantile",
@@ -185,12 +212,17 @@ def run_candidate(
     )
     refit = 7 if name.endswith("_refit7") else 28
     members = [True, False] + (["profile"] if name.endswith("_profile3") else [])
-    preds = []
+    columns = [f"{sub}_demand_mw_cleaned" for sub in SUBREGIONS[zone]] if parts[-1] == "bu" else [None]
+    total = None
     mask = None
-    for normalise in members:
-        pred, mask = rolling_p50(get(normalise, weather_fn), fit, start, end, refit_days=refit)
-        preds.append(pred)
-    return np.mean(preds, axis=0), mask, get(True)
+    for column in columns:
+        preds = []
+        for normalise in members:
+            d = get(normalise, weather_fn) if column is None else get(normalise, weather_fn, column)
+            pred, mask = rolling_p50(d, fit, start, end, refit_days=refit)
+            preds.append(pred)
+        total = np.mean(preds, axis=0) if total is None else total + np.mean(preds, axis=0)
+    return total, mask, get(True)
 
 
 def main() -> int:
