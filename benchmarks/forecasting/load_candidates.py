@@ -212,14 +212,17 @@ def run_candidate(
     )
     refit = 7 if name.endswith("_refit7") else 28
     members = [True, False] + (["profile"] if name.endswith("_profile3") else [])
-    columns = [f"{sub}_demand_mw_cleaned" for sub in SUBREGIONS[zone]] if parts[-1] == "bu" else [None]
+    columns = (
+        [f"{sub}_demand_mw_cleaned" for sub in SUBREGIONS[zone]]
+        if parts[-1] == "bu"
+        else ["demand_mw_raw_eia"]
+    )
     total = None
     mask = None
     for column in columns:
         preds = []
         for normalise in members:
-            d = get(normalise, weather_fn) if column is None else get(normalise, weather_fn, column)
-            pred, mask = rolling_p50(d, fit, start, end, refit_days=refit)
+            pred, mask = rolling_p50(get(normalise, weather_fn, column), fit, start, end, refit_days=refit)
             preds.append(pred)
         total = np.mean(preds, axis=0) if total is None else total + np.mean(preds, axis=0)
     return total, mask, get(True)

@@ -65,46 +65,43 @@ def _setpoints(site, index: pd.DatetimeIndex, grid: np.ndarray) -> None:  # type
     """A day-ahead schedule per day; every 5th day an activation 18:00–20:00 with a superseded version 1 and
     a newer version 2 (version 2 must win), and a failed activation plan that must be ignored."""
     for d, day in enumerate(pd.date_range(index[0], END, freq="D", inclusive="left")):
-        plan = DispatchPlan.objects.create(
-            kind="schedule", version=1, requested_kw=0, planned_kw=0, valid_from=day
-        )
-        starts = pd.date_range(day, periods=96, freq=STEP)
-        Setpoint.objects.bulk_create(
-            Setpoint(
-                plan=plan,
-                site=site,
-                start=t,
-                end=t + STEP,
-                baseline_kw=float(grid[d * 96 + i]),
-                target_kw=float(grid[d * 96 + i]) - 100,
-                battery_kw=50.0 if i < 48 else -50.0,
-            )
-            for i, t in enumerate(starts)
-        )
+        baseline = grid[d * 96 : (d + 1) * 96].astype(float)
+        battery = np.where(np.arange(96) < 48, 50.0, -50.0)
+        _plan(site, "schedule", 1, "active", day, baseline, baseline - 100, battery)
         if d % 5:
             continue
         event = day + pd.Timedelta(hours=18)
         for version, status, target in ((1, "superseded", 111.0), (2, "active", 222.0), (3, "failed", 999.0)):
-            plan = DispatchPlan.objects.create(
-                kind="activation",
-                version=version,
-                status=status,
-                requested_kw=1,
-                planned_kw=1,
-                valid_from=event,
+            _plan(
+                site,
+                "activation",
+                version,
+                status,
+                event,
+                np.full(8, 5000.0),
+                np.full(8, target),
+                np.full(8, -9.0),
             )
-            Setpoint.objects.bulk_create(
-                Setpoint(
-                    plan=plan,
-                    site=site,
-                    start=t,
-                    end=t + STEP,
-                    baseline_kw=5000,
-                    target_kw=target,
-                    battery_kw=-9,
-                )
-                for t in pd.date_range(event, periods=8, freq=STEP)
-            )
+
+
+def _plan(site, kind, version, status, valid_from, baseline_kw, target_kw, battery_kw) -> None:  # type: ignore[no-untyped-def]
+    """A dispatch plan with one setpoint per 15-minute step from ``valid_from`` (arrays of equal length, kW)."""
+    planned = 0 if kind == "schedule" else 1
+    plan = DispatchPlan.objects.create(
+        kind=kind,
+        version=version,
+        status=status,
+        requested_kw=planned,
+        planned_kw=planned,
+        valid_from=valid_from,
+    )
+    starts = pd.date_range(valid_from, periods=len(baseline_kw), freq=STEP)
+    Setpoint.objects.bulk_create(
+        Setpoint(plan=plan, site=site, start=t, end=t + STEP, baseline_kw=b, target_kw=g, battery_kw=x)
+        for t, b, g, x in zip(
+            starts, baseline_kw.tolist(), target_kw.tolist(), battery_kw.tolist(), strict=True
+        )
+    )
 
 
 @pytest.fixture
