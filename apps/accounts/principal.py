@@ -92,3 +92,16 @@ def principal_for(user: Any) -> Principal:
     if membership is None:
         return Principal(organisation=None, role=None, user=user)
     return Principal(organisation=membership.organisation, role=membership.role, user=user)
+
+
+class PrincipalMixin:
+    """For API views: ``self.principal`` is the caller resolved from ``self.request.user``.
+
+    Every app's viewsets use this one mixin, so scoping always starts from the same :class:`Principal`.
+    """
+
+    request: Any
+
+    @property
+    def principal(self) -> Principal:
+        return principal_for(self.request.user)

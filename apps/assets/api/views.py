@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import AssetsAccess
-from apps.accounts.principal import Principal, principal_for
+from apps.accounts.principal import PrincipalMixin
 from apps.assets import selectors, services
 from apps.assets.choices import EnrolmentAction
 from apps.assets.models import Battery, PVArray
@@ -54,12 +54,8 @@ def _action_schema(action_name: str, who: str) -> Any:
     )
 
 
-class ScopedViewSet(viewsets.ModelViewSet):
+class ScopedViewSet(PrincipalMixin, viewsets.ModelViewSet):
     permission_classes = [AssetsAccess]
-
-    @property
-    def principal(self) -> Principal:
-        return principal_for(self.request.user)
 
 
 @_crud_schema(SiteSerializer, "site")

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import IsMember
-from apps.accounts.principal import Principal, principal_for
+from apps.accounts.principal import PrincipalMixin
 from apps.assets.selectors import site_list
 from apps.core.api.exceptions import problem_response
 from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
@@ -25,12 +25,8 @@ from .serializers import (
 )
 
 
-class _Scoped(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class _Scoped(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsMember]
-
-    @property
-    def principal(self) -> Principal:
-        return principal_for(self.request.user)
 
 
 class DeliveryViewSet(_Scoped):

@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import IsMember
-from apps.accounts.principal import Principal, principal_for
+from apps.accounts.principal import Principal, PrincipalMixin, principal_for
 from apps.assets.models import Site
 from apps.assets.selectors import site_list
 from apps.core.api.schema import PROBLEM_RESPONSES
@@ -60,12 +60,6 @@ class GreenAccess(IsMember):
         return request.method in permissions.SAFE_METHODS or principal.can_write
 
 
-class _PrincipalMixin:
-    @property
-    def principal(self) -> Principal:
-        return principal_for(self.request.user)  # type: ignore[attr-defined]
-
-
 def _visible_site(principal: Principal, raw: Any, field: str = "site") -> Site:
     """A site the caller sees, from a request value.
 
@@ -92,7 +86,7 @@ def _visible_site(principal: Principal, raw: Any, field: str = "site") -> Site:
     destroy=extend_schema(summary="Delete a green contract", responses={204: None, **PROBLEM_RESPONSES}),
 )
 class GreenContractViewSet(
-    _PrincipalMixin,
+    PrincipalMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -154,7 +148,7 @@ class GreenContractViewSet(
     ),
 )
 class WorkUnitViewSet(
-    _PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """What each site counts as work (GPU-hours, tokens, jobs …) and the work it did per hour."""
 
@@ -206,7 +200,7 @@ class WorkUnitViewSet(
     ),
 )
 class ComputeModelViewSet(
-    _PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Each site's fitted utilisation → IT power model (monotone piecewise linear) with its held-out error."""
 
@@ -290,7 +284,7 @@ LEDGER_PARAMS = [
 ]
 
 
-class LedgerViewSet(_PrincipalMixin, viewsets.ViewSet):
+class LedgerViewSet(PrincipalMixin, viewsets.ViewSet):
     """A site's hourly green ledger (PV, matched contracts, the grid's low-carbon share; hourly 24/7 share and
     annual matching) and compute KPIs (work per kWh and per kg CO2, measured PUE)."""
 

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import IsMember
-from apps.accounts.principal import Principal, principal_for
+from apps.accounts.principal import PrincipalMixin, principal_for
 from apps.core.api.exceptions import problem_response
 from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from apps.core.errors import NotPermitted
@@ -53,12 +53,6 @@ class MarketOperatorAccess(IsMember):
         )
 
 
-class _PrincipalMixin:
-    @property
-    def principal(self) -> Principal:
-        return principal_for(self.request.user)  # type: ignore[attr-defined]
-
-
 @extend_schema_view(
     create=extend_schema(summary="Create a program", responses={201: ProgramSerializer, **_WRITE}),
     update=extend_schema(summary="Replace a program's rules", responses={200: ProgramSerializer, **_WRITE}),
@@ -67,7 +61,7 @@ class _PrincipalMixin:
     ),
 )
 class MarketProgramViewSet(
-    _PrincipalMixin,
+    PrincipalMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -95,7 +89,7 @@ class MarketProgramViewSet(
 
 
 class MarketEventViewSet(
-    _PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """The operator's events and their life cycle: announce → gate closed → awarded → active → completed."""
 
@@ -200,7 +194,7 @@ class MarketEventViewSet(
 
 
 class MarketActivationViewSet(
-    _PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """The operator's activations."""
 
@@ -226,9 +220,7 @@ class MarketActivationViewSet(
         return Response(ActivationSerializer(activation).data)
 
 
-class EventViewSet(
-    _PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class EventViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Events of every program (public market information for members)."""
 
     serializer_class = EventSerializer
@@ -239,7 +231,7 @@ class EventViewSet(
         return selectors.event_list(principal=self.principal)
 
 
-class BidViewSet(_PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BidViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The aggregator's bids; a draft (built by the bidding cycle, reviewed by staff) is submitted here."""
 
     serializer_class = BidSerializer

@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import IsMember
-from apps.accounts.principal import Principal, principal_for
+from apps.accounts.principal import PrincipalMixin, principal_for
 from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from apps.core.errors import DomainError
 from apps.markets.models import Event
@@ -52,12 +52,6 @@ MONTH = OpenApiParameter(
 OWNER = OpenApiParameter(
     "owner", int, OpenApiParameter.QUERY, description="owner organisation id (required for aggregator staff)"
 )
-
-
-class _PrincipalMixin:
-    @property
-    def principal(self) -> Principal:
-        return principal_for(self.request.user)  # type: ignore[attr-defined]
 
 
 class OperatorReads(IsMember):
@@ -108,7 +102,7 @@ class AggregatorOrOwnerReads(IsMember):
     ),
 )
 class MarketPerformanceViewSet(
-    _PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """The current settlement of each event of the operator's programs (baseline, metered, delivered, awarded,
     performance factor and payments per settlement interval; regulation scores)."""
@@ -131,7 +125,7 @@ class MarketPerformanceViewSet(
     ),
 )
 class SettlementRunViewSet(
-    _PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Every settlement version, current and superseded, with its input fingerprint and provenance."""
 
@@ -179,7 +173,7 @@ class SettlementRunViewSet(
     ),
 )
 class SiteSettlementViewSet(
-    _PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Each site's result in the current settlement of an event: performance on its share of the award, revenue
     share, fee, payout, and cost and carbon savings."""
@@ -262,7 +256,7 @@ def _month(text: str) -> date:
         responses={200: StatementMonthSerializer(many=True), **PROBLEM_RESPONSES},
     ),
 )
-class StatementViewSet(_PrincipalMixin, viewsets.ViewSet):
+class StatementViewSet(PrincipalMixin, viewsets.ViewSet):
     """Monthly owner statements: revenue share by event and site, the aggregator's fee, the payout, savings."""
 
     permission_classes = [AggregatorOrOwnerReads]

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import IsMember
-from apps.accounts.principal import Principal, principal_for
+from apps.accounts.principal import PrincipalMixin, principal_for
 from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from apps.core.errors import DomainError, NotPermitted
 from apps.telemetry import selectors, services
@@ -74,7 +74,11 @@ def _iso(stamp: pd.Timestamp) -> str:
     ),
 )
 class TimeSeriesViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    PrincipalMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Time series ("sensors") of sites, assets and market zones, and their data points."""
 
@@ -82,10 +86,6 @@ class TimeSeriesViewSet(
     serializer_class = TimeSeriesSerializer
     filterset_class = TimeSeriesFilter
     ordering_fields = ["id", "owner_key", "quantity", "name"]
-
-    @property
-    def principal(self) -> Principal:
-        return principal_for(self.request.user)
 
     def get_queryset(self) -> Any:
         return selectors.timeseries_list(principal=self.principal)
