@@ -29,6 +29,7 @@ LAYERS = [
     "settlement",
     "greenpower",
     "dashboard",
+    "simulation",
     "replay",
 ]
 IMPURE = ("django", "rest_framework", "celery", "kombu", "apps", "vpp", "drf_spectacular", "django_filters")
@@ -88,6 +89,24 @@ def test_apps_import_only_downward() -> None:
                     offenders.append(f"{path.relative_to(ROOT)}:{line} imports {module} (upward)")
     assert not offenders, "\n".join(offenders)
 
+
+
+#: Apps allowed to import apps.simulation (DESIGN.md: used by replay, tests and benchmarks; no product app imports it).
+SIMULATION_USERS = {"simulation", "replay"}
+
+
+def test_no_product_app_imports_simulation() -> None:
+    """Simulators and test hooks stay out of the product: only replay (and simulation itself) import
+    ``apps.simulation``; dispatch reaches the fault hooks through ``apps.dispatch.checkpoints``."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for app in app_dirs()
+        if app not in SIMULATION_USERS
+        for path in python_files(f"apps/{app}")
+        for line, module in imported_modules(path)
+        if module == "apps.simulation" or module.startswith("apps.simulation.")
+    ]
+    assert not offenders, "\n".join(offenders)
 
 DASHBOARD_WRITES = "apps/dashboard/writes.py"
 ORM_WRITES = {

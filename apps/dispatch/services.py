@@ -29,7 +29,7 @@ from apps.core.clock import floor_to
 from apps.core.errors import ConflictError, NotPermitted
 from apps.markets.models import Activation
 
-from . import faults, storage, webhooks
+from . import checkpoints, storage, webhooks
 from .choices import Channel, DeliveryStatus, PlanKind, PlanStatus
 from .models import Delivery, DeliveryCheck, DispatchPlan, PreparedPlan, Setpoint, WebhookEndpoint
 from .planning import PlanDraft, draft_from_json, draft_to_json, plan_reduction, plan_schedule
@@ -114,7 +114,7 @@ def _store(
             storage.DeliveryRow(sp.site.pk, channels[sp.site.pk], secrets.token_hex(16)) for sp in draft.sites
         ],
     )
-    faults.checkpoint("plan_stored_uncommitted")
+    checkpoints.checkpoint(checkpoints.PLAN_STORED_UNCOMMITTED)
     plan.setpoint_payloads = payloads  # type: ignore[attr-defined]
     plan.store_seconds = time.perf_counter() - t0  # type: ignore[attr-defined]
     return plan
@@ -625,5 +625,5 @@ def _deliveries_send(plan_id: int, setpoint_payloads: dict[int, list[dict]] | No
                         attempts=F("attempts") + 1, last_error=result.error or f"HTTP {result.status}"
                     )
                     retry.append(row[0])
-            faults.checkpoint("delivery_batch_sent")
+            checkpoints.checkpoint(checkpoints.DELIVERY_BATCH_SENT)
     return retry

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.settlement",
     "apps.greenpower",
     "apps.dashboard",
+    "apps.simulation",
     "apps.replay",
 ]
 

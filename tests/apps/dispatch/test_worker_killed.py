@@ -1,7 +1,7 @@
 """A Celery worker SIGKILLed mid-dispatch: the task is redelivered to a fresh worker process and the dispatch
 happens exactly once — one plan, one set of setpoints, one delivery per site, one webhook POST per site.
 
-The kill lands at a named checkpoint (:mod:`apps.dispatch.faults`): the worker process pauses there and writes
+The kill lands at a named checkpoint (:mod:`apps.simulation.faults`): the worker process pauses there and writes
 its pid to a marker file; the test checks the state at the pause (so the kill is mid-dispatch, not after),
 SIGKILLs it and waits for the redelivered task. Two ways to die:
 

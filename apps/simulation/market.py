@@ -32,7 +32,7 @@ from django.conf import settings
 from apps.telemetry.choices import Quantity
 from apps.telemetry.selectors import datapoints_series, series_for
 
-from .models import Program
+from apps.markets.models import Program
 
 PEAK_QUANTILE = 0.9
 PEAK_FACTOR = 1.5

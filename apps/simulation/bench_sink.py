@@ -1,6 +1,6 @@
 """A minimal HTTP/1.1 receiver for webhook benchmarks: answers every POST with 200 and counts them.
 
-Run as ``python -m apps.dispatch.bench_sink``; prints its port on the first line. asyncio with a large listen
+Run as ``python -m apps.simulation.bench_sink``; prints its port on the first line. asyncio with a large listen
 backlog, in its own process: it stands for the sites' own endpoints on other machines and must not be the
 bottleneck. No Django.
 """

@@ -6,7 +6,8 @@ reach that checkpoint creates the marker file (exclusively, so exactly one proce
 finds the marker and carries on. The test waits for the marker, kills the worker (SIGKILL) and watches the
 redelivered task finish. In production the variables are unset and a checkpoint costs one dictionary lookup.
 
-Checkpoints (see :mod:`apps.dispatch.services`):
+Registered as a dispatch checkpoint hook by :class:`apps.simulation.apps.SimulationConfig`. Checkpoints (see
+:mod:`apps.dispatch.checkpoints`):
 
 - ``plan_stored_uncommitted``: the plan, its setpoints and deliveries are written but not committed;
 - ``delivery_batch_sent``: one batch of webhooks was sent and its delivered statuses committed; the next

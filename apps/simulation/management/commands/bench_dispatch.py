@@ -47,7 +47,7 @@ from apps.markets import services as markets
 from apps.markets.catalogue import CATALOGUE, program_from_template
 from apps.markets.models import Activation, Award, Bid, Event, Program
 from apps.markets.rules import IntervalOffer
-from apps.markets.simulator import InProcessApi
+from apps.simulation.market import InProcessApi
 
 STEP = timedelta(minutes=15)
 
@@ -58,7 +58,7 @@ class _Sink:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "apps.dispatch.bench_sink"],
+            [sys.executable, "-m", "apps.simulation.bench_sink"],
             stdout=subprocess.PIPE,
             text=True,
             cwd=settings.BASE_DIR,

@@ -10,7 +10,7 @@ import pytest
 
 from apps.core import clock
 from apps.dispatch import selectors, services
-from apps.dispatch.agent import SiteAgent
+from apps.simulation.agent import SiteAgent
 from apps.dispatch.choices import DeliveryStatus
 from apps.dispatch.models import DispatchPlan, Setpoint
 from apps.telemetry.models import TimeSeries

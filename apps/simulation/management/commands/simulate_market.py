@@ -20,7 +20,7 @@ from apps.core import clock
 from apps.markets import services
 from apps.markets.choices import Product
 from apps.markets.models import Program
-from apps.markets.simulator import (
+from apps.simulation.market import (
     HttpApi,
     InProcessApi,
     MarketSimulator,

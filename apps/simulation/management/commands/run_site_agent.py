@@ -1,6 +1,6 @@
 """``manage.py run_site_agent --site ID [--step-minutes 15] [--iterations N]``: a simulated site control system.
 
-Runs :class:`apps.dispatch.agent.SiteAgent` for one site on the product clock (wall time, or simulated time
+Runs :class:`apps.simulation.agent.SiteAgent` for one site on the product clock (wall time, or simulated time
 while a replay runs): every step it follows the site's current setpoints (day-ahead schedule or activation)
 with a ramp and meter noise, writes the metered site and IT power to telemetry and acknowledges its
 deliveries. Its uncontrolled load is the site's metered IT power one week earlier (seasonal naive), else 70 %
@@ -10,7 +10,7 @@ As an OpenADR 3.1 VEN over HTTP — ``--vtn URL --client-id ID --client-secret S
 ``$VPP_VEN_CLIENT_SECRET``; credentials from ``create_api_client --role ven --site …``) — it registers itself
 with the VTN, polls ``GET /events`` every ``--poll-seconds``, follows their ``DISPATCH_SETPOINT`` /
 ``DISPATCH_SETPOINT_RELATIVE`` / ``IMPORT_CAPACITY_LIMIT`` payloads and POSTs a ``DEMAND`` report per step,
-which the VTN stores as telemetry (:mod:`apps.dispatch.ven`).
+which the VTN stores as telemetry (:mod:`apps.simulation.ven`).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.assets.models import Site
 from apps.core import clock
-from apps.dispatch.agent import SiteAgent
-from apps.dispatch.ven import VenAgent, VtnClient, VtnError
+from apps.simulation.agent import SiteAgent
+from apps.simulation.ven import VenAgent, VtnClient, VtnError
 from apps.telemetry.choices import Quantity
 from apps.telemetry.selectors import datapoints_series, series_for
 

@@ -35,7 +35,7 @@ from apps.assets.models import Site
 from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity
 from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
 
-from . import selectors, services
+from apps.dispatch import selectors, services
 
 REBOUND_FRACTION = 0.5
 
@@ -121,7 +121,7 @@ class SiteAgent:
     def setpoint_at(self, moment: datetime) -> Any:
         """The setpoint in force at ``moment`` — an object with ``baseline_kw``, ``target_kw``, ``battery_kw`` (kW)
         and ``workloads`` (as :class:`~apps.dispatch.models.Setpoint`) — or ``None``: here the newest active
-        plan's, read from the database; the OpenADR VEN (:mod:`apps.dispatch.ven`) reads its VTN's events."""
+        plan's, read from the database; the OpenADR VEN (:mod:`apps.simulation.ven`) reads its VTN's events."""
         return selectors.setpoint_at(site_id=self.site.pk, moment=moment)
 
     def step(self, now: datetime, dt: timedelta) -> float:

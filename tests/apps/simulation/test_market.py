@@ -15,7 +15,7 @@ from apps.core import clock
 from apps.markets.catalogue import CATALOGUE, program_from_template
 from apps.markets.choices import BidStatus, EventStatus
 from apps.markets.models import Activation, Bid, Event
-from apps.markets.simulator import plan_peak_events, plan_regulation_event
+from apps.simulation.market import plan_peak_events, plan_regulation_event
 from apps.telemetry.services import datapoints_ingest
 from tests.conftest import World
 from tests.factories import BatteryFactory, SiteFactory, WorkloadClassFactory, ZoneSeriesFactory, zone

@@ -1,4 +1,4 @@
-"""A datacenter site's OpenADR 3.1 VEN over HTTP: the simulated site of :mod:`apps.dispatch.agent` driven by the
+"""A datacenter site's OpenADR 3.1 VEN over HTTP: the simulated site of :mod:`apps.simulation.agent` driven by the
 VTN's events and metered through reports, with no database access for either.
 
 - :class:`VtnClient` talks to a VTN (this project's ``/openadr3/3.1.0`` or any other) with ``httpx``: an OAuth2
@@ -9,7 +9,7 @@ VTN's events and metered through reports, with no database access for either.
   ``DISPATCH_SETPOINT`` (absolute grid power) and ``IMPORT_CAPACITY_LIMIT``; a payload with *n* values is *n* equal consecutive sub-intervals (User Guide §7.3);
   interval timing follows the event's ``intervalPeriod`` inheritance (:func:`apps.openadr.timing.resolve_windows`).
   Where events overlap, the lower ``priority`` number wins (0 is highest), then the later-created event.
-- :class:`VenAgent` is a :class:`~apps.dispatch.agent.SiteAgent` whose setpoint comes from those events and
+- :class:`VenAgent` is a :class:`~apps.simulation.agent.SiteAgent` whose setpoint comes from those events and
   whose meter posts a ``DEMAND`` (kW, ``DIRECT_READ``) report per step, which the VTN stores as the site's
   ``site_power_kw`` telemetry. The plant it simulates (PUE, IT capacity, workload classes, batteries) is the
   site's registered description; only control and metering go over OpenADR.
@@ -67,7 +67,7 @@ class VenSetpoint:
 
 @dataclass
 class AgentSetpoint:
-    """What :meth:`~apps.dispatch.agent.SiteAgent.step` follows (the fields of a stored setpoint it reads)."""
+    """What :meth:`~apps.simulation.agent.SiteAgent.step` follows (the fields of a stored setpoint it reads)."""
 
     baseline_kw: float
     target_kw: float
@@ -244,9 +244,9 @@ def setpoints_from_events(events: list[dict]) -> list[VenSetpoint]:
 
 
 class VenAgent(SiteAgent):
-    """:class:`~apps.dispatch.agent.SiteAgent` as an OpenADR VEN over HTTP (see the module docstring).
+    """:class:`~apps.simulation.agent.SiteAgent` as an OpenADR VEN over HTTP (see the module docstring).
 
-    Call :meth:`poll` to refresh the events, then :meth:`~apps.dispatch.agent.SiteAgent.step`; each step's
+    Call :meth:`poll` to refresh the events, then :meth:`~apps.simulation.agent.SiteAgent.step`; each step's
     metered grid power is reported against the event in force (else the last event seen; with none yet, the
     reading is kept locally only). ``reports`` holds the VTN's answers.
     """
