@@ -90,7 +90,6 @@ def test_apps_import_only_downward() -> None:
     assert not offenders, "\n".join(offenders)
 
 
-
 #: Apps allowed to import apps.simulation (DESIGN.md: used by replay, tests and benchmarks; no product app imports it).
 SIMULATION_USERS = {"simulation", "replay"}
 
@@ -107,6 +106,7 @@ def test_no_product_app_imports_simulation() -> None:
         if module == "apps.simulation" or module.startswith("apps.simulation.")
     ]
     assert not offenders, "\n".join(offenders)
+
 
 DASHBOARD_WRITES = "apps/dashboard/writes.py"
 ORM_WRITES = {

@@ -29,6 +29,12 @@ def site_list(*, principal: Principal) -> QuerySet[Site]:
     return qs.none()
 
 
+def site_list_by_ids(*, site_ids: list[int]) -> QuerySet[Site]:
+    """The sites with these ids, whatever their enrolment status, for system jobs (no caller scoping): dispatch
+    rebuilding a plan prepared for these sites."""
+    return Site.objects.filter(pk__in=site_ids)
+
+
 def workload_class_list(*, principal: Principal) -> QuerySet[WorkloadClass]:
     """Workload classes of the sites visible to ``principal``."""
     return (

@@ -21,7 +21,7 @@ import numpy as np
 
 import flexibility
 from apps.assets.models import Site
-from apps.assets.selectors import active_site_list
+from apps.assets.selectors import active_site_list, site_list_by_ids
 from apps.core.clock import floor_to
 from apps.markets.choices import REGULATION_PRODUCTS
 from apps.markets.models import Activation
@@ -258,7 +258,7 @@ def draft_to_json(draft: PlanDraft) -> dict:
 
 def draft_from_json(data: dict, *, scale: float = 1.0) -> PlanDraft:
     """Rebuild a draft, blended towards the baseline by ``scale`` ∈ [0, 1] (see PreparedPlan)."""
-    sites = {s.pk: s for s in Site.objects.filter(pk__in=[row["site"] for row in data["sites"]])}
+    sites = {s.pk: s for s in site_list_by_ids(site_ids=[row["site"] for row in data["sites"]])}
     rows = []
     for row in data["sites"]:
         baseline = np.asarray(row["baseline_kw"])

@@ -4,7 +4,6 @@ redelivered, and the services make the redelivery a no-op for what was already d
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 
 from celery import shared_task
@@ -18,32 +17,25 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="apps.dispatch.tasks.dispatch_activation", acks_late=True)
 def dispatch_activation(activation_id: int) -> int:
-    """Plan the activation (once) and deliver the plan; returns the plan id. Logs the stages' wall times
-    (``bench_dispatch`` reads them): when the task started (Unix time), read + scale (or solve), the bulk
-    writes, the commit and the fan-out."""
-    started = time.time()
-    t0 = time.perf_counter()
-    plan = services.dispatch_activation(activation_id=activation_id)
-    t1 = time.perf_counter()
-    retry = services.deliveries_send(
-        plan_id=plan.pk, setpoint_payloads=getattr(plan, "setpoint_payloads", None)
-    )
-    for delivery_id in retry:
+    """Plan the activation (once) and deliver the plan (:func:`apps.dispatch.services.activation_dispatch`);
+    queue the failed webhooks for retry; returns the plan id. Logs the stages' wall times (``bench_dispatch``
+    reads them): when the task started (Unix time), read + scale (or solve), the bulk writes, the commit and
+    the fan-out."""
+    done = services.activation_dispatch(activation_id=activation_id)
+    for delivery_id in done.retry_delivery_ids:
         send_delivery.apply_async(args=[delivery_id], countdown=1)
-    plan_s = getattr(plan, "plan_seconds", float("nan"))
-    store_s = getattr(plan, "store_seconds", float("nan"))
     logger.info(
         "activation %s: plan v%s started_at=%.6f plan_s=%.4f store_s=%.4f commit_s=%.4f fanout_s=%.4f retry=%d",
         activation_id,
-        plan.version,
-        started,
-        plan_s,
-        store_s,
-        t1 - t0 - plan_s - store_s,
-        time.perf_counter() - t1,
-        len(retry),
+        done.plan_version,
+        done.started_at,
+        done.plan_seconds,
+        done.store_seconds,
+        done.commit_seconds,
+        done.fanout_seconds,
+        len(done.retry_delivery_ids),
     )
-    return plan.pk
+    return done.plan_id
 
 
 @shared_task(

@@ -7,6 +7,8 @@ its own bids. Site owners see programs and events (public market information) bu
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 
 from apps.accounts.principal import Principal
@@ -58,4 +60,43 @@ def events_gate_closing_between(*, start, end) -> QuerySet[Event]:
     """Announced events whose gate closes in ``[start, end)`` (the bidding cycle's work list)."""
     return Event.objects.filter(
         status=EventStatus.ANNOUNCED, gate_closure_at__gte=start, gate_closure_at__lt=end
+    )
+
+
+# System-job reads for dispatch (no caller scoping)
+
+
+def activation_get_for_dispatch(*, activation_id: int) -> Activation:
+    """One activation with its event, program and zone (what planning reads), for the dispatch worker.
+
+    Raises:
+        Activation.DoesNotExist: unknown id.
+    """
+    return Activation.objects.select_related("event__program__zone").get(pk=activation_id)
+
+
+def event_get_for_dispatch(*, event_id: int) -> Event:
+    """One event with its program and zone, for preparing its plan at award.
+
+    Raises:
+        Event.DoesNotExist: unknown id.
+    """
+    return Event.objects.select_related("program__zone").get(pk=event_id)
+
+
+def event_awarded_max_kw(*, event_id: int) -> float:
+    """The largest awarded kW over every award interval of the event's bids; 0.0 when nothing was awarded."""
+    from .models import AwardInterval
+
+    awarded = AwardInterval.objects.filter(award__bid__event_id=event_id).values_list("awarded_kw", flat=True)
+    return float(max(awarded, default=0.0))
+
+
+def activation_list_started_with_plans(*, now: datetime) -> QuerySet[Activation]:
+    """Activations started before ``now`` that dispatch has planned (at least one dispatch plan), with their
+    event and program: the closed loop's work list."""
+    return (
+        Activation.objects.filter(start__lt=now, dispatch_plans__isnull=False)
+        .distinct()
+        .select_related("event__program")
     )

@@ -28,15 +28,15 @@ from apps.assets.models import Site
 from apps.assets.selectors import active_site_list
 from apps.core import clock
 from apps.dispatch import services as dispatch
-from apps.simulation.agent import SiteAgent
 from apps.dispatch.models import DispatchPlan, PreparedPlan
 from apps.forecasts.services import forecast_day_ahead, forecast_intraday
 from apps.markets import services as markets
 from apps.markets.catalogue import demo_programs_seed
 from apps.markets.choices import EventStatus, Product
 from apps.markets.models import Activation, Event, Program
-from apps.simulation.market import InProcessApi, MarketSimulator, plan_peak_events, plan_regulation_event
 from apps.settlement import services as settlement
+from apps.simulation.agent import SiteAgent
+from apps.simulation.market import InProcessApi, MarketSimulator, plan_peak_events, plan_regulation_event
 from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity
 from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
 

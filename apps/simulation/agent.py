@@ -32,10 +32,9 @@ import pandas as pd
 
 from apps.accounts.principal import Principal
 from apps.assets.models import Site
+from apps.dispatch import selectors, services
 from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity
 from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
-
-from apps.dispatch import selectors, services
 
 REBOUND_FRACTION = 0.5
 

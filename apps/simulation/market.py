@@ -29,10 +29,9 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 
+from apps.markets.models import Program
 from apps.telemetry.choices import Quantity
 from apps.telemetry.selectors import datapoints_series, series_for
-
-from apps.markets.models import Program
 
 PEAK_QUANTILE = 0.9
 PEAK_FACTOR = 1.5

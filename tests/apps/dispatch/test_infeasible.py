@@ -45,7 +45,7 @@ def test_prepare_skips_an_event_it_cannot_plan(activation, monkeypatch) -> None:
     def infeasible(**kwargs):  # type: ignore[no-untyped-def]
         raise flexibility.FlexibilityInfeasible("unknown", "no schedule satisfies the constraints")
 
-    monkeypatch.setattr(services, "plan_reduction", infeasible)
+    monkeypatch.setattr(services.plans, "plan_reduction", infeasible)
     PreparedPlan.objects.filter(event=activation.event).delete()
     assert services.plan_prepare(event_id=activation.event_id) is None
     assert not PreparedPlan.objects.filter(event=activation.event).exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from datetime import timedelta
 
 import numpy as np
@@ -45,6 +46,31 @@ def test_dispatch_is_exactly_once(activation) -> None:  # type: ignore[no-untype
     first = services.dispatch_activation(activation_id=activation.pk)
     again = services.dispatch_activation(activation_id=activation.pk)
     assert first == again
+    assert DispatchPlan.objects.count() == 1 and Delivery.objects.count() == 2
+
+
+def test_store_step_hands_the_payloads_it_wrote_to_the_delivery_step(activation) -> None:  # type: ignore[no-untyped-def]
+    stored = services.activation_plan(activation_id=activation.pk)
+    assert stored.stored_now and stored.plan_seconds >= 0 and stored.store_seconds >= 0
+    assert not hasattr(stored.plan, "setpoint_payloads")  # nothing hung on the model instance
+    for delivery in Delivery.objects.filter(plan=stored.plan):
+        assert stored.setpoint_payloads is not None
+        assert stored.setpoint_payloads[delivery.site_id] == services.delivery_payload(delivery)["setpoints"]
+    with pytest.raises(FrozenInstanceError):
+        stored.plan_seconds = 0.0  # type: ignore[misc]
+    again = services.activation_plan(activation_id=activation.pk)
+    assert again.plan == stored.plan and not again.stored_now
+    assert np.isnan(again.plan_seconds) and np.isnan(again.store_seconds)
+
+
+def test_activation_dispatch_plans_once_and_delivers(activation) -> None:  # type: ignore[no-untyped-def]
+    done = services.activation_dispatch(activation_id=activation.pk)
+    plan = DispatchPlan.objects.get()
+    assert (done.plan_id, done.plan_version, done.retry_delivery_ids) == (plan.pk, 1, ())
+    # the plan was stored by this call, so every stage is timed
+    timings = (done.plan_seconds, done.store_seconds, done.commit_seconds, done.fanout_seconds)
+    assert all(np.isfinite(t) for t in timings) and done.fanout_seconds >= 0
+    assert services.activation_dispatch(activation_id=activation.pk).plan_id == plan.pk
     assert DispatchPlan.objects.count() == 1 and Delivery.objects.count() == 2
 
 

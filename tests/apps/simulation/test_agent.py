@@ -10,9 +10,9 @@ import pytest
 
 from apps.core import clock
 from apps.dispatch import selectors, services
-from apps.simulation.agent import SiteAgent
 from apps.dispatch.choices import DeliveryStatus
 from apps.dispatch.models import DispatchPlan, Setpoint
+from apps.simulation.agent import SiteAgent
 from apps.telemetry.models import TimeSeries
 
 STEP5 = timedelta(minutes=5)

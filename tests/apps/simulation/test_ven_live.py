@@ -22,8 +22,8 @@ from apps.core import clock
 from apps.dispatch import services
 from apps.dispatch.choices import Channel, DeliveryStatus
 from apps.dispatch.models import Setpoint
-from apps.simulation.ven import VtnClient, setpoints_from_events
 from apps.openadr.models import Report
+from apps.simulation.ven import VtnClient, setpoints_from_events
 from apps.telemetry.models import DataPoint
 from tests.conftest import World
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.accounts.choices import OrganisationKind
-from apps.accounts.models import Organisation
+from apps.accounts.selectors import organisation_get
 from apps.markets.catalogue import demo_programs_seed
 
 
@@ -18,10 +18,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
-        operator = Organisation.objects.filter(
-            slug=options["operator"], kind=OrganisationKind.MARKET_OPERATOR
-        ).first()
-        if operator is None:
+        operator = organisation_get(slug_or_name=str(options["operator"]))
+        if operator is None or operator.kind != OrganisationKind.MARKET_OPERATOR:
             raise CommandError(f"no market operator with slug '{options['operator']}' (run seed_demo first).")
         programs = demo_programs_seed(operator=operator)
         for program in programs:
