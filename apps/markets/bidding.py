@@ -18,8 +18,10 @@ commitment, per MWh delivered — plus a margin of :data:`MARGIN_FRACTION` and :
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import numpy as np
 
@@ -102,15 +104,16 @@ def bid_plan(*, event: Event, belief_time: datetime) -> BidPlan | None:
         return None
     step_s = program.settlement_interval_minutes * 60
     duration_steps = int((event.end - event.start).total_seconds() // step_s)
-    steps = duration_steps + int(RECOVERY_HOURS * 3600 // step_s)
-    built = portfolio_problem(
+    build = partial(
+        portfolio_problem,
         sites=sites,
         start=event.start,
-        steps=steps,
+        steps=duration_steps + int(RECOVERY_HOURS * 3600 // step_s),
         belief_time=belief_time,
         resolution_s=step_s,
         load_quantile=LOAD_QUANTILE,
     )
+    built = build()
     zone_ids = [str(s.pk) for s in sites]
     down = program.product in DOWN_PRODUCTS
     env = flexibility_envelope(built.problem, durations=[duration_steps * step_s / 3600])
@@ -126,36 +129,19 @@ def bid_plan(*, event: Event, belief_time: datetime) -> BidPlan | None:
     quantity = _round_down(min(cap, event.requested_kw), program.bid_granularity_kw)
     if quantity < max(program.min_bid_kw, 1e-6):
         return None
-
-    cost_per_mwh: float | None = None
-    if down:
-        base = flexibility.solve(built.problem)
-        commitment = flexibility.Commitment(
-            id="bid",
-            sites=tuple(zone_ids),
-            start_step=0,
-            end_step=duration_steps,
-            reduction_kw=quantity,
-            shortfall_penalty_per_mwh=IMPOSE_PENALTY_PER_MWH,
+    cost_per_mwh = (
+        _opportunity_cost_per_mwh(
+            build=build,
+            base=built,
+            zone_ids=zone_ids,
+            quantity_kw=quantity,
+            duration_steps=duration_steps,
+            step_s=step_s,
         )
-        imposed = flexibility.solve(
-            portfolio_problem(
-                sites=sites,
-                start=event.start,
-                steps=steps,
-                belief_time=belief_time,
-                resolution_s=step_s,
-                load_quantile=LOAD_QUANTILE,
-                commitments=[commitment],
-            ).problem
-        )
-        delivered_mwh = quantity * duration_steps * step_s / 3600 / 1000
-        extra = (imposed.objective - imposed.cost["shortfall_penalty"]) - base.objective
-        cost_per_mwh = extra / delivered_mwh
-    price = max(MARGIN_PER_MWH, (cost_per_mwh or 0.0) * (1 + MARGIN_FRACTION) + MARGIN_PER_MWH)
-    if program.price_cap_per_mwh is not None:
-        price = min(price, program.price_cap_per_mwh)
-    price = round(price, 2)
+        if down
+        else None
+    )
+    price = _bid_price_per_mwh(cost_per_mwh, price_cap_per_mwh=program.price_cap_per_mwh)
     step = timedelta(seconds=step_s)
     offers = [
         IntervalOffer(event.start + i * step, event.start + (i + 1) * step, quantity, price)
@@ -175,3 +161,40 @@ def bid_plan(*, event: Event, belief_time: datetime) -> BidPlan | None:
         f"Inputs: {sorted(set(built.sources.values()))}"
     )
     return BidPlan(offers, quantity, holdable, cost_per_mwh, price, method)
+
+
+def _opportunity_cost_per_mwh(
+    *,
+    build: Callable[..., PortfolioProblem],
+    base: PortfolioProblem,
+    zone_ids: list[str],
+    quantity_kw: float,
+    duration_steps: int,
+    step_s: int,
+) -> float:
+    """What holding ``quantity_kw`` of reduction over the event's first ``duration_steps`` steps costs the
+    portfolio, per MWh delivered: the optimal plan's objective with the commitment imposed (its shortfall
+    penalty left out) minus the objective without it, over ``step_s``-second steps. ``build(commitments=…)``
+    rebuilds the portfolio problem."""
+    unconstrained = flexibility.solve(base.problem)
+    commitment = flexibility.Commitment(
+        id="bid",
+        sites=tuple(zone_ids),
+        start_step=0,
+        end_step=duration_steps,
+        reduction_kw=quantity_kw,
+        shortfall_penalty_per_mwh=IMPOSE_PENALTY_PER_MWH,
+    )
+    imposed = flexibility.solve(build(commitments=[commitment]).problem)
+    delivered_mwh = quantity_kw * duration_steps * step_s / 3600 / 1000
+    extra = (imposed.objective - imposed.cost["shortfall_penalty"]) - unconstrained.objective
+    return extra / delivered_mwh
+
+
+def _bid_price_per_mwh(cost_per_mwh: float | None, *, price_cap_per_mwh: float | None) -> float:
+    """The offer price: the opportunity cost marked up by :data:`MARGIN_FRACTION` plus :data:`MARGIN_PER_MWH`,
+    at least :data:`MARGIN_PER_MWH`, at most the program's cap, rounded to a cent."""
+    price = max(MARGIN_PER_MWH, (cost_per_mwh or 0.0) * (1 + MARGIN_FRACTION) + MARGIN_PER_MWH)
+    if price_cap_per_mwh is not None:
+        price = min(price, price_cap_per_mwh)
+    return round(price, 2)

@@ -246,8 +246,6 @@ def demo_programs_seed(*, operator: Organisation) -> list[Program]:
     """The demo operator's programs in the four US demo zones (idempotent)."""
     with transaction.atomic():
         return [
-            program_from_template(
-                operator=operator, zone=market_zone_get(code=zone), template=CATALOGUE[key]
-            )
+            program_from_template(operator=operator, zone=market_zone_get(code=zone), template=CATALOGUE[key])
             for key, zone in DEMO_PROGRAMS
         ]

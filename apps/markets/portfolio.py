@@ -84,6 +84,8 @@ def _site(
     members: set[int],
     notes: dict,
 ) -> flexibility.Site:
+    """The flexibility model of one site over ``steps`` steps of ``resolution_s`` s from ``start``, from what
+    is known at ``belief`` (the IT load at ``quantile``); each input's source is noted in ``notes``."""
     key = str(site.pk)
     # a site that reports only utilisation: its IT load forecast derived through its compute-power model
     it_series = it_load_series(site=site) or derived_it_series_of(site=site)
@@ -98,6 +100,27 @@ def _site(
     )
     notes[f"site:{key}:it_load"] = it.source
     it_kw = np.clip(it.values, 0.0, None)
+    pv_kw = _site_pv_kw(site, start, steps, resolution_s, belief, notes)
+    return flexibility.Site(
+        id=key,
+        zone=site.market_zone_id,
+        grid_import_limit_kw=site.grid_import_limit_kw,
+        grid_export_limit_kw=site.grid_export_limit_kw,
+        pue=site.pue,
+        pv_kw=pv_kw if pv_kw.any() else None,
+        it_capacity_kw=site.it_capacity_kw,
+        workloads=_site_workloads(site, it_kw, resolution_s, members),
+        batteries=_site_batteries(site, resolution_s, belief, notes),
+    )
+
+
+def _site_workloads(
+    site: Site, it_kw: np.ndarray, resolution_s: int, members: set[int]
+) -> tuple[flexibility.Workload, ...]:
+    """One workload per workload class (its share of the IT load ``it_kw``, kW per step; deferrable classes
+    may move up to their max delay and migrate to the classes' targets among ``members``), and the rest of
+    the IT load as an inflexible ``other``."""
+    key = str(site.pk)
     workloads = []
     total_share = 0.0
     for wc in site.workload_classes.all():
@@ -117,6 +140,14 @@ def _site(
         )
     if total_share < 1.0 - 1e-9:
         workloads.append(flexibility.Workload(id=f"{key}:other", baseline_kw=it_kw * (1.0 - total_share)))
+    return tuple(workloads)
+
+
+def _site_pv_kw(
+    site: Site, start: datetime, steps: int, resolution_s: int, belief: datetime, notes: dict
+) -> np.ndarray:
+    """Expected PV output of the site's arrays, kW per step (each array clipped to its AC limit; zeros
+    without arrays)."""
     pv_kw = np.zeros(steps)
     for array in site.pv_arrays.all():
         pv = series_expected(
@@ -129,6 +160,14 @@ def _site(
         )
         notes[f"pv_array:{array.pk}"] = pv.source
         pv_kw += np.clip(pv.values, 0.0, array.ac_limit_kw)
+    return pv_kw
+
+
+def _site_batteries(
+    site: Site, resolution_s: int, belief: datetime, notes: dict
+) -> tuple[flexibility.Battery, ...]:
+    """The site's batteries, each starting from its last known state of charge (kWh, clipped to
+    [max(SoC min, backup reserve), SoC max]) and required to end no lower."""
     batteries = []
     for battery in site.batteries.all():
         floor = max(battery.soc_min_kwh, battery.backup_reserve_kwh)
@@ -157,17 +196,7 @@ def _site(
                 cycle_cost_per_mwh=battery.degradation_cost_per_mwh,
             )
         )
-    return flexibility.Site(
-        id=key,
-        zone=site.market_zone_id,
-        grid_import_limit_kw=site.grid_import_limit_kw,
-        grid_export_limit_kw=site.grid_export_limit_kw,
-        pue=site.pue,
-        pv_kw=pv_kw if pv_kw.any() else None,
-        it_capacity_kw=site.it_capacity_kw,
-        workloads=tuple(workloads),
-        batteries=tuple(batteries),
-    )
+    return tuple(batteries)
 
 
 def portfolio_problem(
