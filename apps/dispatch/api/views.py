@@ -15,6 +15,7 @@ from apps.core.api.exceptions import problem_response
 from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from apps.dispatch import selectors, services
 
+from .filters import DeliveryFilter, PlanFilter
 from .serializers import (
     DeliveryDetailSerializer,
     DeliverySerializer,
@@ -32,7 +33,7 @@ class _Scoped(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 class DeliveryViewSet(_Scoped):
     """Setpoints delivered (or to deliver) to sites; a site reads its own and acknowledges them."""
 
-    filterset_fields = ["site", "status", "plan"]
+    filterset_class = DeliveryFilter
 
     def get_queryset(self):
         return selectors.delivery_list(principal=self.principal)
@@ -55,7 +56,7 @@ class PlanViewSet(_Scoped):
     """Versioned dispatch plans (aggregator staff)."""
 
     serializer_class = PlanSerializer
-    filterset_fields = ["activation", "status"]
+    filterset_class = PlanFilter
 
     def get_queryset(self):
         return selectors.plan_list(principal=self.principal)

@@ -23,6 +23,7 @@ from apps.core.errors import NotPermitted
 from apps.markets import selectors, services
 from apps.markets.models import Bid
 
+from .filters import ActivationFilter, BidFilter, EventFilter, ProgramFilter
 from .serializers import (
     ActivationEndInputSerializer,
     ActivationInputSerializer,
@@ -72,7 +73,7 @@ class MarketProgramViewSet(
 
     serializer_class = ProgramSerializer
     permission_classes = [MarketOperatorAccess]
-    filterset_fields = ["zone", "product", "is_active"]
+    filterset_class = ProgramFilter
 
     def get_queryset(self):
         return selectors.program_list(principal=self.principal)
@@ -95,7 +96,7 @@ class MarketEventViewSet(
 
     serializer_class = EventSerializer
     permission_classes = [MarketOperatorAccess]
-    filterset_fields = ["program", "status"]
+    filterset_class = EventFilter
 
     def get_queryset(self):
         return selectors.event_list(principal=self.principal)
@@ -200,7 +201,7 @@ class MarketActivationViewSet(
 
     serializer_class = ActivationSerializer
     permission_classes = [MarketOperatorAccess]
-    filterset_fields = ["event", "status"]
+    filterset_class = ActivationFilter
 
     def get_queryset(self):
         return selectors.activation_list(principal=self.principal)
@@ -225,7 +226,7 @@ class EventViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
 
     serializer_class = EventSerializer
     permission_classes = [IsMember]
-    filterset_fields = ["program", "status"]
+    filterset_class = EventFilter
 
     def get_queryset(self):
         return selectors.event_list(principal=self.principal)
@@ -236,7 +237,7 @@ class BidViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     serializer_class = BidSerializer
     permission_classes = [IsMember]
-    filterset_fields = ["event", "status"]
+    filterset_class = BidFilter
 
     def get_queryset(self):
         return selectors.bid_list(principal=self.principal)
