@@ -31,6 +31,21 @@ def site_list(*, principal: Principal) -> QuerySet[Site]:
     return qs.none()
 
 
+def site_get_visible(*, principal: Principal, site_id: int) -> Site | None:
+    """Site ``site_id`` if ``principal`` sees it, else ``None`` (unknown and invisible look the same)."""
+    return site_list(principal=principal).filter(pk=site_id).first()
+
+
+def site_list_by_name(*, principal: Principal) -> list[Site]:
+    """The sites visible to ``principal``, by name."""
+    return list(site_list(principal=principal).order_by("name"))
+
+
+def site_ids_visible(*, principal: Principal) -> set[int]:
+    """Ids of the sites visible to ``principal``."""
+    return set(site_list(principal=principal).values_list("pk", flat=True))
+
+
 def workload_class_list(*, principal: Principal) -> QuerySet[WorkloadClass]:
     """Workload classes of the sites visible to ``principal``."""
     return (

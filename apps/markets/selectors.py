@@ -123,3 +123,8 @@ def activation_windows_of_site_before(
         .distinct()
         .values_list("start", "end")
     )
+
+
+def event_exists(*, event_id: int) -> bool:
+    """Whether an event with id ``event_id`` exists (any program, any status)."""
+    return Event.objects.filter(pk=event_id).exists()

@@ -29,7 +29,7 @@ from apps.accounts.permissions import IsMember
 from apps.accounts.principal import PrincipalMixin, principal_for
 from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from apps.core.errors import DomainError
-from apps.markets.models import Event
+from apps.markets.selectors import event_exists
 from apps.settlement import selectors, services
 from apps.settlement.choices import SummaryGroup
 
@@ -152,7 +152,7 @@ class SettlementRunViewSet(
     def settle(self, request: Request) -> Response:
         data = SettleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not Event.objects.filter(pk=data.validated_data["event"]).exists():
+        if not event_exists(event_id=data.validated_data["event"]):
             raise DomainError("no such event.", field="event")
         run, created = services.event_settle(
             event_id=data.validated_data["event"], reason="settled by staff", principal=self.principal
