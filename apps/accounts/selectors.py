@@ -48,6 +48,11 @@ def site_owner_list(*, principal: Principal) -> QuerySet[Organisation]:
     return qs.none()
 
 
+def site_owner_get_visible(*, principal: Principal, organisation_id: int) -> Organisation | None:
+    """Site owner ``organisation_id`` if ``principal`` may see it (:func:`site_owner_list`), else ``None``."""
+    return site_owner_list(principal=principal).filter(pk=organisation_id).first()
+
+
 # System-job reads (no caller scoping)
 
 

@@ -74,7 +74,7 @@ def contract_list(*, principal: Principal) -> QuerySet[GreenContract]:
     bound = _bound_site_ids(principal)
     if bound is None:
         return qs
-    zones = site_zone_ids(site_ids=bound, owner_id=principal.organisation.pk)
+    zones = site_zone_ids(site_ids=bound, owner_id=principal.org.pk)
     matchable = GreenContract.objects.filter(
         Q(sites__in=bound) | Q(sites__isnull=True, zone__in=zones), owner=principal.organisation
     )
