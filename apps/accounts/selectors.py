@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import AccessToken, ApiClient, Organisation
+from .principal import Principal
 from .services import digest
 
 
@@ -31,3 +33,29 @@ def aggregator_organisation() -> Organisation | None:
     from .choices import OrganisationKind
 
     return Organisation.objects.filter(kind=OrganisationKind.AGGREGATOR).order_by("pk").first()
+
+
+def site_owner_list(*, principal: Principal) -> QuerySet[Organisation]:
+    """Site-owner organisations visible to ``principal``: all for the aggregator, its own for a site owner, none
+    otherwise."""
+    from .choices import OrganisationKind
+
+    qs = Organisation.objects.filter(kind=OrganisationKind.SITE_OWNER)
+    if principal.is_aggregator:
+        return qs
+    if principal.is_site_owner:
+        return qs.filter(pk=principal.org.pk)
+    return qs.none()
+
+
+def site_owner_get_visible(*, principal: Principal, organisation_id: int) -> Organisation | None:
+    """Site owner ``organisation_id`` if ``principal`` may see it (:func:`site_owner_list`), else ``None``."""
+    return site_owner_list(principal=principal).filter(pk=organisation_id).first()
+
+
+# System-job reads (no caller scoping)
+
+
+def organisation_get_by_id(*, organisation_id: int) -> Organisation | None:
+    """The organisation with id ``organisation_id``, or ``None``."""
+    return Organisation.objects.filter(pk=organisation_id).first()

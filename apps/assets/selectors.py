@@ -6,6 +6,8 @@ API client bound to one site sees only that site); a market operator sees no ass
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet, Sum
 
 from apps.accounts.principal import Principal
@@ -29,10 +31,19 @@ def site_list(*, principal: Principal) -> QuerySet[Site]:
     return qs.none()
 
 
-def site_list_by_ids(*, site_ids: list[int]) -> QuerySet[Site]:
-    """The sites with these ids, whatever their enrolment status, for system jobs (no caller scoping): dispatch
-    rebuilding a plan prepared for these sites."""
-    return Site.objects.filter(pk__in=site_ids)
+def site_get_visible(*, principal: Principal, site_id: int) -> Site | None:
+    """Site ``site_id`` if ``principal`` sees it, else ``None`` (unknown and invisible look the same)."""
+    return site_list(principal=principal).filter(pk=site_id).first()
+
+
+def site_list_by_name(*, principal: Principal) -> list[Site]:
+    """The sites visible to ``principal``, by name."""
+    return list(site_list(principal=principal).order_by("name"))
+
+
+def site_ids_visible(*, principal: Principal) -> set[int]:
+    """Ids of the sites visible to ``principal``."""
+    return set(site_list(principal=principal).values_list("pk", flat=True))
 
 
 def workload_class_list(*, principal: Principal) -> QuerySet[WorkloadClass]:
@@ -76,3 +87,38 @@ def site_bound_to_client(*, api_client_id: int) -> Site | None:
 def active_site_list() -> QuerySet[Site]:
     """Sites in the portfolio (enrolment active), for scheduled jobs that act for the aggregator."""
     return Site.objects.filter(enrolment_status=EnrolmentStatus.ACTIVE).select_related("market_zone")
+
+
+# System-job reads (no caller scoping)
+
+
+def site_list_by_ids(*, site_ids: Iterable[int]) -> list[Site]:
+    """The sites with these ids (zone and owner loaded), by name; unknown ids are left out."""
+    return list(Site.objects.filter(pk__in=list(site_ids)).select_related("market_zone", "owner"))
+
+
+def site_ids_active_in_zone(*, zone_id: str) -> list[int]:
+    """Ids of the portfolio's active sites in market zone ``zone_id``, ascending."""
+    return list(active_site_list().filter(market_zone_id=zone_id).order_by("pk").values_list("pk", flat=True))
+
+
+def site_count_of_owner_in_zone(*, owner_id: int, zone_id: str) -> int:
+    """How many sites ``owner_id`` has in market zone ``zone_id`` (any enrolment status)."""
+    return Site.objects.filter(owner_id=owner_id, market_zone_id=zone_id).count()
+
+
+def site_ids_bound_to_client(*, api_client_id: int) -> list[int]:
+    """Ids of the sites an API client is bound to (its site credentials); empty for an unbound client."""
+    return list(SiteCredential.objects.filter(api_client_id=api_client_id).values_list("site_id", flat=True))
+
+
+def site_zone_ids(*, site_ids: Iterable[int], owner_id: int) -> list[str]:
+    """Market-zone codes of those of ``site_ids`` that belong to ``owner_id`` (one per site)."""
+    return list(
+        Site.objects.filter(pk__in=list(site_ids), owner_id=owner_id).values_list("market_zone_id", flat=True)
+    )
+
+
+def pv_array_list_of_site(*, site: Site) -> list[PVArray]:
+    """The site's PV arrays, in the database's order (as ``site.pv_arrays.all()``)."""
+    return list(site.pv_arrays.all())

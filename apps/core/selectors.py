@@ -1,14 +1,12 @@
-"""Reads for core."""
+"""Reads of the shared reference data (market zones)."""
 
 from __future__ import annotations
 
 from .models import MarketZone
 
+# System-job reads (no caller scoping)
 
-def market_zone_get(*, code: str) -> MarketZone:
-    """The market zone with this code (e.g. ``CAISO_NP15``).
 
-    Raises:
-        MarketZone.DoesNotExist: unknown code.
-    """
-    return MarketZone.objects.get(code=code)
+def market_zone_get(*, code: str) -> MarketZone | None:
+    """The market zone with code ``code``, or ``None``."""
+    return MarketZone.objects.filter(pk=code).first()

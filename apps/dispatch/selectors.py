@@ -259,3 +259,16 @@ def setpoint_frame_bucketed(
     activation = pd.DatetimeIndex(starts, name="start")
     activation = activation.tz_localize("UTC") if activation.tz is None else activation.tz_convert("UTC")
     return frame, activation.as_unit("us")
+
+
+# System-job reads (no caller scoping)
+
+
+def setpoint_rows_for_event(*, event_id: int) -> list[tuple[int, datetime, float, float, int, int]]:
+    """Every setpoint of every dispatch plan of the event's activations, as
+    ``(site_id, start, baseline_kw, target_kw, plan version, activation id)``, by start, activation, version."""
+    return list(
+        Setpoint.objects.filter(plan__activation__event_id=event_id)
+        .values_list("site_id", "start", "baseline_kw", "target_kw", "plan__version", "plan__activation_id")
+        .order_by("start", "plan__activation_id", "plan__version")
+    )

@@ -31,13 +31,19 @@ import pandas as pd
 from django.db.models import Q, QuerySet
 
 from apps.accounts.principal import Principal
-from apps.assets.models import Site, SiteCredential
-from apps.assets.selectors import site_list
+from apps.assets.models import Site
+from apps.assets.selectors import (
+    pv_array_list_of_site,
+    site_count_of_owner_in_zone,
+    site_ids_bound_to_client,
+    site_list,
+    site_zone_ids,
+)
 from apps.forecasts import compute_power as forecast_compute_power
 from apps.forecasts.models import ComputePowerModel
 from apps.telemetry.choices import Quantity
 from apps.telemetry.models import TimeSeries
-from apps.telemetry.selectors import series_for, timeseries_resampled
+from apps.telemetry.selectors import datapoint_last_start, series_for, timeseries_resampled
 from flexibility.green import ledger
 from forecasting import compute_power
 
@@ -51,10 +57,7 @@ def _bound_site_ids(principal: Principal) -> list[int] | None:
     caller is not a site-bound credential."""
     if principal.api_client is None:
         return None
-    bound = list(
-        SiteCredential.objects.filter(api_client=principal.api_client).values_list("site_id", flat=True)
-    )
-    return bound or None
+    return site_ids_bound_to_client(api_client_id=principal.api_client.pk) or None
 
 
 def contract_list(*, principal: Principal) -> QuerySet[GreenContract]:
@@ -71,7 +74,7 @@ def contract_list(*, principal: Principal) -> QuerySet[GreenContract]:
     bound = _bound_site_ids(principal)
     if bound is None:
         return qs
-    zones = Site.objects.filter(pk__in=bound, owner=principal.organisation).values("market_zone_id")
+    zones = site_zone_ids(site_ids=bound, owner_id=principal.org.pk)
     matchable = GreenContract.objects.filter(
         Q(sites__in=bound) | Q(sites__isnull=True, zone__in=zones), owner=principal.organisation
     )
@@ -108,7 +111,7 @@ def contract_eligible_site_count(*, contract: GreenContract) -> int:
     listed = contract.sites.count()
     if listed:
         return listed
-    return Site.objects.filter(owner_id=contract.owner_id, market_zone_id=contract.zone_id).count()
+    return site_count_of_owner_in_zone(owner_id=contract.owner_id, zone_id=contract.zone_id)
 
 
 def contract_profile_kwh(*, contract: GreenContract, hours: pd.DatetimeIndex) -> np.ndarray:
@@ -164,13 +167,8 @@ def _ratio(a: float, b: float) -> float | None:
     return float(a / b) if b > 0 and np.isfinite(a) else None
 
 
-def site_green_ledger(*, site: Site, start: datetime, end: datetime) -> GreenLedger:
-    """The hourly green ledger and KPIs of ``site`` over ``[start, end)`` (see the module docstring).
-
-    Summary keys: ``hours``, ``missing_hours`` (no site meter), ``hours_without_grid_mix`` (counted as grey),
-    ``facility_kwh``, ``it_kwh``, ``pv_kwh``, ``import_kwh``, ``contract_kwh``, ``matched_kwh``, ``clean_kwh``,
-    ``emissions_kg``, ``work_units``, ``hourly_matched_share`` (24/7 CFE score), ``annual_matched_share``,
-    ``pue_measured``, ``work_per_kwh`` (per facility kWh), ``work_per_kg_co2``.
+def _ledger_hours(start: datetime, end: datetime) -> pd.DatetimeIndex:
+    """The UTC hours covering ``[start, end)``.
 
     Raises:
         ValueError: naive or reversed ``start``/``end``.
@@ -179,20 +177,54 @@ def site_green_ledger(*, site: Site, start: datetime, end: datetime) -> GreenLed
         raise ValueError("start and end must be timezone-aware")
     if end <= start:
         raise ValueError("end must be after start")
-    hours = pd.date_range(
+    return pd.date_range(
         pd.Timestamp(start).floor("h"), pd.Timestamp(end).ceil("h"), freq="h", inclusive="left"
     )
+
+
+def _site_pv_hourly(site: Site, start: datetime, end: datetime) -> pd.Series | None:
+    """Hourly PV kWh of the site: its own PV series, else the sum over its PV arrays (missing hours as 0)."""
+    pv = _hourly(series_for(quantity=Quantity.PV_POWER_KW, site=site), start, end)
+    if pv is not None:
+        return pv
+    parts = [
+        _hourly(series_for(quantity=Quantity.PV_POWER_KW, pv_array=a), start, end)
+        for a in pv_array_list_of_site(site=site)
+    ]
+    present = [p.fillna(0.0) for p in parts if p is not None]
+    return pd.concat(present, axis=1).sum(axis=1) if present else None
+
+
+def _site_contract_kwh(site: Site, hours: pd.DatetimeIndex) -> np.ndarray:
+    """Contracted kWh per hour for the site: each matchable contract's profile split among its eligible sites."""
+    contract_kwh = np.zeros(len(hours))
+    for contract in contracts_for_site(site=site):
+        share = max(contract_eligible_site_count(contract=contract), 1)
+        contract_kwh += contract_profile_kwh(contract=contract, hours=hours) / share
+    return contract_kwh
+
+
+def _work_units(work_unit: WorkUnitDefinition | None, hours: pd.DatetimeIndex) -> np.ndarray:
+    """Work done in each hour (0 where none was reported or the site has no work unit)."""
+    work = pd.Series(0.0, index=hours)
+    if work_unit is not None:
+        done = WorkDone.objects.filter(definition=work_unit, start__gte=hours[0], start__lt=hours[-1] + HOUR)
+        pairs = list(done.values_list("start", "work_units"))
+        if pairs:
+            idx = pd.DatetimeIndex([p[0] for p in pairs]).tz_convert("UTC")
+            work = pd.Series([p[1] for p in pairs], index=idx).reindex(hours).fillna(0.0)
+    return work.to_numpy()
+
+
+def _ledger_inputs(
+    site: Site, hours: pd.DatetimeIndex, start: datetime, end: datetime, work_unit: WorkUnitDefinition | None
+) -> pd.DataFrame:
+    """The hourly inputs of the ledger: import/export, PV, IT, grid low-carbon share, carbon intensity, contracted
+    energy and work done (NaN where a meter has no reading)."""
     frame = pd.DataFrame(index=hours)
     meter = _hourly(series_for(quantity=Quantity.SITE_POWER_KW, site=site), start, end)
     it = _hourly(series_for(quantity=Quantity.IT_POWER_KW, site=site), start, end)
-    pv = _hourly(series_for(quantity=Quantity.PV_POWER_KW, site=site), start, end)
-    if pv is None:
-        parts = [
-            _hourly(series_for(quantity=Quantity.PV_POWER_KW, pv_array=a), start, end)
-            for a in site.pv_arrays.all()
-        ]
-        present = [p.fillna(0.0) for p in parts if p is not None]
-        pv = pd.concat(present, axis=1).sum(axis=1) if present else None
+    pv = _site_pv_hourly(site, start, end)
     zone = site.market_zone_id
     low = _hourly(series_for(quantity=Quantity.LOW_CARBON_PCT, zone=zone), start, end)
     ci = _hourly(series_for(quantity=Quantity.CARBON_INTENSITY_G_PER_KWH, zone=zone), start, end)
@@ -203,24 +235,15 @@ def site_green_ledger(*, site: Site, start: datetime, end: datetime) -> GreenLed
     frame["it_kwh"] = it.reindex(hours) if it is not None else np.nan
     frame["grid_low_carbon_share"] = (low.reindex(hours) / 100.0) if low is not None else np.nan
     frame["carbon_g_per_kwh"] = ci.reindex(hours) if ci is not None else np.nan
-    contract_kwh = np.zeros(len(hours))
-    for contract in contracts_for_site(site=site):
-        share = max(contract_eligible_site_count(contract=contract), 1)
-        contract_kwh += contract_profile_kwh(contract=contract, hours=hours) / share
-    frame["contract_kwh"] = contract_kwh
-    work_unit = WorkUnitDefinition.objects.filter(site=site).first()
-    work = pd.Series(0.0, index=hours)
-    if work_unit is not None:
-        done = WorkDone.objects.filter(definition=work_unit, start__gte=hours[0], start__lt=hours[-1] + HOUR)
-        pairs = list(done.values_list("start", "work_units"))
-        if pairs:
-            idx = pd.DatetimeIndex([p[0] for p in pairs]).tz_convert("UTC")
-            work = pd.Series([p[1] for p in pairs], index=idx).reindex(hours).fillna(0.0)
-    frame["work_units"] = work.to_numpy()
+    frame["contract_kwh"] = _site_contract_kwh(site, hours)
+    frame["work_units"] = _work_units(work_unit, hours)
+    return frame
 
-    metered = frame["import_kwh"].notna().to_numpy()
-    kept = frame[metered].copy()
-    no_mix = int(kept["grid_low_carbon_share"].isna().sum())
+
+def _green_hours(kept: pd.DataFrame) -> tuple[pd.DataFrame, float, float]:
+    """Add the green columns (:func:`flexibility.green.ledger`) to the metered hours; returns them with the hourly
+    (24/7 CFE) and annual matched shares (NaN without any metered hour)."""
+    kept = kept.copy()
     if len(kept):
         led = ledger(
             import_kwh=kept["import_kwh"].to_numpy(),
@@ -240,15 +263,26 @@ def site_green_ledger(*, site: Site, start: datetime, end: datetime) -> GreenLed
             kept[col] = np.zeros(0)
         hourly_share = annual_share = float("nan")
     kept["emissions_kg"] = kept["import_kwh"] * kept["carbon_g_per_kwh"] / 1000.0
-    kept = kept[LEDGER_COLUMNS]
+    return kept[LEDGER_COLUMNS], hourly_share, annual_share
+
+
+def _finite(value: float) -> float | None:
+    return value if np.isfinite(value) else None
+
+
+def _ledger_summary(
+    frame: pd.DataFrame, kept: pd.DataFrame, shares: tuple[float, float], has_work_unit: bool
+) -> dict[str, float | int | str | None]:
+    """Period totals and KPIs of the ledger (keys: see :func:`site_green_ledger`)."""
+    metered = frame["import_kwh"].notna().to_numpy()
     both = kept["it_kwh"].notna()
     facility = float(kept["facility_kwh"].sum())
     emissions = float(kept["emissions_kg"].sum(min_count=1)) if len(kept) else float("nan")
     work_total = float(kept["work_units"].sum())
-    summary: dict[str, float | int | str | None] = {
+    return {
         "hours": len(kept),
         "missing_hours": int((~metered).sum()),
-        "hours_without_grid_mix": no_mix,
+        "hours_without_grid_mix": int(kept["grid_low_carbon_share"].isna().sum()),
         "facility_kwh": facility,
         "it_kwh": float(kept["it_kwh"].sum()),
         "pv_kwh": float(kept["pv_kwh"].sum()),
@@ -256,22 +290,39 @@ def site_green_ledger(*, site: Site, start: datetime, end: datetime) -> GreenLed
         "contract_kwh": float(frame["contract_kwh"].sum()),
         "matched_kwh": float(kept["matched_kwh"].sum()),
         "clean_kwh": float(kept["clean_kwh"].sum()),
-        "emissions_kg": emissions if np.isfinite(emissions) else None,
+        "emissions_kg": _finite(emissions),
         "work_units": work_total,
-        "hourly_matched_share": hourly_share if np.isfinite(hourly_share) else None,
-        "annual_matched_share": annual_share if np.isfinite(annual_share) else None,
+        "hourly_matched_share": _finite(shares[0]),
+        "annual_matched_share": _finite(shares[1]),
         "pue_measured": _ratio(
             float(kept.loc[both, "facility_kwh"].sum()), float(kept.loc[both, "it_kwh"].sum())
         ),
-        "work_per_kwh": _ratio(work_total, facility) if work_unit is not None else None,
-        "work_per_kg_co2": _ratio(work_total, emissions) if work_unit is not None else None,
+        "work_per_kwh": _ratio(work_total, facility) if has_work_unit else None,
+        "work_per_kg_co2": _ratio(work_total, emissions) if has_work_unit else None,
     }
+
+
+def site_green_ledger(*, site: Site, start: datetime, end: datetime) -> GreenLedger:
+    """The hourly green ledger and KPIs of ``site`` over ``[start, end)`` (see the module docstring).
+
+    Summary keys: ``hours``, ``missing_hours`` (no site meter), ``hours_without_grid_mix`` (counted as grey),
+    ``facility_kwh``, ``it_kwh``, ``pv_kwh``, ``import_kwh``, ``contract_kwh``, ``matched_kwh``, ``clean_kwh``,
+    ``emissions_kg``, ``work_units``, ``hourly_matched_share`` (24/7 CFE score), ``annual_matched_share``,
+    ``pue_measured``, ``work_per_kwh`` (per facility kWh), ``work_per_kg_co2``.
+
+    Raises:
+        ValueError: naive or reversed ``start``/``end``.
+    """
+    hours = _ledger_hours(start, end)
+    work_unit = work_unit_of_site(site_id=site.pk)
+    frame = _ledger_inputs(site, hours, start, end, work_unit)
+    kept, hourly_share, annual_share = _green_hours(frame[frame["import_kwh"].notna().to_numpy()])
     return GreenLedger(
         site=site,
         start=hours[0].to_pydatetime(),
         end=(hours[-1] + HOUR).to_pydatetime(),
         hours=kept,
-        summary=summary,
+        summary=_ledger_summary(frame, kept, (hourly_share, annual_share), work_unit is not None),
         work_unit=work_unit.name if work_unit is not None else None,
     )
 
@@ -281,7 +332,7 @@ def site_data_end(*, site: Site) -> datetime | None:
     series = series_for(quantity=Quantity.SITE_POWER_KW, site=site)
     if series is None:
         return None
-    last = series.data_points.order_by("-start").values_list("start", flat=True).first()
+    last = datapoint_last_start(series=series)
     return None if last is None else last + timedelta(seconds=series.resolution_s)
 
 

@@ -16,12 +16,13 @@ import pandas as pd
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from apps.accounts.models import Organisation
 from apps.accounts.principal import Principal
+from apps.accounts.selectors import organisation_get_by_id
 from apps.assets.models import Site
+from apps.assets.selectors import site_list_by_ids
 from apps.core import clock
 from apps.core.errors import DomainError, NotPermitted
-from apps.core.models import MarketZone
+from apps.core.selectors import market_zone_get
 from apps.forecasts import compute_power as forecast_compute_power
 from apps.forecasts.models import ComputePowerModel
 
@@ -66,12 +67,12 @@ def green_contract_create(
     else:
         if owner_id is None:
             raise DomainError("aggregator staff must name the owner organisation.", field="owner")
-        owner = Organisation.objects.filter(pk=owner_id).first()  # type: ignore[assignment]
+        owner = organisation_get_by_id(organisation_id=owner_id)  # type: ignore[assignment]
         if owner is None:
             raise DomainError("no such organisation.", field="owner")
     if kind not in ContractKind.values:
         raise DomainError(f"kind must be one of {', '.join(ContractKind.values)}.", field="kind")
-    market_zone = MarketZone.objects.filter(pk=zone).first()
+    market_zone = market_zone_get(code=zone)
     if market_zone is None:
         raise DomainError(f"unknown market zone {zone!r}.", field="zone")
     if not math.isfinite(price_per_mwh):
@@ -86,7 +87,7 @@ def green_contract_create(
     for i, v in enumerate(profile):
         if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
             raise DomainError("must be a finite number >= 0 (kWh).", field=f"hourly_profile_kwh[{i}]")
-    sites = list(Site.objects.filter(pk__in=list(site_ids)))
+    sites = site_list_by_ids(site_ids=site_ids)
     wanted = set(site_ids)
     if len(sites) != len(wanted):
         raise DomainError("unknown site.", field="sites")

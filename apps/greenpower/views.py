@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.accounts.principal import principal_for
-from apps.assets.selectors import site_list
+from apps.assets.selectors import site_list_by_name
 
 from . import selectors
 
@@ -33,7 +33,7 @@ def green_page(request: HttpRequest) -> HttpResponse:
     principal = principal_for(request.user)
     if not (principal.is_aggregator or principal.is_site_owner):
         raise PermissionDenied("Green-power figures are for the aggregator and site owners.")
-    sites = list(site_list(principal=principal).order_by("name"))
+    sites = site_list_by_name(principal=principal)
     site = None
     if request.GET.get("site", "").isdigit():
         site = next((s for s in sites if s.pk == int(request.GET["site"])), None)

@@ -11,11 +11,12 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
+from apps.accounts.models import Organisation
 from apps.accounts.principal import Principal
 from apps.core import clock
 
 from .choices import EventStatus
-from .models import Activation, Award, Bid, Event, Program
+from .models import Activation, Award, AwardInterval, Bid, BidInterval, Event, Program
 
 
 def program_list(*, principal: Principal) -> QuerySet[Program]:
@@ -100,3 +101,69 @@ def activation_list_started_with_plans(*, now: datetime) -> QuerySet[Activation]
         .distinct()
         .select_related("event__program")
     )
+
+
+# System-job reads (no caller scoping)
+
+
+def event_get_locked(*, event_id: int) -> Event:
+    """The event ``event_id`` with its program and zone, locked (``SELECT … FOR UPDATE``) until the caller's
+    transaction ends; for a job that must not run twice at once on the same event (settlement).
+
+    Raises:
+        Event.DoesNotExist: unknown event.
+    """
+    return Event.objects.select_for_update().select_related("program__zone").get(pk=event_id)
+
+
+def event_list_awarded_ended_between(*, bidder: Organisation, start: datetime, end: datetime) -> list[Event]:
+    """Events that ended in ``[start, end]`` (both inclusive), not cancelled, with an award to ``bidder``, each
+    once, with program and zone loaded (the settlement beat's candidates)."""
+    return list(
+        Event.objects.filter(end__lte=end, end__gte=start, bids__bidder=bidder, bids__award__isnull=False)
+        .exclude(status=EventStatus.CANCELLED)
+        .select_related("program__zone")
+        .distinct()
+    )
+
+
+def award_get_for_bidder(*, event_id: int, bidder: Organisation) -> Award | None:
+    """``bidder``'s award on the event (its bid loaded), or ``None``."""
+    return Award.objects.filter(bid__event_id=event_id, bid__bidder=bidder).select_related("bid").first()
+
+
+def award_interval_kw(*, award_id: int) -> dict[datetime, float]:
+    """Awarded kW of each interval of the award, by interval start."""
+    return dict(AwardInterval.objects.filter(award_id=award_id).values_list("start", "awarded_kw"))
+
+
+def bid_interval_prices_per_mwh(*, bid_id: int) -> dict[datetime, float]:
+    """Offered price per MWh of each interval of the bid, by interval start."""
+    return dict(BidInterval.objects.filter(bid_id=bid_id).values_list("start", "price_per_mwh"))
+
+
+def activation_list_for_event(*, event_id: int) -> list[Activation]:
+    """The event's activations, by start (then id)."""
+    return list(Activation.objects.filter(event_id=event_id).order_by("start", "pk"))
+
+
+def activation_first_with_signal(*, event_id: int) -> Activation | None:
+    """The event's first activation (by start, then id) that carries a regulation signal, or ``None``."""
+    return Activation.objects.filter(event_id=event_id, signal__isnull=False).order_by("start", "pk").first()
+
+
+def activation_windows_of_site_before(
+    *, site_id: int, before: datetime
+) -> list[tuple[datetime, datetime | None]]:
+    """``(start, end)`` of each activation that started before ``before`` and dispatched ``site_id`` (the site has
+    a setpoint in one of its plans); ``end`` is ``None`` for an open activation."""
+    return list(
+        Activation.objects.filter(dispatch_plans__setpoints__site_id=site_id, start__lt=before)
+        .distinct()
+        .values_list("start", "end")
+    )
+
+
+def event_exists(*, event_id: int) -> bool:
+    """Whether an event with id ``event_id`` exists (any program, any status)."""
+    return Event.objects.filter(pk=event_id).exists()

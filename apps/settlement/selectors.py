@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 
 from apps.accounts.models import Organisation
 from apps.accounts.principal import Principal
+from apps.accounts.selectors import site_owner_list
 from apps.assets.selectors import site_list
 
 from .choices import RunStatus, SummaryGroup
@@ -100,14 +101,7 @@ class Statement:
 def statement_owner_list(*, principal: Principal) -> QuerySet[Organisation]:
     """Owners whose statements ``principal`` may read: all site owners for the aggregator, itself for an
     owner, none otherwise."""
-    from apps.accounts.choices import OrganisationKind
-
-    qs = Organisation.objects.filter(kind=OrganisationKind.SITE_OWNER)
-    if principal.is_aggregator:
-        return qs
-    if principal.is_site_owner:
-        return qs.filter(pk=principal.org.pk)
-    return qs.none()
+    return site_owner_list(principal=principal)
 
 
 def statement_months(*, principal: Principal) -> list[tuple[int, date]]:

@@ -334,3 +334,20 @@ def it_load_series(*, site: Any) -> TimeSeries | None:
     return series_for(quantity=Quantity.IT_POWER_KW, name=IT_DEMAND_SERIES, site=site) or series_for(
         quantity=Quantity.IT_POWER_KW, site=site
     )
+
+
+# System-job reads (no caller scoping)
+
+
+def timeseries_pv_of_site(*, site: Any) -> list[TimeSeries]:
+    """The site's PV power series: those owned by the site itself, or (when it has none) those of its PV
+    arrays; each in the database's order."""
+    from .choices import Quantity
+
+    own = list(TimeSeries.objects.filter(quantity=Quantity.PV_POWER_KW, site=site))
+    return own or list(TimeSeries.objects.filter(quantity=Quantity.PV_POWER_KW, pv_array__site=site))
+
+
+def datapoint_last_start(*, series: TimeSeries) -> datetime | None:
+    """Start of the series' latest data point, or ``None`` for an empty series."""
+    return DataPoint.objects.filter(series=series).order_by("-start").values_list("start", flat=True).first()

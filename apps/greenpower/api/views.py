@@ -26,11 +26,12 @@ from rest_framework.response import Response
 from apps.accounts.permissions import IsMember
 from apps.accounts.principal import Principal, PrincipalMixin, principal_for
 from apps.assets.models import Site
-from apps.assets.selectors import site_list
+from apps.assets.selectors import site_get_visible, site_ids_visible
 from apps.core.api.schema import PROBLEM_RESPONSES
 from apps.core.errors import DomainError
 from apps.greenpower import selectors, services
 
+from .filters import GreenContractFilter, WorkUnitFilter
 from .serializers import (
     ComputeCapSerializer,
     ComputeModelFitInputSerializer,
@@ -70,7 +71,7 @@ def _visible_site(principal: Principal, raw: Any, field: str = "site") -> Site:
         pk = int(raw)
     except (TypeError, ValueError) as exc:
         raise DomainError("expected a site id.", field=field) from exc
-    site = site_list(principal=principal).filter(pk=pk).first()
+    site = site_get_visible(principal=principal, site_id=pk)
     if site is None:
         raise Http404
     return site
@@ -96,6 +97,7 @@ class GreenContractViewSet(
 
     serializer_class = GreenContractSerializer
     permission_classes = [GreenAccess]
+    filterset_class = GreenContractFilter
 
     def get_queryset(self):
         return selectors.contract_list(principal=self.principal)
@@ -106,7 +108,7 @@ class GreenContractViewSet(
     def _visible_site_ids(self) -> set[int] | None:
         if self.principal.is_aggregator:
             return None
-        return set(site_list(principal=self.principal).values_list("pk", flat=True))
+        return site_ids_visible(principal=self.principal)
 
     @extend_schema(
         summary="Register a green contract",
@@ -154,6 +156,7 @@ class WorkUnitViewSet(
 
     serializer_class = WorkUnitSerializer
     permission_classes = [GreenAccess]
+    filterset_class = WorkUnitFilter
 
     def get_queryset(self):
         return selectors.work_unit_list(principal=self.principal)

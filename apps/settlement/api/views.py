@@ -27,9 +27,10 @@ from rest_framework.response import Response
 
 from apps.accounts.permissions import IsMember
 from apps.accounts.principal import PrincipalMixin, principal_for
+from apps.accounts.selectors import site_owner_get_visible
 from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from apps.core.errors import DomainError
-from apps.markets.models import Event
+from apps.markets.selectors import event_exists
 from apps.settlement import selectors, services
 from apps.settlement.choices import SummaryGroup
 
@@ -152,7 +153,7 @@ class SettlementRunViewSet(
     def settle(self, request: Request) -> Response:
         data = SettleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not Event.objects.filter(pk=data.validated_data["event"]).exists():
+        if not event_exists(event_id=data.validated_data["event"]):
             raise DomainError("no such event.", field="event")
         run, created = services.event_settle(
             event_id=data.validated_data["event"], reason="settled by staff", principal=self.principal
@@ -272,18 +273,18 @@ class StatementViewSet(PrincipalMixin, viewsets.ViewSet):
 
     def _statement(self, request: Request, month: str) -> selectors.Statement:
         first_day = _month(month)
-        owners = selectors.statement_owner_list(principal=self.principal)
         owner_param = request.query_params.get("owner")
         if owner_param is None:
             if not self.principal.is_site_owner:
                 raise DomainError("pass ?owner=<organisation id>.", field="owner")
-            owner = self.principal.org
+            owner_id = self.principal.org.pk
         else:
             try:
-                owner = owners.get(pk=int(owner_param))
-            except (ValueError, owners.model.DoesNotExist) as exc:
+                owner_id = int(owner_param)
+            except ValueError as exc:
                 raise Http404 from exc
-        if not owners.filter(pk=owner.pk).exists():
+        owner = site_owner_get_visible(principal=self.principal, organisation_id=owner_id)
+        if owner is None:
             raise Http404
         return selectors.owner_statement(principal=self.principal, owner=owner, month=first_day)
 
