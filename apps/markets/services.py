@@ -21,7 +21,7 @@ from apps.core.errors import ConflictError, NotPermitted
 
 from .choices import REGULATION_PRODUCTS, ActivationStatus, BidStatus, EventStatus
 from .models import Activation, Award, AwardInterval, Bid, BidInterval, Event, Program
-from .rules import IntervalOffer, ProgramRules, bid_errors, event_window_errors
+from .rules import IntervalOffer, ProgramRules, bid_errors, event_request_errors, event_window_errors
 
 EPS = 1e-6
 
@@ -75,14 +75,19 @@ def event_announce(
 
     Raises:
         NotPermitted: not the program's operator.
-        ValidationError: the window breaks the program's rules (alignment, duration, notice, gate closure).
+        ValidationError: the window breaks the program's rules (alignment, duration, notice, gate closure), or
+            ``requested_kw`` is not above 0 and at least the program's ``min_bid_kw``.
         ConflictError: the program is inactive.
     """
     _require_operator(principal, program)
     if not program.is_active:
         raise ConflictError(f"program '{program.code}' is inactive.")
     now = clock.now()
-    errors = event_window_errors(rules_of(program), start=start, end=end, now=now)
+    rules = rules_of(program)
+    errors = {
+        **event_window_errors(rules, start=start, end=end, now=now),
+        **event_request_errors(rules, requested_kw=requested_kw),
+    }
     if errors:
         raise ValidationError(errors)
     return Event.objects.create(
