@@ -44,7 +44,8 @@ _TITLES = {
 def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]:
     """Flatten DRF's nested error structure into ``[{"field": path, "reason": text}]``.
 
-    Dicts add ``.key`` to the path, lists of dicts add ``[i]``; ``non_field_errors`` and ``detail`` map to the
+    Dicts add ``.key`` to the path, lists of dicts and integer keys (DRF's ``{index: errors}`` of list items) add
+    ``[i]``; ``non_field_errors`` and ``detail`` map to the
     enclosing path (``None`` at the top level).
     """
     out: list[dict[str, str | None]] = []
@@ -52,6 +53,8 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]
         for key, value in detail.items():
             if key in ("non_field_errors", "detail", "__all__"):
                 path = prefix
+            elif isinstance(key, int):  # DRF reports a ListField / many=True item as {index: errors}
+                path = f"{prefix}[{key}]"
             else:
                 path = f"{prefix}.{key}" if prefix else str(key)
             out.extend(flatten_errors(value, path))
