@@ -20,7 +20,7 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("vpp.api")),
     # Last of the API: any other /api/ path is a 404 problem document, DEBUG or not (see api_not_found).
-    re_path(r"^api/(?P<unmatched>.*)$", api_not_found),
+    re_path(r"^api/(?P<unmatched>.*)$", api_not_found, name="api-not-found"),
     path("openadr3/3.1.0/", include("apps.openadr.urls")),
     path("green/", include("apps.greenpower.urls")),
     path("healthz", healthz, name="healthz"),

@@ -263,3 +263,17 @@ def test_event_requested_kw_below_the_programs_minimum_bid_is_refused_by_rule(
     assert [e["field"] for e in errors] == ["requested_kw"]
     assert ("min_bid_kw" in errors[0]["reason"]) or ("more than 0 kW" in errors[0]["reason"])
     assert not Event.objects.exists()
+
+
+def test_a_read_only_field_is_refused_not_silently_dropped(world: World, api_as) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import SiteFactory
+
+    site = SiteFactory(owner=world.owner_a, enrolment_status="draft")
+    response = api_as("owner_a").patch(
+        f"/api/v1/sites/{site.pk}/", {"enrolment_status": "active"}, format="json"
+    )
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["enrolment_status"]
+    assert response.json()["errors"][0]["reason"].startswith("read-only field; it cannot be set; accepted: ")
+    site.refresh_from_db()
+    assert site.enrolment_status == "draft"

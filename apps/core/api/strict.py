@@ -9,8 +9,10 @@
 - :func:`refuse_unknown_row_fields` checks a bulk batch (500 000 rows of data points) against its documented
   row serializer without validating row by row through DRF (too slow for such batches).
 
-Read-only fields (``id``, ``status``) are known: a client may send back what it read, and they are ignored as
-DRF does. The OAuth2 token endpoint is not strict on purpose: RFC 6749 §3.2 requires the authorization server
+A read-only field (``id``, ``enrolment_status``) is refused too, with its own reason: DRF would drop it
+silently, and a client that sends ``enrolment_status`` must learn that it did not change it. The published
+schema says the same (:class:`apps.core.api.schema.StrictSerializerExtension`: request bodies of strict
+serializers have ``additionalProperties: false`` and no read-only properties). The OAuth2 token endpoint is not strict on purpose: RFC 6749 §3.2 requires the authorization server
 to ignore unrecognized request parameters.
 """
 
@@ -28,14 +30,19 @@ from rest_framework import serializers
 MAX_ROW_ERRORS = 100
 
 
+def _accepted(allowed: Iterable[str]) -> str:
+    names = sorted(allowed)
+    return "accepted: " + (", ".join(names) if names else "none (this request takes no body)") + "."
+
+
 def unknown_field_reason(allowed: Iterable[str]) -> str:
     """The reason given for an unknown field: it lists the accepted fields, so the fix is in the message."""
-    names = sorted(allowed)
-    return (
-        "unknown field; accepted: "
-        + (", ".join(names) if names else "none (this request takes no body)")
-        + "."
-    )
+    return f"unknown field; {_accepted(allowed)}"
+
+
+def read_only_field_reason(allowed: Iterable[str]) -> str:
+    """The reason given for a read-only field sent in a request body, with the accepted fields."""
+    return f"read-only field; it cannot be set; {_accepted(allowed)}"
 
 
 class StrictDateTimeField(serializers.DateTimeField):
@@ -81,8 +88,8 @@ class StrictInputMixin:
     """Serializer mixin: unknown keys and naive date-times are validation errors.
 
     ``to_internal_value`` (the step DRF runs on each object of the input, nested ones included) adds
-    ``{key: "unknown field; accepted: …"}`` for every key of a mapping input that is not a field of the
-    serializer, together with the fields' own errors, so one 400 names everything wrong. ``get_fields`` swaps
+    ``{key: "unknown field; accepted: …"}`` for every key of a mapping input that is not a writable field of
+    the serializer, together with the fields' own errors, so one 400 names everything wrong. ``get_fields`` swaps
     plain ``DateTimeField``\\s for :class:`StrictDateTimeField`.
     """
 
@@ -94,8 +101,12 @@ class StrictInputMixin:
         fields: Mapping[str, serializers.Field] = self.fields  # type: ignore[attr-defined]
         unknown: dict[str, list[str]] = {}
         if isinstance(data, Mapping):
-            reason = unknown_field_reason(fields)
-            unknown = {str(key): [reason] for key in data if key not in fields}
+            writable = [name for name, field in fields.items() if not field.read_only]
+            for key in data:
+                if key not in fields:
+                    unknown[str(key)] = [unknown_field_reason(writable)]
+                elif fields[key].read_only:
+                    unknown[str(key)] = [read_only_field_reason(writable)]
         try:
             value = super().to_internal_value(data)  # type: ignore[misc]
         except serializers.ValidationError as exc:
