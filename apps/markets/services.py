@@ -83,11 +83,8 @@ def event_announce(
     if not program.is_active:
         raise ConflictError(f"program '{program.code}' is inactive.")
     now = clock.now()
-    rules = rules_of(program)
-    errors = {
-        **event_window_errors(rules, start=start, end=end, now=now),
-        **event_request_errors(rules, requested_kw=requested_kw),
-    }
+    errors = event_window_errors(rules_of(program), start=start, end=end, now=now)
+    errors |= event_request_errors(rules_of(program), requested_kw=requested_kw)
     if errors:
         raise ValidationError(errors)
     return Event.objects.create(
