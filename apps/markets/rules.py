@@ -5,6 +5,7 @@ Each function returns ``{field path: reason}`` (empty when valid) so the API can
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -96,3 +97,23 @@ def bid_errors(
                 f"price {offer.price_per_mwh:g} exceeds the cap of {rules.price_cap_per_mwh:g} per MWh."
             )
     return errors
+
+
+def event_request_errors(rules: ProgramRules, *, requested_kw: float) -> dict[str, str]:
+    """Check the power an event asks for: a finite number of kW, more than 0, and at least the program's minimum
+    bid (``min_bid_kw``: a smaller call could not be met by any bid the program admits, see :func:`bid_errors`).
+
+    Programs carry no upper bound on an event's request (no cap field on ``Program``), so none is checked here.
+    """
+    if not math.isfinite(requested_kw):
+        return {"requested_kw": f"{requested_kw} is not a finite number of kW."}
+    if requested_kw <= 0:
+        return {"requested_kw": f"an event must request more than 0 kW ({requested_kw:g} kW given)."}
+    if requested_kw < rules.min_bid_kw - EPS:
+        return {
+            "requested_kw": (
+                f"{requested_kw:g} kW is below the program's minimum bid of {rules.min_bid_kw:g} kW "
+                "(rule min_bid_kw): no admissible bid could answer it."
+            )
+        }
+    return {}

@@ -56,6 +56,8 @@ PUBLIC = {
 #: then site VEN).
 PAGES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("greenpower", "page"): ("/green/", (200, 200, 200, 403, 302, 302)),
+    # The last /api/ route: any path no API route matches is a 404 problem document, for everyone.
+    ("", "api-not-found"): ("/api/v1/no-such-endpoint/", (404, 404, 404, 404, 404, 404)),
 }
 
 

@@ -12,6 +12,7 @@ from apps.assets import selectors
 from apps.assets.choices import EnrolmentAction
 from apps.assets.models import Battery, EnrolmentTransition, PVArray, Site, WorkloadClass
 from apps.assets.validators import battery_errors, pv_array_errors, workload_class_errors
+from apps.core.api.strict import StrictModelSerializer, StrictSerializer
 
 
 class ScopedSitePrimaryKeyField(serializers.PrimaryKeyRelatedField):
@@ -34,7 +35,7 @@ def _merged(serializer: serializers.ModelSerializer, attrs: dict[str, Any]) -> d
     return {**current, **attrs}
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(StrictModelSerializer):
     owner: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
@@ -71,7 +72,7 @@ class SiteSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class WorkloadClassSerializer(serializers.ModelSerializer):
+class WorkloadClassSerializer(StrictModelSerializer):
     site = ScopedSitePrimaryKeyField()
     migratable_to = ScopedSitePrimaryKeyField(many=True, required=False)
 
@@ -102,7 +103,7 @@ class WorkloadClassSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class BatterySerializer(serializers.ModelSerializer):
+class BatterySerializer(StrictModelSerializer):
     site = ScopedSitePrimaryKeyField()
 
     class Meta:
@@ -129,7 +130,7 @@ class BatterySerializer(serializers.ModelSerializer):
         return attrs
 
 
-class PVArraySerializer(serializers.ModelSerializer):
+class PVArraySerializer(StrictModelSerializer):
     site = ScopedSitePrimaryKeyField()
 
     class Meta:
@@ -152,7 +153,7 @@ class PVArraySerializer(serializers.ModelSerializer):
         return attrs
 
 
-class EnrolmentActionInputSerializer(serializers.Serializer):
+class EnrolmentActionInputSerializer(StrictSerializer):
     """Body of an enrolment action; ``reason`` is required to reject or suspend."""
 
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.api.parsers import MalformedBody
 from apps.core.errors import DomainError
 
 _TITLES = {
@@ -41,7 +44,8 @@ _TITLES = {
 def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]:
     """Flatten DRF's nested error structure into ``[{"field": path, "reason": text}]``.
 
-    Dicts add ``.key`` to the path, lists of dicts add ``[i]``; ``non_field_errors`` and ``detail`` map to the
+    Dicts add ``.key`` to the path, lists of dicts and integer keys (DRF's ``{index: errors}`` of list items) add
+    ``[i]``; ``non_field_errors`` and ``detail`` map to the
     enclosing path (``None`` at the top level).
     """
     out: list[dict[str, str | None]] = []
@@ -49,6 +53,8 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]
         for key, value in detail.items():
             if key in ("non_field_errors", "detail", "__all__"):
                 path = prefix
+            elif isinstance(key, int):  # DRF reports a ListField / many=True item as {index: errors}
+                path = f"{prefix}[{key}]"
             else:
                 path = f"{prefix}.{key}" if prefix else str(key)
             out.extend(flatten_errors(value, path))
@@ -113,6 +119,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     code = exc.default_code if isinstance(exc.default_code, str) else "error"
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
+    elif isinstance(exc, MalformedBody):
+        errors = [{"field": "body", "reason": str(exc.detail)}]
     else:
         errors = [{"field": None, "reason": str(exc.detail)}]
     headers = {k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
@@ -129,6 +137,31 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _api_path(request):
         return _problem_json(404, "No API endpoint at this path.", code="not_found")
     return defaults.page_not_found(request, exception)
+
+
+def api_not_found(request: HttpRequest, unmatched: str = "") -> HttpResponse:
+    """The last route under ``/api/``: a path no API route matches answers a 404 problem document in every
+    settings module. (``handler404`` alone is not enough: with ``DEBUG`` on, Django answers its HTML debug page
+    instead of calling it.)
+
+    Like ``CommonMiddleware`` with ``APPEND_SLASH``, a ``GET``/``HEAD`` of a route without its trailing slash is
+    redirected (301) to it; for other methods the 404 names the route with the slash (a redirect would lose the
+    body)."""
+    if settings.APPEND_SLASH and not request.path_info.endswith("/"):
+        with_slash = request.path_info + "/"
+        try:
+            match = resolve(with_slash, getattr(request, "urlconf", None))
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            if request.method in ("GET", "HEAD"):
+                return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+            return _problem_json(
+                404,
+                f"No API endpoint at this path; did you mean {request.path}/ (with the slash)?",
+                code="not_found",
+            )
+    return _problem_json(404, "No API endpoint at this path.", code="not_found")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

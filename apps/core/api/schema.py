@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -81,3 +84,18 @@ def problem_media_type_hook(result: dict, generator, request, public) -> dict:
                 ):
                     content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
     return result
+
+
+class StrictSerializerExtension(OpenApiSerializerExtension):
+    """Documents what :class:`apps.core.api.strict.StrictInputMixin` enforces: the request body of a strict
+    serializer has ``additionalProperties: false`` (an unknown field is a 400), so the published schema and the
+    API refuse the same bodies. Responses are unchanged."""
+
+    target_class = "apps.core.api.strict.StrictInputMixin"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema

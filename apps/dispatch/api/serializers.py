@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.strict import StrictSerializer
 from apps.dispatch.models import Delivery, DispatchPlan, WebhookEndpoint
 
 
@@ -89,7 +90,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         fields = ["id", "site", "url", "is_active", "created_at"]
 
 
-class WebhookRegisterInputSerializer(serializers.Serializer):
+class WebhookRegisterInputSerializer(StrictSerializer):
     site = serializers.IntegerField()
     url = serializers.URLField(max_length=500)
 

@@ -13,6 +13,7 @@ from apps.accounts.principal import PrincipalMixin
 from apps.assets.selectors import site_list
 from apps.core.api.exceptions import problem_response
 from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
+from apps.core.api.strict import EmptyInputSerializer
 from apps.dispatch import selectors, services
 
 from .filters import DeliveryFilter, PlanFilter
@@ -48,7 +49,9 @@ class DeliveryViewSet(_Scoped):
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
-        delivery = services.delivery_acknowledge(principal=self.principal, delivery=self.get_object())
+        delivery = self.get_object()
+        EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
+        delivery = services.delivery_acknowledge(principal=self.principal, delivery=delivery)
         return Response(DeliverySerializer(delivery).data)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.strict import StrictModelSerializer, StrictSerializer
 from apps.forecasts.models import ComputePowerModel
 from apps.greenpower.choices import ContractKind
 from apps.greenpower.models import GreenContract, WorkUnitDefinition
@@ -41,7 +42,7 @@ class GreenContractSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GreenContractInputSerializer(serializers.Serializer):
+class GreenContractInputSerializer(StrictSerializer):
     """A new contract. ``owner`` is required for aggregator staff and must be the caller's own for a site owner."""
 
     owner = serializers.IntegerField(required=False)
@@ -58,14 +59,14 @@ class GreenContractInputSerializer(serializers.Serializer):
     sites = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 
 
-class WorkUnitSerializer(serializers.ModelSerializer):
+class WorkUnitSerializer(StrictModelSerializer):
     class Meta:
         model = WorkUnitDefinition
         fields = ["id", "site", "name", "full_rate_per_hour"]
         read_only_fields = ["id"]
 
 
-class WorkDoneRowSerializer(serializers.Serializer):
+class WorkDoneRowSerializer(StrictSerializer):
     start = serializers.CharField(help_text="hour start, ISO 8601 with offset")
     work_units = serializers.FloatField()
 
@@ -96,7 +97,7 @@ class ComputeModelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ComputeModelFitInputSerializer(serializers.Serializer):
+class ComputeModelFitInputSerializer(StrictSerializer):
     site = serializers.IntegerField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()

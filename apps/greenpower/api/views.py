@@ -28,6 +28,7 @@ from apps.accounts.principal import Principal, PrincipalMixin, principal_for
 from apps.assets.models import Site
 from apps.assets.selectors import site_get_visible, site_ids_visible
 from apps.core.api.schema import PROBLEM_RESPONSES
+from apps.core.api.strict import refuse_unknown_row_fields
 from apps.core.errors import DomainError
 from apps.greenpower import selectors, services
 
@@ -189,6 +190,7 @@ class WorkUnitViewSet(
         rows = request.data if isinstance(request.data, list) else None
         if rows is None:
             raise DomainError("expected a JSON list of {start, work_units}.", field="rows")
+        refuse_unknown_row_fields(rows, WorkDoneRowSerializer)
         count = services.work_done_ingest(principal=self.principal, definition=self.get_object(), rows=rows)
         return Response({"rows": count})
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.strict import StrictModelSerializer, StrictSerializer
 from apps.markets.models import Activation, Award, AwardInterval, Bid, BidInterval, Event, Program
 
 
-class ProgramSerializer(serializers.ModelSerializer):
+class ProgramSerializer(StrictModelSerializer):
     operator: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     currency = serializers.CharField(read_only=True)
 
@@ -67,7 +68,7 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = ["gate_closure_at", "status", "announced_at", "cancel_reason"]
 
 
-class EventAnnounceInputSerializer(serializers.Serializer):
+class EventAnnounceInputSerializer(StrictSerializer):
     program = serializers.IntegerField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
@@ -75,7 +76,7 @@ class EventAnnounceInputSerializer(serializers.Serializer):
     reference_price_per_mwh = serializers.FloatField(required=False, allow_null=True)
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class ReasonInputSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
 
 
@@ -94,12 +95,12 @@ class BidSerializer(serializers.ModelSerializer):
         fields = ["id", "event", "bidder", "status", "submitted_at", "method", "overridden_by", "intervals"]
 
 
-class AwardIntervalInputSerializer(serializers.Serializer):
+class AwardIntervalInputSerializer(StrictSerializer):
     start = serializers.DateTimeField()
     awarded_kw = serializers.FloatField(min_value=0)
 
 
-class AwardInputSerializer(serializers.Serializer):
+class AwardInputSerializer(StrictSerializer):
     bid = serializers.IntegerField()
     clearing_price_per_mwh = serializers.FloatField()
     intervals = AwardIntervalInputSerializer(many=True, allow_empty=False)
@@ -119,7 +120,7 @@ class AwardSerializer(serializers.ModelSerializer):
         fields = ["id", "bid", "clearing_price_per_mwh", "intervals", "created_at"]
 
 
-class ActivationInputSerializer(serializers.Serializer):
+class ActivationInputSerializer(StrictSerializer):
     activation_id = serializers.CharField(max_length=100)
     start = serializers.DateTimeField()
     end = serializers.DateTimeField(required=False, allow_null=True)
@@ -130,7 +131,7 @@ class ActivationInputSerializer(serializers.Serializer):
     signal_resolution_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
-class ActivationEndInputSerializer(serializers.Serializer):
+class ActivationEndInputSerializer(StrictSerializer):
     end = serializers.DateTimeField(required=False, allow_null=True)
 
 

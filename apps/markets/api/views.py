@@ -19,6 +19,7 @@ from apps.accounts.permissions import IsMember
 from apps.accounts.principal import PrincipalMixin, principal_for
 from apps.core.api.exceptions import problem_response
 from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
+from apps.core.api.strict import EmptyInputSerializer
 from apps.core.errors import NotPermitted
 from apps.markets import selectors, services
 from apps.markets.models import Bid
@@ -138,6 +139,7 @@ class MarketEventViewSet(
     @action(detail=True, methods=["post"], url_path="close-gate")
     def close_gate(self, request: Request, pk: str | None = None) -> Response:
         event = self.get_object()
+        EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
         if event.program.operator_id != self.principal.org.pk:
             raise NotPermitted("This event belongs to another market operator.")
         return Response(EventSerializer(services.event_close_gate(event=event)).data)
@@ -250,6 +252,7 @@ class BidViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
         bid = self.get_object()
+        EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
         if not (self.principal.is_aggregator and self.principal.can_write):
             raise NotPermitted("Only the aggregator's admins and staff may submit bids.")
         return Response(BidSerializer(services.bid_submit(bid=bid)).data)

@@ -22,7 +22,7 @@ from apps.core.errors import ConflictError, NotPermitted
 
 from ..choices import ActivationStatus, EventStatus
 from ..models import Activation, Event, Program
-from ..rules import ProgramRules, event_window_errors
+from ..rules import ProgramRules, event_request_errors, event_window_errors
 
 EPS = 1e-6
 
@@ -76,7 +76,8 @@ def event_announce(
 
     Raises:
         NotPermitted: not the program's operator.
-        ValidationError: the window breaks the program's rules (alignment, duration, notice, gate closure).
+        ValidationError: the window breaks the program's rules (alignment, duration, notice, gate closure), or
+            ``requested_kw`` is not above 0 and at least the program's ``min_bid_kw``.
         ConflictError: the program is inactive.
     """
     _require_operator(principal, program)
@@ -84,6 +85,7 @@ def event_announce(
         raise ConflictError(f"program '{program.code}' is inactive.")
     now = clock.now()
     errors = event_window_errors(rules_of(program), start=start, end=end, now=now)
+    errors |= event_request_errors(rules_of(program), requested_kw=requested_kw)
     if errors:
         raise ValidationError(errors)
     return Event.objects.create(

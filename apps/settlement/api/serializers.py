@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.strict import StrictSerializer
 from apps.settlement.models import RunInterval, SettlementRun, SiteInterval, SiteSettlement
 
 
@@ -86,7 +87,7 @@ class SettlementRunSerializer(_RunFields):
         ]
 
 
-class SettleInputSerializer(serializers.Serializer):
+class SettleInputSerializer(StrictSerializer):
     event = serializers.IntegerField(min_value=1, help_text="id of the event to (re-)settle")
 
 

@@ -15,7 +15,9 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework import parsers, status
-from rest_framework.exceptions import APIException, ParseError
+from rest_framework.exceptions import APIException
+
+from apps.core.api.parsers import MalformedBody
 
 #: Largest ingestion body accepted (bytes).
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -46,7 +48,7 @@ def _read_body(stream: Any, parser_context: Mapping[str, Any] | None) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise ParseError(f"the body is not valid {encoding}: {exc}") from exc
+        raise MalformedBody(f"the body is not valid {encoding}: {exc}") from exc
 
 
 class IngestJSONParser(parsers.BaseParser):
@@ -61,7 +63,7 @@ class IngestJSONParser(parsers.BaseParser):
         try:
             return json.loads(text)
         except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            raise MalformedBody(f"JSON parse error - {exc}") from exc
 
 
 class CSVText(str):

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from apps.accounts.principal import principal_for
 from apps.assets import selectors as asset_selectors
 from apps.assets.models import Battery, PVArray, Site
+from apps.core.api.strict import StrictSerializer
 from apps.core.models import MarketZone
 from apps.telemetry.choices import Aggregation, OwnerKind, Quantity
 from apps.telemetry.models import TimeSeries
@@ -88,7 +89,7 @@ class TimeSeriesDetailSerializer(TimeSeriesSerializer):
         read_only_fields = fields
 
 
-class TimeSeriesCreateInputSerializer(serializers.Serializer):
+class TimeSeriesCreateInputSerializer(StrictSerializer):
     """Body to create a series: exactly one owner (``site``, ``battery``, ``pv_array`` or ``market_zone``),
     the quantity, its resolution (ISO 8601 duration dividing a day, e.g. ``PT15M``), an optional name to tell
     apart several series of the same quantity, and the source (provenance)."""
@@ -117,7 +118,7 @@ class TimeSeriesCreateInputSerializer(serializers.Serializer):
         return attrs
 
 
-class DataPointRowInputSerializer(serializers.Serializer):
+class DataPointRowInputSerializer(StrictSerializer):
     """One row of an ingestion batch: interval start (ISO 8601 *with* UTC offset, aligned to the series
     resolution) and the value in the series' unit. CSV bodies use the header ``start,value``."""
 

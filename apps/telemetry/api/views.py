@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from apps.accounts.permissions import IsMember
 from apps.accounts.principal import PrincipalMixin, principal_for
 from apps.core.api.schema import CONFLICT_RESPONSE, PROBLEM_RESPONSES
+from apps.core.api.strict import refuse_unknown_row_fields
 from apps.core.errors import DomainError, NotPermitted
 from apps.telemetry import selectors, services
 from apps.telemetry.durations import duration_iso, duration_seconds
@@ -187,6 +188,7 @@ class TimeSeriesViewSet(
                 raise batch_refused(
                     f"a batch holds at most {MAX_ROWS_PER_REQUEST} rows ({len(body)} sent); split it."
                 )
+            refuse_unknown_row_fields(body, DataPointRowInputSerializer)
             raw = parse_records(body)
         if raw.n > MAX_ROWS_PER_REQUEST:
             raise batch_refused(

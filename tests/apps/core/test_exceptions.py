@@ -19,3 +19,11 @@ def test_flatten_nested_batch_errors() -> None:
 def test_flatten_top_level_list() -> None:
     assert flatten_errors(["bad"]) == [{"field": None, "reason": "bad"}]
     assert flatten_errors([{"value": ["NaN."]}]) == [{"field": "[0].value", "reason": "NaN."}]
+
+
+def test_flatten_drf_list_item_errors_keyed_by_index() -> None:
+    """DRF reports the items of a ListField (and of ``many=True`` in recent versions) as ``{index: errors}``."""
+    assert flatten_errors({"profile": {3: ["Too low."]}, "rows": {0: {"start": ["Naive."]}}}) == [
+        {"field": "profile[3]", "reason": "Too low."},
+        {"field": "rows[0].start", "reason": "Naive."},
+    ]

@@ -50,7 +50,7 @@ def test_contract_refusals_name_the_field_and_write_nothing(world: World, api_as
     client = api_as("owner_a")
     cases = [
         (_body(hourly_profile_kwh=[1.0] * 23), "hourly_profile_kwh"),
-        (_body(hourly_profile_kwh=[1.0] * 23 + [-1.0]), "hourly_profile_kwh.23"),
+        (_body(hourly_profile_kwh=[1.0] * 23 + [-1.0]), "hourly_profile_kwh[23]"),
         (_body(term_end="2021-12-31"), "term_end"),
         (_body(zone="NOWHERE"), "zone"),
         (_body(sites=[site_b.pk]), "sites"),
