@@ -122,3 +122,11 @@ def site_zone_ids(*, site_ids: Iterable[int], owner_id: int) -> list[str]:
 def pv_array_list_of_site(*, site: Site) -> list[PVArray]:
     """The site's PV arrays, in the database's order (as ``site.pv_arrays.all()``)."""
     return list(site.pv_arrays.all())
+
+
+def site_get_by_reference(*, reference: str) -> Site | None:
+    """The site whose id (all digits) or name is ``reference``, or ``None``: how a command line names a site."""
+    sites = (
+        Site.objects.filter(pk=int(reference)) if reference.isdigit() else Site.objects.filter(name=reference)
+    )
+    return sites.first()

@@ -167,3 +167,9 @@ def activation_windows_of_site_before(
 def event_exists(*, event_id: int) -> bool:
     """Whether an event with id ``event_id`` exists (any program, any status)."""
     return Event.objects.filter(pk=event_id).exists()
+
+
+def program_list_active_of_operator(*, operator_slug: str, zone_id: str) -> QuerySet[Program]:
+    """The active programs that operator ``operator_slug`` runs in market zone ``zone_id`` (system reads, e.g. the
+    market simulator choosing the program it announces events in)."""
+    return Program.objects.filter(operator__slug=operator_slug, zone_id=zone_id, is_active=True)

@@ -23,6 +23,7 @@ import pandas as pd
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.assets.models import Site
+from apps.assets.selectors import site_get_by_reference
 from apps.core import clock
 from apps.simulation.agent import SiteAgent
 from apps.simulation.ven import VenAgent, VtnClient, VtnError
@@ -52,7 +53,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **opts: object) -> None:
         ref = str(opts["site"])
-        site = (Site.objects.filter(pk=int(ref)) if ref.isdigit() else Site.objects.filter(name=ref)).first()
+        site = site_get_by_reference(reference=ref)
         if site is None:
             raise CommandError(f"no site '{ref}'.")
         step = timedelta(minutes=int(opts["step_minutes"]))  # type: ignore[call-overload]

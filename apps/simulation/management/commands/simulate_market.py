@@ -19,7 +19,7 @@ from apps.accounts.services import access_token_issue, api_client_issue_named
 from apps.core import clock
 from apps.markets import services
 from apps.markets.choices import Product
-from apps.markets.models import Program
+from apps.markets.selectors import program_list_active_of_operator
 from apps.simulation.market import (
     HttpApi,
     InProcessApi,
@@ -46,7 +46,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         zone = str(opts["zone"])
-        programs = Program.objects.filter(operator__slug=opts["operator"], zone_id=zone, is_active=True)
+        programs = program_list_active_of_operator(operator_slug=str(opts["operator"]), zone_id=zone)
         peak = programs.exclude(product__in=[Product.REGULATION_UP, Product.REGULATION_DOWN]).first()
         if peak is None:
             raise CommandError(
