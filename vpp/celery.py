@@ -84,6 +84,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=30, hour=2),
         "options": {"expires": 3600},
     },
+    "markets-flexibility-refresh": {
+        "task": "apps.markets.tasks.refresh_portfolio_flexibility",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 840},
+    },
     "markets-complete-finished-events": {
         "task": "apps.markets.tasks.complete_finished_events",
         "schedule": 60.0,
