@@ -229,8 +229,20 @@ def activity_summary(*, principal: Principal) -> ActivitySummary:
     from apps.dispatch.selectors import delivery_list, plan_list
     from apps.settlement.selectors import run_list, site_settlement_list
 
-    plans = plan_list(principal=principal)
-    deliveries = delivery_list(principal=principal)
+    plans = (
+        plan_list(principal=principal)
+        .order_by()
+        .aggregate(
+            schedules=Count("id", filter=Q(kind="schedule")),
+            activations=Count("id", filter=Q(kind="activation")),
+            latest=Max("valid_from"),
+        )
+    )
+    deliveries = (
+        delivery_list(principal=principal)
+        .order_by()
+        .aggregate(done=Count("id", filter=Q(status__in=["delivered", "acknowledged"])), total=Count("id"))
+    )
     runs = run_list(principal=principal, include_superseded=False)
     latest = runs.aggregate(latest=Max("event__start"))["latest"]
     month_runs = runs.none()
@@ -245,11 +257,11 @@ def activity_summary(*, principal: Principal) -> ActivitySummary:
         )
     first = month_runs.first()
     return ActivitySummary(
-        schedules=plans.filter(kind="schedule").count(),
-        activation_plans=plans.filter(kind="activation").count(),
-        deliveries_done=deliveries.filter(status__in=["delivered", "acknowledged"]).count(),
-        deliveries_total=deliveries.count(),
-        latest_plan_at=plans.aggregate(latest=Max("valid_from"))["latest"],
+        schedules=plans["schedules"],
+        activation_plans=plans["activations"],
+        deliveries_done=deliveries["done"],
+        deliveries_total=deliveries["total"],
+        latest_plan_at=plans["latest"],
         revenue_month=latest,
         revenue=revenue,
         payouts=payouts,
