@@ -10,6 +10,8 @@ from apps.core.workers import celery_worker as _celery_worker
 
 
 @contextmanager
-def celery_worker(queues: str = "default,dispatch", concurrency: int = 1) -> Iterator[WorkerProcess]:
+def celery_worker(
+    queues: str = "default,dispatch,forecasts", concurrency: int = 1
+) -> Iterator[WorkerProcess]:
     with _celery_worker(queues=queues, concurrency=concurrency, settings_module="vpp.settings.test") as proc:
         yield proc

@@ -1,6 +1,8 @@
 """The Celery app: configured from Django settings (``CELERY_*``), tasks autodiscovered from every app.
 
-Queues: ``default`` for ordinary work, ``dispatch`` (high priority, its own workers in production).
+Queues: ``default`` for ordinary work, ``dispatch`` (high priority, its own workers in production),
+``forecasts`` for the per-series forecast and retraining tasks the beat cycles fan out (CPU-bound model fits:
+add workers on this queue to scale forecasting out; every worker must list it, e.g. ``-Q default,dispatch,forecasts``).
 The beat schedule lives here so that every periodic task is visible in one place.
 """
 
@@ -34,7 +36,11 @@ def _prepare_embedded_broker() -> None:
 
 app.on_after_configure.connect(lambda sender, **kwargs: _prepare_embedded_broker(), weak=False)
 
-app.conf.task_routes = {"apps.dispatch.tasks.*": {"queue": "dispatch"}}
+app.conf.task_routes = {
+    "apps.dispatch.tasks.*": {"queue": "dispatch"},
+    "apps.forecasts.tasks.forecast_*": {"queue": "forecasts"},
+    "apps.forecasts.tasks.retrain_series": {"queue": "forecasts"},
+}
 
 # Periodic tasks. Each carries ``expires`` so that a late run is dropped rather than executed stale.
 app.conf.beat_schedule = {
@@ -77,6 +83,11 @@ app.conf.beat_schedule = {
         "task": "apps.forecasts.tasks.retrain_cycle",
         "schedule": crontab(minute=30, hour=2),
         "options": {"expires": 3600},
+    },
+    "markets-flexibility-refresh": {
+        "task": "apps.markets.tasks.refresh_portfolio_flexibility",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 840},
     },
     "markets-complete-finished-events": {
         "task": "apps.markets.tasks.complete_finished_events",

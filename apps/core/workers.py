@@ -43,7 +43,7 @@ class WorkerProcess(subprocess.Popen[bytes]):
 
 @contextmanager
 def celery_worker(
-    queues: str = "default,dispatch",
+    queues: str = "default,dispatch,forecasts",
     concurrency: int = 1,
     settings_module: str | None = None,
     purge: bool = True,

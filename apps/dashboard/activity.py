@@ -12,7 +12,7 @@ Power in kW, energy in kWh, money in the program zone's currency, times UTC.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -91,9 +91,13 @@ class EventRow:
         return f"#{self.event.pk} {self.event.start:%m-%d %H:%M}"
 
 
-def event_rows(*, principal: Principal, limit: int = 200) -> list[EventRow]:
-    """The newest ``limit`` events the caller may open with its figures, in a constant number of queries."""
-    events = list(visible_events(principal=principal)[:limit])
+def event_rows(
+    *, principal: Principal, limit: int = 200, events: Sequence[Event] | None = None
+) -> list[EventRow]:
+    """The newest ``limit`` events the caller may open with its figures, in a constant number of queries; or,
+    given ``events`` (a page of :func:`visible_events`), the rows of those."""
+    if events is None:
+        events = list(visible_events(principal=principal)[:limit])
     ids = [e.pk for e in events]
     counts: dict[int, tuple[int, int]] = {}
     for row in (

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,6 +44,9 @@ ASSET_KINDS: dict[str, tuple[type, Any, str]] = {
     "pv-arrays": (PVArray, selectors.pv_array_list, "PV array"),
 }
 
+
+#: Rows a page of the site list and of the events list (issue #22: pages stay fast at 10,000 sites).
+PAGE_SIZE = 50
 
 #: Chart colours of the enrolment statuses (the badge colours of static/dashboard/app.css).
 STATUS_COLORS: dict[str, str] = {
@@ -109,10 +113,13 @@ def _attach(form: Any, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _flexibility_chart(flex: PortfolioFlexibility) -> dict:
-    """Hourly down/up flexibility of the portfolio over the next 24 h (kW, step lines from each window start)."""
+def _flexibility_chart(flex: PortfolioFlexibility | None) -> dict:
+    """Hourly down/up flexibility of the portfolio over the next 24 h (kW, step lines from each window start);
+    ``flex`` None: not computed yet."""
     empty = "No active site: no flexibility to offer."
-    if flex.empty:
+    if flex is None:
+        empty = "Being computed in the background."
+    if flex is None or flex.empty:
         return {"kind": "timeseries", "unit": "kW", "t": [], "series": [], "empty": empty}
     index = pd.DatetimeIndex(flex.hours)
     down = pd.Series(flex.total.down_kw, index=index)
@@ -187,17 +194,25 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_safe
 @aggregator_required
 def site_list(request: HttpRequest) -> HttpResponse:
-    """Every site (staff), optionally filtered by enrolment status."""
+    """Every site (staff), optionally filtered by enrolment status, :data:`PAGE_SIZE` a page (``?page=``; a page
+    out of range shows the last one)."""
     status = request.GET.get("status", "")
     sites = summaries.owner_site_list(principal=principal_of(request))
     if status in EnrolmentStatus.values:
         sites = sites.filter(enrolment_status=status)
     else:
         status = ""
+    page = Paginator(sites, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "dashboard/site_list.html",
-        {"sites": sites, "status": status, "statuses": EnrolmentStatus.choices},
+        {
+            "sites": page.object_list,
+            "page": page,
+            "page_query": f"status={status}&" if status else "",
+            "status": status,
+            "statuses": EnrolmentStatus.choices,
+        },
     )
 
 
@@ -427,14 +442,23 @@ def asset_delete(request: HttpRequest, pk: int, kind: str, asset_pk: int) -> Htt
 @asset_reader_required
 def event_list(request: HttpRequest) -> HttpResponse:
     """Market events with what was awarded, delivered and paid: every event for staff, the events its sites
-    took part in (with only its sites' figures) for a site owner."""
+    took part in (with only its sites' figures) for a site owner; newest first, :data:`PAGE_SIZE` a page."""
     principal = principal_of(request)
-    rows = activity.event_rows(principal=principal)
+    page = Paginator(activity.visible_events(principal=principal), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = activity.event_rows(principal=principal, events=list(page.object_list))
     own_sites = not principal.is_aggregator
     return render(
         request,
         "dashboard/event_list.html",
-        {"rows": rows, "own_sites": own_sites, "chart": activity.event_list_chart(rows, own_sites=own_sites)},
+        {
+            "rows": rows,
+            "page": page,
+            "page_query": "",
+            "own_sites": own_sites,
+            "chart": activity.event_list_chart(rows, own_sites=own_sites),
+        },
     )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from apps.telemetry.choices import IT_DEMAND_SERIES
 from apps.telemetry.models import TimeSeries
@@ -162,58 +162,59 @@ def series_expected(
     return Expected(values=values, source="+".join(sources) or "none")
 
 
-def _no_run_at(series: TimeSeries, issue_time: datetime, kind: str) -> bool:
-    return not ForecastRun.objects.filter(series=series, issued_at=issue_time, kind=kind).exists()
+def _without_run_at(series: QuerySet[TimeSeries], issue_time: datetime, kind: str) -> QuerySet[TimeSeries]:
+    """``series`` that have no run of ``kind`` issued at ``issue_time`` (any status: a running claim or a failed
+    run counts, so a cycle does not enqueue a series twice), in the one query of ``series``."""
+    runs = ForecastRun.objects.filter(series=OuterRef("pk"), issued_at=issue_time, kind=kind)
+    return series.filter(~Exists(runs)).order_by("pk")
+
+
+def _site_load_series() -> QuerySet[TimeSeries]:
+    from apps.telemetry.choices import Quantity
+
+    return TimeSeries.objects.filter(
+        quantity=Quantity.IT_POWER_KW, name__in=IT_LOAD_NAMES, site__enrolment_status="active"
+    )
+
+
+def _at_ten_local(issue_time: datetime, tz: str | None) -> bool:
+    from zoneinfo import ZoneInfo
+
+    local = issue_time.astimezone(ZoneInfo(tz or "UTC"))
+    return local.hour == 10 and local.minute == 0
 
 
 def load_series_due(*, issue_time: datetime) -> list[int]:
     """Site IT-power series (metered, and demand as it arrives) of active sites whose local time at
-    ``issue_time`` is 10:00 and that have no day-ahead run issued at that time yet."""
-    from zoneinfo import ZoneInfo
-
-    from apps.telemetry.choices import Quantity
-
-    due = []
-    for series in TimeSeries.objects.filter(
-        quantity=Quantity.IT_POWER_KW, name__in=IT_LOAD_NAMES, site__enrolment_status="active"
-    ).select_related("site"):
-        local = issue_time.astimezone(ZoneInfo(series.site.timezone if series.site else "UTC"))
-        if local.hour == 10 and local.minute == 0 and _no_run_at(series, issue_time, RunKind.DAY_AHEAD):
-            due.append(series.pk)
-    return due
+    ``issue_time`` is 10:00 and that have no day-ahead run issued at that time yet. One query."""
+    rows = _without_run_at(_site_load_series(), issue_time, RunKind.DAY_AHEAD).values_list(
+        "pk", "site__timezone"
+    )
+    return [pk for pk, tz in rows if _at_ten_local(issue_time, tz)]
 
 
 def intraday_series_due(*, issue_time: datetime) -> list[int]:
     """Site IT-power series (metered, and demand as it arrives) of active sites with no intraday update issued
-    at ``issue_time`` yet."""
-    from apps.telemetry.choices import Quantity
-
-    return [
-        series.pk
-        for series in TimeSeries.objects.filter(
-            quantity=Quantity.IT_POWER_KW, name__in=IT_LOAD_NAMES, site__enrolment_status="active"
-        )
-        if _no_run_at(series, issue_time, RunKind.INTRADAY)
-    ]
+    at ``issue_time`` yet. One query."""
+    return list(
+        _without_run_at(_site_load_series(), issue_time, RunKind.INTRADAY).values_list("pk", flat=True)
+    )
 
 
 def zone_series_due(*, issue_time: datetime) -> list[int]:
     """Main (unnamed) price and carbon-intensity series of the market zones whose local time at ``issue_time``
     is 10:00 (before the day-ahead market closes) and that have no day-ahead run issued at that time yet."""
-    from zoneinfo import ZoneInfo
-
     from apps.telemetry.choices import Quantity
 
-    due = []
-    for series in TimeSeries.objects.filter(
+    zone_series = TimeSeries.objects.filter(
         quantity__in=[Quantity.PRICE, Quantity.CARBON_INTENSITY_G_PER_KWH],
         name="",
         market_zone__isnull=False,
-    ).select_related("market_zone"):
-        local = issue_time.astimezone(ZoneInfo(series.market_zone.timezone if series.market_zone else "UTC"))
-        if local.hour == 10 and local.minute == 0 and _no_run_at(series, issue_time, RunKind.DAY_AHEAD):
-            due.append(series.pk)
-    return due
+    )
+    rows = _without_run_at(zone_series, issue_time, RunKind.DAY_AHEAD).values_list(
+        "pk", "market_zone__timezone"
+    )
+    return [pk for pk, tz in rows if _at_ten_local(issue_time, tz)]
 
 
 #: One forecast value packed by :data:`_PACKED_FORECAST_SQL`: interval start and issue time (timestamptz, µs

@@ -1,23 +1,78 @@
-"""Writes for forecasts: store a run and its values atomically and idempotently."""
+"""Writes for forecasts: store a run and its values atomically and idempotently, and claim a run before it is
+computed so that two workers never forecast the same series for the same belief time.
+
+The fitted models (recipes, training, retraining) live in :mod:`apps.forecasts.training`; their public names are
+re-exported here.
+"""
 
 from __future__ import annotations
 
 import pickle
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from apps.telemetry.choices import Quantity
 from apps.telemetry.models import TimeSeries
 
 from .choices import RunKind, RunStatus
-from .models import ForecastRun, ForecastValue, TrainedModel
+from .models import ForecastRun, ForecastValue
+from .training import (
+    INTRADAY_MAX_LEAD,
+    INTRADAY_MODEL_NAME,
+    KEEP_TRAINED,
+    LOAD_MODEL_NAME,
+    LOAD_MODEL_VERSION,
+    RECIPES,
+    RETRAIN_EVERY,
+    TRAIN_DAYS,
+    ZONE_RECIPES,
+    ZONE_TRAIN_DAYS,
+    ModelRecipe,
+    series_get,
+    series_history,
+    trained_model_current,
+    trained_model_fit,
+    trained_model_retrain,
+    trained_models_retrain_stale,
+    trained_models_stale,
+)
+
+__all__ = [
+    "CLAIM_STALE_AFTER",
+    "INTRADAY_MAX_LEAD",
+    "INTRADAY_MODEL_NAME",
+    "KEEP_TRAINED",
+    "LOAD_MODEL_NAME",
+    "LOAD_MODEL_VERSION",
+    "RECIPES",
+    "RETRAIN_EVERY",
+    "TRAIN_DAYS",
+    "ZONE_RECIPES",
+    "ZONE_TRAIN_DAYS",
+    "ModelRecipe",
+    "RunSpec",
+    "forecast_day_ahead",
+    "forecast_intraday",
+    "forecast_run_claim",
+    "forecast_run_fail",
+    "forecast_run_store",
+    "forecast_zone_day_ahead",
+    "trained_model_current",
+    "trained_model_fit",
+    "trained_model_retrain",
+    "trained_models_retrain_stale",
+    "trained_models_stale",
+]
+
+#: A claim still ``running`` after this long (wall clock) is taken over: its worker died mid-run and the broker
+#: redelivered the message (``acks_late``). Far above a forecast's duration (seconds to a minute with a fit).
+CLAIM_STALE_AFTER = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -111,159 +166,44 @@ def forecast_run_fail(
     return run
 
 
-LOAD_MODEL_NAME = "gbm_load"
-LOAD_MODEL_VERSION = "1"
-INTRADAY_MODEL_NAME = "gbm_load_intraday"
-#: Days of history the day-ahead load model trains on (plus a week for its lag features).
-TRAIN_DAYS = 21
-#: Zone price / carbon models train on four weeks (the bundled zone slices hold two months).
-ZONE_TRAIN_DAYS = 21
-#: A trained model is reused for this long, then retrained on the latest history.
-RETRAIN_EVERY = timedelta(days=7)
-#: Trained models kept per series and model (the newest); older ones are deleted on retraining.
-KEEP_TRAINED = 2
-#: Intraday updates store the next 24 h only: beyond that the day-ahead model is the better one (ERCO July 2023,
-#: MAPE 4.71 % for updates at 24-48 h lead vs 4.36 % day-ahead on the same hours; benchmarks/forecasting/README.md).
-INTRADAY_MAX_LEAD = timedelta(hours=24)
+def forecast_run_claim(
+    *,
+    series: TimeSeries,
+    recipe: ModelRecipe,
+    issue_time: datetime,
+    stale_after: timedelta = CLAIM_STALE_AFTER,
+) -> ForecastRun | None:
+    """Claim the run of ``recipe`` for ``series`` issued at ``issue_time`` for this worker; None when it is not
+    ours to compute (another worker holds a live claim, or the run has succeeded already).
 
-
-@dataclass(frozen=True)
-class ModelRecipe:
-    """How one kind of forecast is made: the model's name and version, the run kind, how many days it trains on,
-    and ``build(tz, step, series)`` returning an unfitted forecaster of :mod:`forecasting`."""
-
-    model_name: str
-    model_version: str
-    kind: str
-    train_days: int
-    build: Callable[[str, pd.Timedelta, TimeSeries], Any]
-
-
-def _build_day_ahead_load(tz: str, step: pd.Timedelta, series: TimeSeries) -> Any:
-    from forecasting import DayAheadSchedule, LoadForecaster
-
-    return LoadForecaster(DayAheadSchedule(tz=tz, freq=step), exclude_features=("day_of_year",))
-
-
-def _build_intraday_load(tz: str, step: pd.Timedelta, series: TimeSeries) -> Any:
-    from forecasting import IntradaySchedule, LoadForecaster
-
-    return LoadForecaster(
-        IntradaySchedule(tz=tz, freq=step, issue_every="PT3H"), exclude_features=("day_of_year",)
-    )
-
-
-def _build_zone(signal: str) -> Callable[[str, pd.Timedelta, TimeSeries], Any]:
-    def build(tz: str, step: pd.Timedelta, series: TimeSeries) -> Any:
-        from forecasting import DayAheadSchedule, ZoneSignalForecaster
-
-        return ZoneSignalForecaster(DayAheadSchedule(tz=tz, freq=step), signal=signal)
-
-    return build
-
-
-#: Every model the forecast services train and persist, by model name.
-RECIPES: dict[str, ModelRecipe] = {
-    LOAD_MODEL_NAME: ModelRecipe(
-        LOAD_MODEL_NAME, LOAD_MODEL_VERSION, RunKind.DAY_AHEAD, TRAIN_DAYS, _build_day_ahead_load
-    ),
-    INTRADAY_MODEL_NAME: ModelRecipe(
-        INTRADAY_MODEL_NAME, "1", RunKind.INTRADAY, TRAIN_DAYS, _build_intraday_load
-    ),
-    "gbm_price": ModelRecipe("gbm_price", "1", RunKind.DAY_AHEAD, ZONE_TRAIN_DAYS, _build_zone("price")),
-    "gbm_carbon": ModelRecipe("gbm_carbon", "1", RunKind.DAY_AHEAD, ZONE_TRAIN_DAYS, _build_zone("carbon")),
-}
-#: The model of each zone quantity.
-ZONE_RECIPES: dict[str, str] = {
-    Quantity.PRICE: "gbm_price",
-    Quantity.CARBON_INTENSITY_G_PER_KWH: "gbm_carbon",
-}
-
-
-def _series_timezone(series: TimeSeries) -> str:
-    site = (
-        series.site
-        or (series.battery.site if series.battery else None)
-        or (series.pv_array.site if series.pv_array else None)
-    )
-    if site is not None:
-        return site.timezone
-    return series.market_zone.timezone if series.market_zone else "UTC"
-
-
-def _series(series_id: int) -> TimeSeries:
-    return TimeSeries.objects.select_related("site", "battery__site", "pv_array__site", "market_zone").get(
-        pk=series_id
-    )
-
-
-def _history(series: TimeSeries, *, first: pd.Timestamp, issue_time: datetime, train_days: int) -> pd.Series:
-    """Stored values of ``series`` from ``first`` to ``issue_time`` on the series' grid (NaN where missing).
-
-    Raises:
-        ValueError: fewer than 80 % of the ``train_days`` + 7 days of values needed.
+    The claim is the run row itself, status ``running`` (the unique constraint on series, model, kind and issue
+    time lets only one insert win; its horizon is a one-interval placeholder until the values are stored). A
+    ``failed`` run, or a ``running`` one not touched for ``stale_after``, is taken over by a conditional UPDATE
+    whose row count says who won (the healthchecks pattern), so a series is forecast once per belief time even
+    with several workers and redelivered messages.
     """
-    from apps.telemetry.selectors import datapoints_series
-
-    history = datapoints_series(series=series, start=first, end=issue_time)
-    step = pd.Timedelta(seconds=series.resolution_s)
-    needed = (train_days + 7) * pd.Timedelta(days=1) / step
-    if len(history) < 0.8 * needed:
-        raise ValueError(f"not enough history for {series}: {len(history)} points, need about {int(needed)}")
-    grid = pd.date_range(first.ceil(step), pd.Timestamp(issue_time).floor(step) - step, freq=step, tz="UTC")
-    return history.reindex(grid)
-
-
-def trained_model_current(
-    *, series: TimeSeries, recipe: ModelRecipe, at: datetime, retrain_every: timedelta = RETRAIN_EVERY
-) -> TrainedModel | None:
-    """The newest stored model of ``recipe`` for ``series`` trained at or before ``at`` and less than
-    ``retrain_every`` before it (a model trained after ``at`` would see the future); None when it must be
-    (re)trained."""
-    return (
-        TrainedModel.objects.filter(
-            series=series,
-            model_name=recipe.model_name,
-            model_version=recipe.model_version,
-            trained_at__lte=at,
-            trained_at__gt=at - retrain_every,
-        )
-        .order_by("-trained_at")
-        .first()
+    placeholder_end = issue_time + timedelta(seconds=series.resolution_s)
+    run, created = ForecastRun.objects.get_or_create(
+        series=series,
+        model_name=recipe.model_name,
+        kind=recipe.kind,
+        issued_at=issue_time,
+        defaults={
+            "model_version": recipe.model_version,
+            "horizon_start": issue_time,
+            "horizon_end": placeholder_end,
+            "resolution_s": series.resolution_s,
+            "status": RunStatus.RUNNING,
+        },
     )
-
-
-def trained_model_fit(
-    *, series: TimeSeries, recipe: ModelRecipe, at: datetime, train_days: int | None = None
-) -> TrainedModel:
-    """Fit ``recipe`` on the values of ``series`` known at ``at`` (the last ``train_days`` days plus a week of lags)
-    and persist it; older models of the same series and recipe beyond the newest :data:`KEEP_TRAINED` are deleted.
-
-    Raises:
-        ValueError: not enough history before ``at``.
-    """
-    days = recipe.train_days if train_days is None else train_days
-    first = pd.Timestamp(at) - pd.Timedelta(days=days + 8)
-    history = _history(series, first=first, issue_time=at, train_days=days)
-    step = pd.Timedelta(seconds=series.resolution_s)
-    model = recipe.build(_series_timezone(series), step, series)
-    model.fit(history, fit_time=pd.Timestamp(at), train_days=days)
-    with transaction.atomic():
-        stored = TrainedModel.objects.create(
-            series=series,
-            model_name=recipe.model_name,
-            model_version=recipe.model_version,
-            trained_at=at,
-            training_start=first.to_pydatetime(),
-            training_end=at,
-            artifact=pickle.dumps(model),
-            metrics={"training_rows": int(getattr(model, "n_training_rows", 0)), "train_days": days},
-        )
-        older = TrainedModel.objects.filter(
-            series=series, model_name=recipe.model_name, trained_at__lte=at
-        ).order_by("-trained_at")[KEEP_TRAINED:]
-        TrainedModel.objects.filter(pk__in=[m.pk for m in older]).delete()
-    return stored
+    if created:
+        return run
+    now = timezone.now()
+    takeable = Q(status=RunStatus.FAILED) | Q(status=RunStatus.RUNNING, updated_at__lt=now - stale_after)
+    taken = ForecastRun.objects.filter(takeable, pk=run.pk).update(
+        status=RunStatus.RUNNING, error="", updated_at=now
+    )
+    return run if taken == 1 else None
 
 
 def _forecast(
@@ -274,10 +214,41 @@ def _forecast(
     retrain_every: timedelta,
     train_days: int | None = None,
     max_lead: timedelta | None = None,
+    once: bool = False,
 ) -> ForecastRun:
     """Forecast ``series`` with ``recipe`` as known at ``issue_time`` and store the run (belief time =
     ``issue_time``): reuse the current trained model, or train and persist one. Intervals starting ``max_lead``
-    or more after the issue time are not stored."""
+    or more after the issue time are not stored.
+
+    ``once``: claim the run first (:func:`forecast_run_claim`); when it is not ours, return the existing run
+    without computing; when the computation raises, the run is recorded as failed (so the dashboard shows it and
+    a later message may take it over) and the error re-raised. Without ``once`` an existing run is replaced.
+    """
+    if not once:
+        return _forecast_store(series, recipe, issue_time, retrain_every, train_days, max_lead)
+    claimed = forecast_run_claim(series=series, recipe=recipe, issue_time=issue_time)
+    if claimed is None:
+        return ForecastRun.objects.get(
+            series=series, model_name=recipe.model_name, kind=recipe.kind, issued_at=issue_time
+        )
+    try:
+        return _forecast_store(series, recipe, issue_time, retrain_every, train_days, max_lead)
+    except Exception as error:
+        spec = RunSpec(recipe.model_name, recipe.model_version, issue_time, kind=recipe.kind)
+        horizon = (claimed.horizon_start, claimed.horizon_end)
+        forecast_run_fail(series=series, spec=spec, error=f"{type(error).__name__}: {error}", horizon=horizon)
+        raise
+
+
+def _forecast_store(
+    series: TimeSeries,
+    recipe: ModelRecipe,
+    issue_time: datetime,
+    retrain_every: timedelta,
+    train_days: int | None,
+    max_lead: timedelta | None,
+) -> ForecastRun:
+    """Load the model and the history, predict, store (the body of :func:`_forecast`)."""
     t0 = time.perf_counter()
     days = recipe.train_days if train_days is None else train_days
     stored = trained_model_current(series=series, recipe=recipe, at=issue_time, retrain_every=retrain_every)
@@ -285,7 +256,7 @@ def _forecast(
     if stored is None:
         stored = trained_model_fit(series=series, recipe=recipe, at=issue_time, train_days=days)
     model = pickle.loads(bytes(stored.artifact))
-    history = _history(
+    history = series_history(
         series,
         first=pd.Timestamp(issue_time) - pd.Timedelta(days=days + 8),
         issue_time=issue_time,
@@ -312,29 +283,33 @@ def forecast_day_ahead(
     issue_time: datetime,
     train_days: int = TRAIN_DAYS,
     retrain_every: timedelta = RETRAIN_EVERY,
+    once: bool = False,
 ) -> ForecastRun:
     """Day-ahead forecast of a load series (e.g. a site's IT power): trained on the stored values known at
     ``issue_time`` (``forecasting.LoadForecaster``: gradient boosting on calendar, holiday and lag features,
     quantiles p10/p50/p90), for the next local day, stored as a run whose belief time is ``issue_time``.
 
     The fitted model is persisted (:class:`~apps.forecasts.models.TrainedModel`) and reused, with the newest
-    history, until it is ``retrain_every`` old; a model trained after ``issue_time`` is never used.
+    history, until it is ``retrain_every`` old; a model trained after ``issue_time`` is never used. ``once``
+    (the Celery tasks): claim the run first and return the existing one when another worker has it
+    (:func:`forecast_run_claim`); otherwise an existing run is replaced.
 
     Raises:
         TimeSeries.DoesNotExist: unknown series.
         ValueError: fewer than ``train_days`` + 8 days of history before ``issue_time``.
     """
     return _forecast(
-        series=_series(series_id),
+        series=series_get(series_id),
         recipe=RECIPES[LOAD_MODEL_NAME],
         issue_time=issue_time,
         retrain_every=retrain_every,
         train_days=train_days,
+        once=once,
     )
 
 
 def forecast_intraday(
-    *, series_id: int, issue_time: datetime, retrain_every: timedelta = RETRAIN_EVERY
+    *, series_id: int, issue_time: datetime, retrain_every: timedelta = RETRAIN_EVERY, once: bool = False
 ) -> ForecastRun:
     """Intraday update of a load series: re-forecasts the next :data:`INTRADAY_MAX_LEAD` (the rest of today and
     the part of the day-ahead window within it) from the telemetry stored up to ``issue_time``, stored as a run of
@@ -353,16 +328,17 @@ def forecast_intraday(
     if issue_time.tzinfo is None:
         raise ValueError("issue_time must be timezone-aware")
     return _forecast(
-        series=_series(series_id),
+        series=series_get(series_id),
         recipe=RECIPES[INTRADAY_MODEL_NAME],
         issue_time=issue_time,
         retrain_every=retrain_every,
         max_lead=INTRADAY_MAX_LEAD,
+        once=once,
     )
 
 
 def forecast_zone_day_ahead(
-    *, series_id: int, issue_time: datetime, retrain_every: timedelta = RETRAIN_EVERY
+    *, series_id: int, issue_time: datetime, retrain_every: timedelta = RETRAIN_EVERY, once: bool = False
 ) -> ForecastRun:
     """Day-ahead forecast of a market zone's price (currency/MWh) or carbon intensity (gCO2/kWh) for the zone's
     next local day, issued at ``issue_time`` (10:00 zone time, before the day-ahead market closes), stored with
@@ -378,7 +354,7 @@ def forecast_zone_day_ahead(
         TimeSeries.DoesNotExist: unknown series.
         ValueError: the series is not a zone's price or carbon intensity, or too little history.
     """
-    series = _series(series_id)
+    series = series_get(series_id)
     if series.market_zone_id is None or series.quantity not in ZONE_RECIPES:
         raise ValueError(
             f"{series} is not a market zone's price or carbon-intensity series (quantity {series.quantity!r})"
@@ -388,30 +364,5 @@ def forecast_zone_day_ahead(
         recipe=RECIPES[ZONE_RECIPES[series.quantity]],
         issue_time=issue_time,
         retrain_every=retrain_every,
+        once=once,
     )
-
-
-def trained_models_retrain_stale(
-    *, now: datetime, retrain_every: timedelta = RETRAIN_EVERY
-) -> list[TrainedModel]:
-    """Retrain, at ``now``, every (series, model) whose newest trained model is ``retrain_every`` old or older,
-    so that the next forecast does not pay for the fit. Models trained after ``now`` (a replay rewound) are left
-    alone. A series whose history has become too short is skipped (its next forecast raises instead).
-
-    Returns the new models.
-    """
-    latest: dict[tuple[int, str], datetime] = {}
-    for series_id, name, trained_at in TrainedModel.objects.filter(model_name__in=RECIPES).values_list(
-        "series_id", "model_name", "trained_at"
-    ):
-        key = (series_id, name)
-        latest[key] = max(latest.get(key, trained_at), trained_at)
-    fresh = []
-    for (series_id, name), trained_at in sorted(latest.items()):
-        if trained_at > now or now - trained_at < retrain_every:
-            continue
-        try:
-            fresh.append(trained_model_fit(series=_series(series_id), recipe=RECIPES[name], at=now))
-        except ValueError:
-            continue
-    return fresh

@@ -1,17 +1,24 @@
-"""Thin forecast tasks: one series per task; beat cycles fan out the runs that are due.
+"""Thin forecast tasks: one series per task; beat cycles fan out the runs that are due as a Celery group.
+
+Scale-out (issue #22): each cycle lists the due series in one query and sends one message per series as a
+``group`` on the ``forecasts`` queue (routed in :mod:`vpp.celery`), so any number of workers split them (prefetch
+1: a worker takes the next series when it is free). A per-series task claims its run first
+(:func:`apps.forecasts.services.forecast_run_claim`, a unique insert or a conditional UPDATE), so a duplicate
+message or a second worker never forecasts a series twice for the same belief time; the fitted model is read
+from the database (:class:`~apps.forecasts.models.TrainedModel`), never from process memory.
 
 - ``day_ahead_cycle`` (hourly): day-ahead runs of site load series at 10:00 local;
 - ``zone_day_ahead_cycle`` (hourly): day-ahead price and carbon runs of market zones at 10:00 zone time;
 - ``intraday_cycle`` (every 15 min): intraday updates of site load series, hourly (every 15 min of simulated
   time while a replay clock runs);
-- ``retrain_cycle`` (daily): retrain persisted models older than a week.
+- ``retrain_cycle`` (daily): retrain persisted models older than a week, one ``retrain_series`` task each.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from celery import shared_task
+from celery import Task, group, shared_task
 
 from apps.core import clock
 
@@ -25,13 +32,17 @@ INTRADAY_EVERY_REPLAY = timedelta(minutes=15)
 @shared_task(name="apps.forecasts.tasks.forecast_series", acks_late=True)
 def forecast_series(series_id: int, issue_time: str) -> int:
     """Day-ahead forecast of one series issued at ``issue_time`` (ISO 8601); returns the run id."""
-    return services.forecast_day_ahead(series_id=series_id, issue_time=datetime.fromisoformat(issue_time)).pk
+    return services.forecast_day_ahead(
+        series_id=series_id, issue_time=datetime.fromisoformat(issue_time), once=True
+    ).pk
 
 
 @shared_task(name="apps.forecasts.tasks.forecast_intraday_series", acks_late=True)
 def forecast_intraday_series(series_id: int, issue_time: str) -> int:
     """Intraday update of one load series issued at ``issue_time`` (ISO 8601); returns the run id."""
-    return services.forecast_intraday(series_id=series_id, issue_time=datetime.fromisoformat(issue_time)).pk
+    return services.forecast_intraday(
+        series_id=series_id, issue_time=datetime.fromisoformat(issue_time), once=True
+    ).pk
 
 
 @shared_task(name="apps.forecasts.tasks.forecast_zone_series", acks_late=True)
@@ -39,8 +50,16 @@ def forecast_zone_series(series_id: int, issue_time: str) -> int:
     """Day-ahead price or carbon forecast of one zone series issued at ``issue_time`` (ISO 8601); returns the
     run id."""
     return services.forecast_zone_day_ahead(
-        series_id=series_id, issue_time=datetime.fromisoformat(issue_time)
+        series_id=series_id, issue_time=datetime.fromisoformat(issue_time), once=True
     ).pk
+
+
+def fan_out(task: Task, series_ids: list[int], issue_time: datetime) -> int:
+    """Send ``task(series_id, issue_time)`` for every series as one Celery group (its queue from the routes of
+    :mod:`vpp.celery`: ``forecasts``); returns how many were sent."""
+    if series_ids:
+        group(task.si(series_id, issue_time.isoformat()) for series_id in series_ids).apply_async()
+    return len(series_ids)
 
 
 @shared_task(name="apps.forecasts.tasks.day_ahead_cycle")
@@ -48,20 +67,14 @@ def day_ahead_cycle() -> int:
     """Every hour: start the day-ahead run of each site load series whose local time is 10:00 now."""
     now = clock.now()
     issue = clock.floor_to(now, timedelta(hours=1))
-    due = selectors.load_series_due(issue_time=issue)
-    for series_id in due:
-        forecast_series.delay(series_id, issue.isoformat())
-    return len(due)
+    return fan_out(forecast_series, selectors.load_series_due(issue_time=issue), issue)
 
 
 @shared_task(name="apps.forecasts.tasks.zone_day_ahead_cycle")
 def zone_day_ahead_cycle() -> int:
     """Every hour: start the day-ahead price and carbon runs of each zone whose local time is 10:00 now."""
     issue = clock.floor_to(clock.now(), timedelta(hours=1))
-    due = selectors.zone_series_due(issue_time=issue)
-    for series_id in due:
-        forecast_zone_series.delay(series_id, issue.isoformat())
-    return len(due)
+    return fan_out(forecast_zone_series, selectors.zone_series_due(issue_time=issue), issue)
 
 
 @shared_task(name="apps.forecasts.tasks.intraday_cycle")
@@ -70,13 +83,24 @@ def intraday_cycle() -> int:
     current issue time (the hour, or the quarter-hour while a replay runs)."""
     every = INTRADAY_EVERY_REPLAY if clock.replay_running() else INTRADAY_EVERY
     issue = clock.floor_to(clock.now(), every)
-    due = selectors.intraday_series_due(issue_time=issue)
-    for series_id in due:
-        forecast_intraday_series.delay(series_id, issue.isoformat())
-    return len(due)
+    return fan_out(forecast_intraday_series, selectors.intraday_series_due(issue_time=issue), issue)
 
 
-@shared_task(name="apps.forecasts.tasks.retrain_cycle", acks_late=True)
+@shared_task(name="apps.forecasts.tasks.retrain_series", acks_late=True)
+def retrain_series(series_id: int, model_name: str, at: str) -> int | None:
+    """Retrain one series' model at ``at`` (ISO 8601) unless it is fresh already; returns the new model's id."""
+    model = services.trained_model_retrain(
+        series_id=series_id, model_name=model_name, at=datetime.fromisoformat(at)
+    )
+    return model.pk if model else None
+
+
+@shared_task(name="apps.forecasts.tasks.retrain_cycle")
 def retrain_cycle() -> int:
-    """Daily: retrain every persisted forecast model a week old or older; returns how many were retrained."""
-    return len(services.trained_models_retrain_stale(now=clock.now()))
+    """Daily: send one ``retrain_series`` task (a group on the ``forecasts`` queue) for every persisted model a
+    week old or older; returns how many were sent."""
+    now = clock.now()
+    stale = services.trained_models_stale(now=now)
+    if stale:
+        group(retrain_series.si(series_id, name, now.isoformat()) for series_id, name in stale).apply_async()
+    return len(stale)

@@ -11,18 +11,21 @@ sites is not counted by the fast method, so a zone's figure is the sum of its si
 The horizon runs :data:`RECOVERY_HOURS` past the 24 hours shown so that deferred work can still be caught up
 after the last window (as in bidding).
 
-Caching: the result is computed on demand and kept in Django's cache (Redis in deployment) under a key of the
-product clock's 15-minute slot (:func:`apps.core.clock.now`, replays included) for :data:`CACHE_SECONDS` (one
-slot), so it is computed at most once per slot. On demand rather than in a periodic Celery task because it costs
-nothing while nobody looks at the overview and needs no beat entry; the price is that a slot's first viewer
-waits for the computation (benchmarks/dashboard/pages.py: ≈ 0.1 s for the demo's 4 active sites, 1.6–2 s for
-300 active sites on a loaded 2-core machine, half building the problem and half the envelope) and that a site
-activated or suspended mid-slot shows up in the next slot. For portfolios of hundreds of sites a beat task
-that fills the next slot's key ahead of time would remove that wait.
+Caching (issue #22): the figure is computed by a Celery task, never on a page request
+(:mod:`apps.markets.flexibility_tasks`: every 15 minutes from the beat, and whenever a page finds the figure out
+of date) and kept in Django's cache (Redis in deployment, local memory in the zero-config demo) under a key of
+the product clock's 15-minute slot, plus a "latest" key that outlives the slot. A page reads the latest figure
+(:func:`portfolio_flexibility`) and shows when it was computed; when the slot has moved on, or its inputs
+changed since (:func:`flexibility_inputs_version`: active sites, their last edit, the newest forecast run),
+it enqueues one refresh (one message per slot and version, guarded by ``cache.add``). On a cold cache the page
+says the figure is being computed. At 300 active sites the computation takes 1.6–2 s on a loaded 2-core
+machine (benchmarks/dashboard/pages.py), half building the problem and half the envelope, which a viewer no
+longer waits for.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,9 +49,11 @@ STEP_S = 900
 HORIZON_HOURS = 24
 #: How long each window must be held (h).
 HOLD_HOURS = 1.0
-#: Lifetime of a cached result (s): one slot (the key changes every slot).
+#: Lifetime of a cached result under its slot's key (s): one slot (the key changes every slot).
 CACHE_SECONDS = STEP_S
-CACHE_VERSION = 1
+#: Lifetime of the latest result (s): shown, marked with its computation time, until a newer one replaces it.
+LATEST_SECONDS = 24 * 3600
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,8 @@ class PortfolioFlexibility:
     ``hours``: the hourly window starts (UTC) of the chart; ``zones``: one entry per market zone with active
     sites (sorted by code); ``total``: the whole portfolio; ``unassessed_sites``: active sites whose expected
     baseline already breaks their own limits (no flexibility promised for them, left out of the sums);
-    ``computed_at``: the product-clock time of the computation; ``seconds``: its wall time.
+    ``computed_at``: the product-clock time of the computation; ``seconds``: its wall time;
+    ``inputs_version``: :func:`flexibility_inputs_version` when it was computed (empty when computed uncached).
     """
 
     slot_start: datetime
@@ -85,6 +91,7 @@ class PortfolioFlexibility:
     unassessed_sites: tuple[str, ...]
     computed_at: datetime
     seconds: float
+    inputs_version: str = ""
 
     @property
     def empty(self) -> bool:
@@ -172,11 +179,71 @@ def _cache_key(slot: pd.Timestamp) -> str:
     return f"markets:portfolio-flexibility:v{CACHE_VERSION}:{slot.strftime('%Y%m%dT%H%MZ')}"
 
 
-def portfolio_flexibility(*, principal: Principal) -> PortfolioFlexibility:
-    """The portfolio's available flexibility now and over the next 24 h (module docstring), for the aggregator.
+_LATEST_KEY = f"markets:portfolio-flexibility:v{CACHE_VERSION}:latest"
 
-    Cached per 15-minute slot of the product clock for :data:`CACHE_SECONDS`; see
-    :func:`portfolio_flexibility_compute` for the figures.
+
+def flexibility_inputs_version() -> str:
+    """A fingerprint of what the figure depends on besides the clock: the number of active sites, the last edit
+    of any of them (enrolment transitions and edits update it) and the newest successful forecast run. One
+    query."""
+    from django.db.models import Count, Max, Subquery
+
+    from apps.forecasts.choices import RunStatus
+    from apps.forecasts.selectors import forecast_run_list
+
+    newest_run = forecast_run_list().filter(status=RunStatus.SUCCEEDED).order_by("-id").values("id")[:1]
+    row = (
+        active_site_list()
+        .order_by()
+        .aggregate(n=Count("id"), edited=Max("updated_at"), run=Max(Subquery(newest_run)))
+    )
+    edited = row["edited"].isoformat() if row["edited"] else "-"
+    return f"{row['n']}:{edited}:{row['run'] or '-'}"
+
+
+def portfolio_flexibility_refresh(*, at: datetime) -> PortfolioFlexibility:
+    """Compute the figure for the slot containing ``at`` (:func:`portfolio_flexibility_compute`) and cache it
+    under the slot's key and as the latest; the body of the refresh task.
+
+    Raises:
+        ValueError: ``at`` is naive.
+    """
+    version = flexibility_inputs_version()
+    result = portfolio_flexibility_compute(at=at)
+    result = dataclasses.replace(result, inputs_version=version)
+    cache.set(_cache_key(_slot(at)), result, CACHE_SECONDS)
+    latest = cache.get(_LATEST_KEY)
+    if not isinstance(latest, PortfolioFlexibility) or latest.slot_start <= result.slot_start:
+        cache.set(_LATEST_KEY, result, LATEST_SECONDS)
+    return result
+
+
+def portfolio_flexibility_forget(*, at: datetime) -> None:
+    """Drop the cached figures (the slot of ``at`` and the latest); benchmarks and tests."""
+    cache.delete_many([_cache_key(_slot(at)), _LATEST_KEY])
+
+
+def _pending_prefix(slot: pd.Timestamp) -> str:
+    return f"markets:portfolio-flexibility:v{CACHE_VERSION}:pending:{slot.strftime('%Y%m%dT%H%MZ')}:"
+
+
+def _request_refresh(at: datetime, version: str) -> None:
+    """Enqueue one refresh for this slot and inputs version (after commit; ``cache.add`` lets only the first
+    caller of a slot and version send it)."""
+    from django.db import transaction
+
+    if cache.add(f"{_pending_prefix(_slot(at))}{version}", 1, CACHE_SECONDS):
+        from .flexibility_tasks import refresh_portfolio_flexibility
+
+        iso = pd.Timestamp(at).isoformat()
+        transaction.on_commit(lambda: refresh_portfolio_flexibility.delay(iso))
+
+
+def portfolio_flexibility(*, principal: Principal) -> PortfolioFlexibility | None:
+    """The portfolio's latest computed flexibility (module docstring), for the aggregator; None while the first
+    computation is still running. Never computes: when the cached figure is missing, of an earlier slot or of
+    other inputs, one refresh task is enqueued and the figure shown meanwhile is the latest one, whose
+    ``computed_at`` and ``slot_start`` the page shows. One query (the inputs version).
 
     Raises:
         NotPermitted: the caller is not the aggregator's staff (site owners and market operators must not see
@@ -185,10 +252,11 @@ def portfolio_flexibility(*, principal: Principal) -> PortfolioFlexibility:
     if not principal.is_aggregator:
         raise NotPermitted("The portfolio's flexibility is visible to the aggregator's staff only.")
     at = clock.now()
-    key = _cache_key(_slot(at))
-    cached = cache.get(key)
-    if isinstance(cached, PortfolioFlexibility):
-        return cached
-    result = portfolio_flexibility_compute(at=at)
-    cache.set(key, result, CACHE_SECONDS)
-    return result
+    cached = cache.get(_cache_key(_slot(at)))
+    if not isinstance(cached, PortfolioFlexibility):
+        cached = cache.get(_LATEST_KEY)
+    version = flexibility_inputs_version()
+    latest = isinstance(cached, PortfolioFlexibility)
+    if not latest or cached.slot_start != _slot(at).to_pydatetime() or cached.inputs_version != version:
+        _request_refresh(at, version)
+    return cached if latest else None

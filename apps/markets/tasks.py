@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import services
+from .flexibility_tasks import refresh_portfolio_flexibility  # noqa: F401  (registers the task)
 
 
 @shared_task(name="apps.markets.tasks.close_due_gates")

@@ -45,6 +45,10 @@ def fits_width(page: Any) -> bool:
 
 
 def test_staff_see_the_overview_with_drawn_charts(demo, open_page) -> None:  # type: ignore[no-untyped-def]
+    from apps.core import clock
+    from apps.markets.flexibility_view import portfolio_flexibility_refresh
+
+    portfolio_flexibility_refresh(at=clock.now())  # the background task fills the cached figure
     page = open_page("staff")
     assert page.url.endswith("/overview/")
     for chart_id in ("chart-zones", "chart-status", "chart-flexibility"):

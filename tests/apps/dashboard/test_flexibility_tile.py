@@ -11,7 +11,8 @@ from django.core.cache import cache
 
 from apps.accounts.principal import principal_for
 from apps.assets.choices import EnrolmentStatus
-from apps.markets.flexibility_view import portfolio_flexibility
+from apps.core import clock
+from apps.markets.flexibility_view import portfolio_flexibility, portfolio_flexibility_refresh
 from tests.conftest import World
 from tests.factories import BatteryFactory, SiteFactory, WorkloadClassFactory, zone
 
@@ -36,8 +37,10 @@ def test_overview_shows_the_selectors_flexibility(world: World, page_as) -> None
         )
         WorkloadClassFactory(site=site, share_pct=40, max_delay_h=4.0)
         BatteryFactory(site=site, energy_capacity_kwh=kwh, max_charge_kw=kwh / 2, max_discharge_kw=kwh / 2)
+    portfolio_flexibility_refresh(at=clock.now())  # what the beat task does
     html = page_as("staff").get("/overview/").content.decode()
     expected = portfolio_flexibility(principal=principal_for(world.users["staff"]))  # the cached figures
+    assert expected is not None
     spec = _spec(html, "chart-flexibility")
     assert "empty" not in spec and spec["step_s"] == 3600 and len(spec["t"]) == 24
     by_name = {s["name"]: s["values"] for s in spec["series"]}
@@ -50,10 +53,20 @@ def test_overview_shows_the_selectors_flexibility(world: World, page_as) -> None
         assert row and f"{z.down_now_kw / 1000:,.1f} MW" in row.group(1)
     assert f'data-kpi="flex-down-now">{expected.total.down_now_kw / 1000:,.1f} MW<' in html
     assert "No flexibility view yet" not in html
+    assert f"computed at {expected.computed_at:%Y-%m-%d %H:%M} UTC" in html
+
+
+def test_overview_on_a_cold_cache_says_it_is_being_computed(world: World, page_as) -> None:  # type: ignore[no-untyped-def]
+    SiteFactory(owner=world.owner_a, enrolment_status=EnrolmentStatus.ACTIVE)
+    html = page_as("staff").get("/overview/").content.decode()
+    assert "No flexibility view yet: it is being computed" in html
+    assert _spec(html, "chart-flexibility")["empty"] == "Being computed in the background."
+    assert 'data-table="flexibility"' not in html
 
 
 def test_overview_without_active_sites_says_so(world: World, page_as) -> None:  # type: ignore[no-untyped-def]
     SiteFactory(owner=world.owner_a, enrolment_status=EnrolmentStatus.SUBMITTED)
+    portfolio_flexibility_refresh(at=clock.now())
     html = page_as("staff").get("/overview/").content.decode()
     assert _spec(html, "chart-flexibility")["empty"] == "No active site: no flexibility to offer."
     assert 'data-table="flexibility"' not in html

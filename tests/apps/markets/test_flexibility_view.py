@@ -134,13 +134,40 @@ def test_cached_per_slot_of_the_product_clock(world: World, sites, travel, monke
     monkeypatch.setattr(flexibility_view, "portfolio_flexibility_compute", counting)
     staff = principal_for(world.users["staff"])
     travel(datetime(2024, 7, 3, 10, 16, tzinfo=UTC))
+    flexibility_view.portfolio_flexibility_refresh(at=datetime(2024, 7, 3, 10, 16, tzinfo=UTC))  # the task
     first = portfolio_flexibility(principal=staff)
     again = portfolio_flexibility(principal=staff)
-    assert len(calls) == 1 and again == first
-    travel(datetime(2024, 7, 3, 10, 31, tzinfo=UTC))  # next slot: computed again
+    assert len(calls) == 1 and again == first and first is not None  # pages never compute
+    travel(datetime(2024, 7, 3, 10, 31, tzinfo=UTC))  # next slot: the latest figure until the task has run
+    assert portfolio_flexibility(principal=staff) == first and len(calls) == 1
+    flexibility_view.portfolio_flexibility_refresh(at=datetime(2024, 7, 3, 10, 31, tzinfo=UTC))
     later = portfolio_flexibility(principal=staff)
     assert len(calls) == 2
-    assert later.slot_start == datetime(2024, 7, 3, 10, 30, tzinfo=UTC)
+    assert later is not None and later.slot_start == datetime(2024, 7, 3, 10, 30, tzinfo=UTC)
+
+
+def test_a_cold_cache_enqueues_one_refresh_and_a_stale_figure_another(  # type: ignore[no-untyped-def]
+    world: World, sites, travel, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from apps.markets import flexibility_tasks
+
+    sent: list[str] = []
+    monkeypatch.setattr(flexibility_tasks.refresh_portfolio_flexibility, "delay", sent.append)
+    staff = principal_for(world.users["staff"])
+    travel(AT)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert portfolio_flexibility(principal=staff) is None  # being computed
+        assert portfolio_flexibility(principal=staff) is None
+    slot = pd.Timestamp("2024-07-03T10:15:00Z")
+    assert [pd.Timestamp(at).floor("15min") for at in sent] == [slot]  # one message, however many viewers
+    assert flexibility_tasks.refresh_portfolio_flexibility(sent[0]) == slot.isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        shown = portfolio_flexibility(principal=staff)
+    assert shown is not None and len(sent) == 1  # fresh: nothing enqueued
+    _site(world, "ERCOT_HUB")  # the inputs changed (a site became active)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert portfolio_flexibility(principal=staff) == shown  # still shown, with its computation time
+    assert len(sent) == 2 and pd.Timestamp(sent[1]).floor("15min") == slot
 
 
 @pytest.mark.parametrize("persona", ["owner_a", "owner_b", "operator"])

@@ -68,7 +68,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Setting up the demo portfolio and {31} days of metered history …")
         replay.setup()
         if options.worker:
-            with celery_worker(queues="dispatch,default", concurrency=1):
+            with celery_worker(queues="dispatch,default,forecasts", concurrency=1):
                 replay.run()
         else:
             replay.run()
