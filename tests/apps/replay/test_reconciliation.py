@@ -86,7 +86,10 @@ def replayed(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def _weighted_pf(settlements: list[SiteSettlement]) -> float | None:
-    """An independent computation of the settlement rule for a group of sites: Σ capped delivered ÷ Σ called."""
+    """An independent computation of the settlement rule for a group of sites: Σ capped delivered ÷ Σ called;
+    a regulation event's performance is its PJM score (Manual 12 §4.5.6), the same for every site."""
+    if settlements[0].run.regulation_score is not None:
+        return settlements[0].run.regulation_score
     capped = called = 0.0
     for s in settlements:
         cap = s.run.event.program.performance_cap
