@@ -35,7 +35,7 @@
       useUTC: true,
       animation: !reducedMotion,
       textStyle: { fontFamily: FONT, color: INK },
-      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 28, top: 36, bottom: 8, containLabel: true },
       tooltip: { confine: true, valueFormatter: formatter(spec.unit) }
     };
   }

@@ -154,3 +154,13 @@ def percent(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "—"
     return f"{float(value):.{digits}f} %"
+
+
+@register.filter
+def baseline_label(method: str | None) -> str:
+    """A stored baseline-method code (``"10_of_10"``) as its label; an unknown code is shown as it is."""
+    from apps.markets.choices import BaselineMethod
+
+    if not method:
+        return "—"
+    return str(BaselineMethod(method).label) if method in BaselineMethod.values else method
