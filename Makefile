@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck bench services migrate clean
+.PHONY: demo test lint typecheck bench services migrate clean venv runtime
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,16 +15,27 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+# the demo needs only the runtime requirements (tests and tools come with `make test` / `make lint`)
+$(RUNTIME_STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	rm -f $(VENV)/.runtime-* && touch $@
+
+runtime: $(RUNTIME_STAMP)
+
 migrate: venv
 	$(PY) manage.py migrate --noinput
 
-## demo: install, migrate, load the bundled data, start web + worker + beat, replay 1–8 September 2022 on real
-## data, print the summary and leave the dashboard up on http://127.0.0.1:8000
-demo: migrate
+## demo: install the runtime requirements, migrate, load the bundled data, start web + worker + beat, replay
+## 1–8 September 2022 on real data (removing an earlier demo replay first, so every run gives the same figures),
+## print the summary as a table and leave the dashboard up on http://127.0.0.1:8000
+demo: runtime
+	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_programs
 	$(PY) manage.py load_bundled_data
-	bin/run-demo --replay --start 2022-09-01 --days 8 --json var/replay-summary.json
+	bin/run-demo --replay --reset --start 2022-09-01 --days 8 --json var/replay-summary.json
 
 ## test: the whole suite against PostgreSQL and Redis (started, or installed, by bin/services)
 test: venv

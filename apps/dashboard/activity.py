@@ -18,17 +18,17 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from apps.accounts.principal import Principal
 from apps.dispatch.choices import PlanStatus
-from apps.dispatch.models import Delivery
-from apps.dispatch.selectors import check_list, delivery_list, setpoint_list
+from apps.dispatch.models import Delivery, DeliveryCheck
+from apps.dispatch.selectors import check_list, check_outcome, delivery_list, setpoint_list
 from apps.markets.models import Event
 from apps.markets.selectors import award_list, bid_list, event_list
 from apps.settlement.models import SettlementRun, SiteSettlement
-from apps.settlement.selectors import run_list, site_settlement_list
+from apps.settlement.selectors import event_figures, run_list, site_settlement_list
 
 from .charts import Line, bar_chart, timeseries_chart
 
@@ -95,7 +95,9 @@ def event_rows(
     *, principal: Principal, limit: int = 200, events: Sequence[Event] | None = None
 ) -> list[EventRow]:
     """The newest ``limit`` events the caller may open with its figures, in a constant number of queries; or,
-    given ``events`` (a page of :func:`visible_events`), the rows of those."""
+    given ``events`` (a page of :func:`visible_events`), the rows of those. The settled figures come from
+    :func:`apps.settlement.selectors.event_figures` (the settlement record), as on every other page that shows
+    them."""
     if events is None:
         events = list(visible_events(principal=principal)[:limit])
     ids = [e.pk for e in events]
@@ -108,61 +110,21 @@ def event_rows(
         .order_by()
     ):
         counts[row["plan__activation__event_id"]] = (row["done"], row["n"])
-    per_event: dict[int, dict[str, Any]] = {}
-    if principal.is_aggregator:
-        for run in run_list(principal=principal, include_superseded=False).filter(event_id__in=ids):
-            per_event[run.event_id] = {
-                "awarded_kwh": run.awarded_kwh,
-                "delivered_kwh": run.delivered_kwh,
-                "performance_factor": run.performance_factor,
-                "money": run.net_revenue,
-                "currency": run.currency,
-            }
-        sites = dict(
-            site_settlement_list(principal=principal)
-            .filter(run__event_id__in=ids)
-            .values_list("run__event_id")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-    else:
-        sites = {}
-        for settled in (
-            site_settlement_list(principal=principal)
-            .filter(run__event_id__in=ids)
-            .values("run__event_id", "run__currency")
-            .annotate(
-                n=Count("id"),
-                awarded=Sum("awarded_kwh"),
-                delivered=Sum("delivered_kwh"),
-                payout=Sum("owner_payout"),
-            )
-            .order_by()
-        ):
-            event_id = settled["run__event_id"]
-            sites[event_id] = settled["n"]
-            awarded, delivered = settled["awarded"] or 0.0, settled["delivered"] or 0.0
-            per_event[event_id] = {
-                "awarded_kwh": awarded,
-                "delivered_kwh": delivered,
-                "performance_factor": min(delivered / awarded, 1.0) if awarded > 0 else None,
-                "money": settled["payout"],
-                "currency": settled["run__currency"],
-            }
+    figures = event_figures(principal=principal, event_ids=ids)
     rows = []
     for event in events:
-        figures = per_event.get(event.pk, {})
+        settled = figures.get(event.pk)
         done, total = counts.get(event.pk, (0, 0))
         rows.append(
             EventRow(
                 event=event,
-                settled=bool(figures),
-                awarded_kwh=figures.get("awarded_kwh"),
-                delivered_kwh=figures.get("delivered_kwh"),
-                performance_factor=figures.get("performance_factor"),
-                money=figures.get("money"),
-                currency=figures.get("currency") or event.program.zone.currency,
-                sites=sites.get(event.pk, 0),
+                settled=settled is not None,
+                awarded_kwh=settled.awarded_kwh if settled else None,
+                delivered_kwh=settled.delivered_kwh if settled else None,
+                performance_factor=settled.performance_factor if settled else None,
+                money=settled.money if settled else None,
+                currency=settled.currency if settled else event.program.zone.currency,
+                sites=settled.sites if settled else 0,
                 deliveries_done=done,
                 deliveries=total,
             )
@@ -202,6 +164,14 @@ class SiteContribution:
 
 
 @dataclass(frozen=True)
+class CheckRow:
+    """A closed-loop check of the event and what it found, in words (:func:`apps.dispatch.selectors.check_outcome`)."""
+
+    check: DeliveryCheck
+    outcome: str
+
+
+@dataclass(frozen=True)
 class EventDetail:
     """Everything the event page shows, already scoped (see the module docstring)."""
 
@@ -216,7 +186,7 @@ class EventDetail:
     contribution_label: str
     sites: list[SiteContribution]
     deliveries: list[Delivery]
-    checks: list[Any]
+    checks: list[CheckRow]
     currency: str
     payout: Decimal | None
 
@@ -236,6 +206,100 @@ def _stepped(values: Mapping[Any, float | None], grid: pd.DatetimeIndex, end: An
     return pd.concat([series, tail])
 
 
+@dataclass(frozen=True)
+class _Lines:
+    """The two charts' lines of the event page and the portfolio's headline figures (staff only)."""
+
+    intervals: list[Line]
+    baseline: list[Line]
+    run: SettlementRun | None = None
+    bid_kw: float | None = None
+    awarded_kw: float | None = None
+
+
+def _portfolio_lines(principal: Principal, event: Event, grid: pd.DatetimeIndex) -> _Lines:
+    """Requested, bid, awarded, called and delivered kW, and baseline against metered, from the portfolio's bid,
+    award and current settlement run."""
+    run = run_list(principal=principal, include_superseded=False).filter(event=event).first()
+    bid = bid_list(principal=principal).filter(event=event).first()
+    award = award_list(principal=principal).filter(bid__event=event).first()
+
+    def step(name: str, values: Mapping[Any, float | None]) -> Line:
+        return Line(name, _stepped(values, grid, event.end), style="step")
+
+    lines = [step("Requested", {t: event.requested_kw for t in grid})]
+    bid_kw = awarded_kw = None
+    if bid is not None:
+        offers = {i.start: i.quantity_kw for i in bid.intervals.all()}
+        bid_kw = max(offers.values(), default=None)
+        lines.append(step("Bid", offers))
+    if award is not None:
+        awarded = {i.start: i.awarded_kw for i in award.intervals.all()}
+        awarded_kw = max(awarded.values(), default=None)
+        lines.append(step("Awarded", awarded))
+    baseline: list[Line] = []
+    if run is not None:
+        rows = list(run.intervals.all())
+        lines.append(step("Called", {r.start: r.called_kw for r in rows}))
+        lines.append(step("Delivered", {r.start: r.delivered_kw for r in rows}))
+        baseline = [
+            step("Baseline", {r.start: r.baseline_kw for r in rows}),
+            step("Metered", {r.start: r.metered_kw for r in rows}),
+        ]
+    return _Lines(lines, baseline, run, bid_kw, awarded_kw)
+
+
+def _own_sites_lines(event: Event, grid: pd.DatetimeIndex, settlements: list[SiteSettlement]) -> _Lines:
+    """The same charts for a site owner: the sums of its own sites' settlement intervals."""
+    if not settlements:
+        return _Lines([], [])
+    totals: dict[str, dict[Any, float]] = defaultdict(lambda: defaultdict(float))
+    for settlement in settlements:
+        for i in settlement.intervals.all():
+            for name in ("awarded_kw", "called_kw", "delivered_kw", "baseline_kw", "metered_kw"):
+                value = getattr(i, name)
+                if value is not None:
+                    totals[name][i.start] += value
+
+    def step(name: str, key: str) -> Line:
+        return Line(name, _stepped(totals[key], grid, event.end), style="step")
+
+    return _Lines(
+        [
+            step("Awarded share", "awarded_kw"),
+            step("Called share", "called_kw"),
+            step("Delivered", "delivered_kw"),
+        ],
+        [step("Baseline", "baseline_kw"), step("Metered", "metered_kw")],
+    )
+
+
+def _site_contributions(
+    settlements: list[SiteSettlement], deliveries: list[Delivery]
+) -> list[SiteContribution]:
+    """One row per settled site, then the sites that only received setpoints (by name)."""
+    by_site: dict[int, list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        by_site[delivery.site_id].append(delivery)
+    sites = [
+        SiteContribution(s.site_id, s.site.name, s.site.owner.name, s, by_site.pop(s.site_id, []))
+        for s in settlements
+    ]
+    sites += [
+        SiteContribution(site_id, items[0].site.name, items[0].site.owner.name, None, items)
+        for site_id, items in sorted(by_site.items(), key=lambda kv: kv[1][0].site.name)
+    ]
+    return sites
+
+
+def _checks(deliveries: list[Delivery]) -> list[CheckRow]:
+    """The closed-loop checks of the activations the deliveries belong to, by interval."""
+    checks: list[DeliveryCheck] = []
+    for activation_id in {d.plan.activation_id for d in deliveries if d.plan.activation_id}:
+        checks += list(check_list(activation_id=activation_id))
+    return [CheckRow(c, check_outcome(c)) for c in sorted(checks, key=lambda c: c.interval_start)]
+
+
 def event_detail(*, principal: Principal, event: Event) -> EventDetail:
     """The event page of ``event`` (already looked up with :func:`event_get`) for the caller."""
     portfolio = principal.is_aggregator
@@ -253,98 +317,26 @@ def event_detail(*, principal: Principal, event: Event) -> EventDetail:
         .select_related("site__owner")
         .order_by("plan__activation__start", "plan__version", "site__name")
     )
-    run = bid_kw = awarded_kw = None
-    lines: list[Line] = []
-    baseline_lines: list[Line] = []
-    checks: list[Any] = []
-    if portfolio:
-        run = run_list(principal=principal, include_superseded=False).filter(event=event).first()
-        bid = bid_list(principal=principal).filter(event=event).first()
-        award = award_list(principal=principal).filter(bid__event=event).first()
-        lines.append(
-            Line("Requested", _stepped({t: event.requested_kw for t in grid}, grid, event.end), style="step")
-        )
-        if bid is not None:
-            offers = {i.start: i.quantity_kw for i in bid.intervals.all()}
-            bid_kw = max(offers.values(), default=None)
-            lines.append(Line("Bid", _stepped(offers, grid, event.end), style="step"))
-        if award is not None:
-            awarded = {i.start: i.awarded_kw for i in award.intervals.all()}
-            awarded_kw = max(awarded.values(), default=None)
-            lines.append(Line("Awarded", _stepped(awarded, grid, event.end), style="step"))
-        if run is not None:
-            rows = list(run.intervals.all())
-            lines.append(
-                Line("Called", _stepped({r.start: r.called_kw for r in rows}, grid, event.end), style="step")
-            )
-            lines.append(
-                Line(
-                    "Delivered",
-                    _stepped({r.start: r.delivered_kw for r in rows}, grid, event.end),
-                    style="step",
-                )
-            )
-            baseline_lines = [
-                Line(
-                    "Baseline",
-                    _stepped({r.start: r.baseline_kw for r in rows}, grid, event.end),
-                    style="step",
-                ),
-                Line(
-                    "Metered", _stepped({r.start: r.metered_kw for r in rows}, grid, event.end), style="step"
-                ),
-            ]
-        for activation_id in {d.plan.activation_id for d in deliveries if d.plan.activation_id}:
-            checks += list(check_list(activation_id=activation_id))
-    else:
-        totals: dict[str, dict[Any, float]] = defaultdict(lambda: defaultdict(float))
-        for settlement in settlements:
-            for i in settlement.intervals.all():
-                for name in ("awarded_kw", "called_kw", "delivered_kw", "baseline_kw", "metered_kw"):
-                    value = getattr(i, name)
-                    if value is not None:
-                        totals[name][i.start] += value
-        if settlements:
-            lines = [
-                Line("Awarded share", _stepped(totals["awarded_kw"], grid, event.end), style="step"),
-                Line("Called share", _stepped(totals["called_kw"], grid, event.end), style="step"),
-                Line("Delivered", _stepped(totals["delivered_kw"], grid, event.end), style="step"),
-            ]
-            baseline_lines = [
-                Line("Baseline", _stepped(totals["baseline_kw"], grid, event.end), style="step"),
-                Line("Metered", _stepped(totals["metered_kw"], grid, event.end), style="step"),
-            ]
+    lines = (
+        _portfolio_lines(principal, event, grid) if portfolio else _own_sites_lines(event, grid, settlements)
+    )
     not_settled = "Not settled yet: figures appear once the event is settled."
-    intervals_chart = timeseries_chart(lines=lines, unit="kW", empty=not_settled)
-    baseline_chart = timeseries_chart(lines=baseline_lines, unit="kW", empty=not_settled)
     contribution_chart, contribution_label = _contribution_chart(principal, event, grid, settlements)
-    by_site: dict[int, list[Delivery]] = defaultdict(list)
-    for delivery in deliveries:
-        by_site[delivery.site_id].append(delivery)
-    sites = [
-        SiteContribution(s.site_id, s.site.name, s.site.owner.name, s, by_site.pop(s.site_id, []))
-        for s in settlements
-    ]
-    sites += [
-        SiteContribution(site_id, items[0].site.name, items[0].site.owner.name, None, items)
-        for site_id, items in sorted(by_site.items(), key=lambda kv: kv[1][0].site.name)
-    ]
-    payout = sum((s.owner_payout for s in settlements), Decimal("0.00")) if settlements else None
     return EventDetail(
         event=event,
         portfolio=portfolio,
-        run=run,
-        bid_kw=bid_kw,
-        awarded_kw=awarded_kw,
-        intervals_chart=intervals_chart,
-        baseline_chart=baseline_chart,
+        run=lines.run,
+        bid_kw=lines.bid_kw,
+        awarded_kw=lines.awarded_kw,
+        intervals_chart=timeseries_chart(lines=lines.intervals, unit="kW", empty=not_settled),
+        baseline_chart=timeseries_chart(lines=lines.baseline, unit="kW", empty=not_settled),
         contribution_chart=contribution_chart,
         contribution_label=contribution_label,
-        sites=sites,
+        sites=_site_contributions(settlements, deliveries),
         deliveries=deliveries,
-        checks=sorted(checks, key=lambda c: c.interval_start),
-        currency=run.currency if run is not None else event.program.zone.currency,
-        payout=payout,
+        checks=_checks(deliveries) if portfolio else [],
+        currency=lines.run.currency if lines.run is not None else event.program.zone.currency,
+        payout=sum((s.owner_payout for s in settlements), Decimal("0.00")) if settlements else None,
     )
 
 

@@ -14,20 +14,9 @@ from django import forms
 
 from apps.accounts.principal import Principal
 from apps.assets import selectors
+from apps.assets.fields import BATTERY_FIELDS, PV_ARRAY_FIELDS, SITE_FIELDS, WORKLOAD_CLASS_FIELDS
 from apps.assets.models import Battery, PVArray, Site, WorkloadClass
 from apps.assets.validators import workload_class_errors
-
-SITE_FIELDS = [
-    "name",
-    "latitude",
-    "longitude",
-    "timezone",
-    "market_zone",
-    "grid_import_limit_kw",
-    "grid_export_limit_kw",
-    "pue",
-    "it_capacity_kw",
-]
 
 
 class _RegistryForm(forms.ModelForm):
@@ -75,7 +64,7 @@ class SiteForm(_RegistryForm):
 
     class Meta:
         model = Site
-        fields = SITE_FIELDS
+        fields = list(SITE_FIELDS)
         help_texts = {
             "timezone": "IANA name, e.g. America/Chicago.",
             "pue": "Power usage effectiveness = facility power / IT power (≥ 1).",
@@ -126,16 +115,7 @@ class WorkloadClassForm(_SiteChildForm):
 
     class Meta:
         model = WorkloadClass
-        fields = [
-            "name",
-            "kind",
-            "share_pct",
-            "max_delay_h",
-            "interruptible",
-            "migratable_to",
-            "min_power_fraction",
-            "ramp_kw_per_min",
-        ]
+        fields = list(WORKLOAD_CLASS_FIELDS)
         widgets = {"migratable_to": forms.CheckboxSelectMultiple}
         help_texts = {
             "share_pct": "Shares of one site add up to at most 100 %.",
@@ -168,18 +148,7 @@ class BatteryForm(_SiteChildForm):
 
     class Meta:
         model = Battery
-        fields = [
-            "name",
-            "energy_capacity_kwh",
-            "max_charge_kw",
-            "max_discharge_kw",
-            "charge_efficiency",
-            "discharge_efficiency",
-            "soc_min_kwh",
-            "soc_max_kwh",
-            "backup_reserve_kwh",
-            "degradation_cost_per_mwh",
-        ]
+        fields = list(BATTERY_FIELDS)
         help_texts = {
             "backup_reserve_kwh": "Energy that must always remain for UPS duty; never dispatched.",
             "charge_efficiency": "Fraction in (0, 1].",
@@ -195,7 +164,7 @@ class PVArrayForm(_SiteChildForm):
 
     class Meta:
         model = PVArray
-        fields = ["name", "dc_capacity_kwp", "ac_limit_kw", "tilt_deg", "azimuth_deg", "losses_pct"]
+        fields = list(PV_ARRAY_FIELDS)
         help_texts = {"azimuth_deg": "Clockwise from north; 180 = south-facing."}
 
 

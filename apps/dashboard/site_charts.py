@@ -13,7 +13,7 @@ year of 15-minute data crosses the wire as 365 rows a series instead of 35 040.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -143,6 +143,67 @@ def _activation_marks(starts: pd.DatetimeIndex, step: pd.Timedelta) -> list[tupl
     return marks
 
 
+@dataclass
+class _Drawing:
+    """What every chart of one site page shares: the window, the bucket width (``None``: native points), the
+    activation marks and the forecast models seen so far (filled as lines are drawn)."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    bucket_s: int | None
+    marks: list[tuple[Any, Any, str]]
+    models: set[str] = field(default_factory=set)
+
+    @property
+    def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        return self.start, self.end
+
+    def lines(self, item: TimeSeries, label: str) -> list[Line]:
+        return _with_forecast(item, label, self.start, self.end, self.models, bucket_s=self.bucket_s)
+
+
+def _setpoints(principal: Principal, site: Site, d: _Drawing, native_s: int) -> pd.DataFrame:
+    """The site's setpoints in the window (bucketed like the series) and, as a side effect, the activation marks."""
+    if d.bucket_s is None:
+        setpoints = setpoint_frame(principal=principal, site_id=site.pk, start=d.start, end=d.end)
+        activation_starts = setpoints.index[setpoints["kind"] == "activation"]
+    else:
+        setpoints, activation_starts = setpoint_frame_bucketed(
+            principal=principal, site_id=site.pk, start=d.start, end=d.end, bucket_s=d.bucket_s
+        )
+    d.marks.extend(_activation_marks(activation_starts, pd.Timedelta(seconds=native_s)))
+    return setpoints
+
+
+def _grid_chart(meter: list[TimeSeries], setpoints: pd.DataFrame, d: _Drawing) -> dict:
+    lines: list[Line] = []
+    for item in meter:
+        lines += d.lines(item, "Grid power (metered)")
+    if not setpoints.empty:
+        lines.append(Line("Setpoint: planned grid power", setpoints["target_kw"].astype(float), style="step"))
+        lines.append(Line("Plan baseline", setpoints["baseline_kw"].astype(float), style="dashed"))
+    return timeseries_chart(
+        lines=lines, unit="kW", marks=d.marks, x_range=d.window, empty="No grid power metered in this period."
+    )
+
+
+def _battery_chart(soc: list[TimeSeries], setpoints: pd.DataFrame, d: _Drawing) -> dict:
+    lines: list[Line] = []
+    for item in soc:
+        lines += d.lines(item, f"State of charge {item.owner.name}")
+    if not setpoints.empty and setpoints["battery_kw"].astype(float).abs().sum() > 0:
+        battery_kw = setpoints["battery_kw"].astype(float)
+        lines.append(Line("Setpoint: battery power (+ = charge)", battery_kw, style="step", axis=1))
+    return timeseries_chart(
+        lines=lines,
+        unit="kWh",
+        unit2="kW",
+        marks=d.marks,
+        x_range=d.window,
+        empty="No battery data in this period.",
+    )
+
+
 def site_charts(*, principal: Principal, site: Site, period: str = DEFAULT_PERIOD) -> SiteCharts:
     """The four charts of the site page for ``period`` (a key of :data:`PERIODS`) ending at the site's newest
     data. Actuals, forecasts and setpoints in kW (state of charge in kWh); a year of 15-minute data is drawn as
@@ -163,86 +224,29 @@ def site_charts(*, principal: Principal, site: Site, period: str = DEFAULT_PERIO
     meter = site_level[Quantity.SITE_POWER_KW][:1]
     window = _window(it + meter, period)
     if window is None:
-        nothing = "Nothing metered at this site yet."
-        return SiteCharts(
-            period=period,
-            start=None,
-            end=None,
-            load=_empty(nothing),
-            grid=_empty(nothing),
-            pv=_empty(nothing),
-            battery=_empty(nothing),
-            series_count=len(series),
-            forecast_models=[],
-        )
+        nothing = _empty("Nothing metered at this site yet.")
+        return SiteCharts(period, None, None, nothing, nothing, nothing, nothing, len(series), [])
     start, end = window
-    models: set[str] = set()
     native_s = (it + meter)[0].resolution_s
     width_s = bucket_width_s(span_s=(end - start).total_seconds(), native_step_s=native_s)
     aggregate = AGGREGATE_IN_DATABASE and width_s >= DB_AGGREGATE_MIN_INTERVALS * native_s
-    bucket_s = width_s if aggregate else None
-    if bucket_s is None:
-        setpoints = setpoint_frame(principal=principal, site_id=site.pk, start=start, end=end)
-        activation_starts = setpoints.index[setpoints["kind"] == "activation"]
-    else:
-        setpoints, activation_starts = setpoint_frame_bucketed(
-            principal=principal, site_id=site.pk, start=start, end=end, bucket_s=bucket_s
-        )
-    marks = _activation_marks(activation_starts, pd.Timedelta(seconds=native_s))
-
-    load_lines: list[Line] = []
-    for item in it:
-        load_lines += _with_forecast(item, "IT load", start, end, models, bucket_s=bucket_s)
+    d = _Drawing(start, end, width_s if aggregate else None, [])
+    setpoints = _setpoints(principal, site, d, native_s)
+    load_lines = [line for item in it for line in d.lines(item, "IT load")]
     load = timeseries_chart(
-        lines=load_lines, unit="kW", marks=marks, x_range=window, empty="No IT load metered in this period."
+        lines=load_lines, unit="kW", marks=d.marks, x_range=window, empty="No IT load metered in this period."
     )
-
-    grid_lines: list[Line] = []
-    for item in meter:
-        grid_lines += _with_forecast(item, "Grid power (metered)", start, end, models, bucket_s=bucket_s)
-    if not setpoints.empty:
-        grid_lines.append(
-            Line("Setpoint: planned grid power", setpoints["target_kw"].astype(float), style="step")
-        )
-        grid_lines.append(Line("Plan baseline", setpoints["baseline_kw"].astype(float), style="dashed"))
-    grid = timeseries_chart(
-        lines=grid_lines,
-        unit="kW",
-        marks=marks,
-        x_range=window,
-        empty="No grid power metered in this period.",
-    )
-
-    pv_lines: list[Line] = []
-    for item in site_level[Quantity.PV_POWER_KW] + [
+    pv_series = site_level[Quantity.PV_POWER_KW] + [
         s for s in by_quantity.get(Quantity.PV_POWER_KW, []) if s.pv_array_id
-    ]:
-        label = "PV" if item.site_id else f"PV {item.owner.name}"
-        pv_lines += _with_forecast(item, label, start, end, models, bucket_s=bucket_s)
+    ]
+    pv_lines = [
+        line
+        for item in pv_series
+        for line in d.lines(item, "PV" if item.site_id else f"PV {item.owner.name}")
+    ]
     pv = timeseries_chart(
         lines=pv_lines, unit="kW", x_range=window, empty="No PV generation metered in this period."
     )
-
-    battery_lines: list[Line] = []
-    for item in by_quantity.get(Quantity.SOC_KWH, []):
-        battery_lines += _with_forecast(
-            item, f"State of charge {item.owner.name}", start, end, models, bucket_s=bucket_s
-        )
-    if not setpoints.empty and setpoints["battery_kw"].astype(float).abs().sum() > 0:
-        battery_lines.append(
-            Line(
-                "Setpoint: battery power (+ = charge)",
-                setpoints["battery_kw"].astype(float),
-                style="step",
-                axis=1,
-            )
-        )
-    battery = timeseries_chart(
-        lines=battery_lines,
-        unit="kWh",
-        unit2="kW",
-        marks=marks,
-        x_range=window,
-        empty="No battery data in this period.",
-    )
-    return SiteCharts(period, start, end, load, grid, pv, battery, len(series), sorted(models))
+    grid = _grid_chart(meter, setpoints, d)
+    battery = _battery_chart(by_quantity.get(Quantity.SOC_KWH, []), setpoints, d)
+    return SiteCharts(period, start, end, load, grid, pv, battery, len(series), sorted(d.models))

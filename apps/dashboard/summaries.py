@@ -20,6 +20,7 @@ from apps.core import clock
 from apps.markets import selectors as market_selectors
 from apps.markets.choices import EventStatus
 from apps.markets.models import Event, Program
+from apps.settlement.selectors import EventFigures, event_figures
 
 PIPELINE = (EnrolmentStatus.SUBMITTED, EnrolmentStatus.APPROVED)
 #: Sites of the enrolment queue shown on the overview (the oldest first; the site list shows the rest).
@@ -189,6 +190,26 @@ def open_events(*, principal: Principal, limit: int = 5) -> EventsSummary:
         .order_by("start", "id")
     )
     return EventsSummary(shown=list(events[:limit]), total=events.count())
+
+
+@dataclass(frozen=True)
+class PastEvent:
+    """An event that has ended, with the caller's settled figures (``None`` before settlement)."""
+
+    event: Event
+    figures: EventFigures | None
+
+
+def past_events(*, principal: Principal, limit: int = 20) -> list[PastEvent]:
+    """The newest ``limit`` events visible to the caller that have ended (by the product clock), with their
+    settled figures from :func:`apps.settlement.selectors.event_figures` (the settlement record)."""
+    events = list(
+        market_selectors.event_list(principal=principal)
+        .filter(end__lte=clock.now())
+        .order_by("-start", "-id")[:limit]
+    )
+    figures = event_figures(principal=principal, event_ids=[e.pk for e in events])
+    return [PastEvent(e, figures.get(e.pk)) for e in events]
 
 
 def operator_programs(*, principal: Principal) -> QuerySet[Program]:

@@ -5,7 +5,7 @@ from django.urls import path, re_path, reverse_lazy
 
 from apps.accounts.throttling import ThrottledLoginView
 
-from . import views
+from . import enrolment_views, views
 from .access import login_required_here
 
 app_name = "dashboard"
@@ -58,18 +58,20 @@ urlpatterns = [
     path("forecasts/", views.forecast_accuracy, name="forecast_accuracy"),
     # site owners
     path("portal/", views.portal, name="portal"),
-    path("portal/sites/new/", views.site_create, name="site_create"),
-    path("sites/<int:pk>/edit/", views.site_edit, name="site_edit"),
-    path("sites/<int:pk>/delete/", views.site_delete, name="site_delete"),
-    re_path(rf"^sites/(?P<pk>[0-9]+)/(?P<kind>{KINDS})/new/$", views.asset_form, name="asset_create"),
+    path("portal/sites/new/", enrolment_views.site_create, name="site_create"),
+    path("sites/<int:pk>/edit/", enrolment_views.site_edit, name="site_edit"),
+    path("sites/<int:pk>/delete/", enrolment_views.site_delete, name="site_delete"),
+    re_path(
+        rf"^sites/(?P<pk>[0-9]+)/(?P<kind>{KINDS})/new/$", enrolment_views.asset_form, name="asset_create"
+    ),
     re_path(
         rf"^sites/(?P<pk>[0-9]+)/(?P<kind>{KINDS})/(?P<asset_pk>[0-9]+)/edit/$",
-        views.asset_form,
+        enrolment_views.asset_form,
         name="asset_edit",
     ),
     re_path(
         rf"^sites/(?P<pk>[0-9]+)/(?P<kind>{KINDS})/(?P<asset_pk>[0-9]+)/delete/$",
-        views.asset_delete,
+        enrolment_views.asset_delete,
         name="asset_delete",
     ),
     # market operators

@@ -11,39 +11,29 @@ from typing import Any
 
 import pandas as pd
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
-from apps.assets import selectors
 from apps.assets.choices import EDITABLE_STATUSES, EnrolmentAction, EnrolmentStatus
-from apps.assets.models import Battery, PVArray, Site, WorkloadClass
+from apps.assets.models import Site
 from apps.core.errors import DomainError, NotPermitted
 from apps.markets.flexibility_view import PortfolioFlexibility, portfolio_flexibility
 
-from . import accuracy, activity, charts, revenue, site_charts, summaries, writes
+from . import accuracy, activity, charts, results, revenue, site_charts, summaries, writes
 from .access import (
     aggregator_required,
     asset_reader_required,
     member_required,
     operator_required,
     owner_required,
-    owner_writer_required,
     principal_of,
 )
-from .forms import ASSET_FORMS, SiteForm, TransitionForm
-
-#: URL segment → (model, selector of the caller's objects, label)
-ASSET_KINDS: dict[str, tuple[type, Any, str]] = {
-    "workloads": (WorkloadClass, selectors.workload_class_list, "workload class"),
-    "batteries": (Battery, selectors.battery_list, "battery"),
-    "pv-arrays": (PVArray, selectors.pv_array_list, "PV array"),
-}
-
+from .forms import TransitionForm
+from .view_helpers import safe_next, scoped_site
 
 #: Rows a page of the site list and of the events list (issue #22: pages stay fast at 10,000 sites).
 PAGE_SIZE = 50
@@ -59,63 +49,11 @@ STATUS_COLORS: dict[str, str] = {
 }
 
 
-# --- helpers ------------------------------------------------------------------------------------------------
-
-
-def _scoped_site(request: HttpRequest, pk: int) -> Site:
-    """The site ``pk`` if the caller may see it, else 404."""
-    return get_object_or_404(selectors.site_list(principal=principal_of(request)), pk=pk)
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def _not_editable(request: HttpRequest, site: Site) -> HttpResponse:
-    """409 page: the site's registration is frozen while it is submitted, approved, active or suspended."""
-    reason = (
-        f"'{site.name}' is {site.get_enrolment_status_display().lower()}; its registration can only be changed "
-        "while it is a draft or rejected."
-    )
-    return render(request, "dashboard/conflict.html", {"site": site, "reason": reason}, status=409)
-
-
-def _service_error(request: HttpRequest, site: Site | None, error: DomainError) -> HttpResponse:
-    """Render a refused write with the service's status (400/409) and reason; 403 for ``NotPermitted``."""
-    if isinstance(error, NotPermitted):
-        raise PermissionDenied(error.reason)
-    return render(
-        request, "dashboard/conflict.html", {"site": site, "reason": error.reason}, status=error.status
-    )
-
-
-def _sentence(noun: str) -> str:
-    """Capitalise the first letter only ("PV array" stays "PV array")."""
-    return noun[:1].upper() + noun[1:]
-
-
-def _post_or_none(request: HttpRequest) -> Any:
-    """The POST data of a submission (even an empty one, so it fails validation), ``None`` for a GET."""
-    return request.POST if request.method == "POST" else None
-
-
-def _attach(form: Any, error: ValidationError) -> None:
-    """Put a service's ``ValidationError`` next to the form fields it names (others above the form)."""
-    if hasattr(error, "error_dict"):
-        for field_name, errors in error.error_dict.items():
-            form.add_error(field_name if field_name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _flexibility_chart(flex: PortfolioFlexibility | None) -> dict:
-    """Hourly down/up flexibility of the portfolio over the next 24 h (kW, step lines from each window start);
-    ``flex`` None: not computed yet."""
+    """Hourly down/up flexibility of the portfolio over the next 24 h (kW, step lines from each window start):
+    the same :class:`PortfolioFlexibility` as the table beside it, whose "24-h peak" columns are the chart's
+    highest points (its "now" columns are the first point when the clock is on the hour); ``flex`` None: not
+    computed yet."""
     empty = "No active site: no flexibility to offer."
     if flex is None:
         empty = "Being computed in the background."
@@ -187,6 +125,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "statuses": [(EnrolmentStatus(s), n) for s, n in summary.status_counts.items()],
             "can_act": principal.can_write,
             "events": summaries.open_events(principal=principal),
+            "results": results.period_results(principal=principal),
         },
     )
 
@@ -227,6 +166,7 @@ def operator_home(request: HttpRequest) -> HttpResponse:
         {
             "programs": summaries.operator_programs(principal=principal),
             "events": summaries.open_events(principal=principal, limit=10),
+            "past": summaries.past_events(principal=principal),
         },
     )
 
@@ -283,7 +223,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A site's operation (IT load, grid power, PV and battery against forecasts, with setpoints; ``?period=``
     one of :data:`~apps.dashboard.site_charts.PERIODS`, unknown values fall back to the default), registration,
     workload classes, batteries, PV arrays and enrolment history."""
-    return _site_page(request, _scoped_site(request, pk))
+    return _site_page(request, scoped_site(request, pk))
 
 
 @require_POST
@@ -293,7 +233,7 @@ def site_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     suspend (aggregator). A refusal is shown with the service's status and reason."""
     if action not in EnrolmentAction.values:
         raise Http404("unknown enrolment action")
-    site = _scoped_site(request, pk)
+    site = scoped_site(request, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
         reason_error = "; ".join(str(e) for e in form.errors.get("reason", ["invalid input"]))
@@ -311,7 +251,7 @@ def site_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             request, site, status=error.status, extra={"action_error": error.reason, "failed_action": action}
         )
     messages.success(request, f"{site.name}: {site.get_enrolment_status_display().lower()}.")
-    return HttpResponseRedirect(_safe_next(request, reverse("dashboard:site_detail", args=[site.pk])))
+    return HttpResponseRedirect(safe_next(request, reverse("dashboard:site_detail", args=[site.pk])))
 
 
 # --- owner portal ------------------------------------------------------------------------------------------
@@ -327,112 +267,6 @@ def portal(request: HttpRequest) -> HttpResponse:
         "dashboard/portal.html",
         {"sites": summaries.owner_site_list(principal=principal), "can_write": principal.can_write},
     )
-
-
-@require_http_methods(["GET", "POST"])
-@owner_writer_required
-def site_create(request: HttpRequest) -> HttpResponse:
-    """Step 1 of enrolment: register the site (a draft)."""
-    return _site_form(request, site=None)
-
-
-@require_http_methods(["GET", "POST"])
-@owner_writer_required
-def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Change a draft or rejected site's registration (409 otherwise)."""
-    site = _scoped_site(request, pk)
-    if site.enrolment_status not in EDITABLE_STATUSES:
-        return _not_editable(request, site)
-    return _site_form(request, site=site)
-
-
-def _site_form(request: HttpRequest, *, site: Site | None) -> HttpResponse:
-    principal = principal_of(request)
-    form = SiteForm(_post_or_none(request), instance=site, principal=principal)
-    if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in form.fields}
-        try:
-            saved = writes.site_save(principal=principal, site=site, data=data)
-        except ValidationError as error:
-            _attach(form, error)
-        except DomainError as error:
-            return _service_error(request, site, error)
-        else:
-            verb = "registered as a draft" if site is None else "saved"
-            messages.success(request, f"{saved.name} {verb}.")
-            return redirect("dashboard:site_detail", pk=saved.pk)
-    status = 400 if form.errors else 200
-    return render(request, "dashboard/site_form.html", {"form": form, "site": site}, status=status)
-
-
-@require_POST
-@owner_writer_required
-def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    """Delete a draft site."""
-    site = _scoped_site(request, pk)
-    try:
-        writes.site_remove(principal=principal_of(request), site=site)
-    except DomainError as error:
-        return _service_error(request, site, error)
-    messages.success(request, f"Draft {site.name} deleted.")
-    return redirect("dashboard:portal")
-
-
-@require_http_methods(["GET", "POST"])
-@owner_writer_required
-def asset_form(request: HttpRequest, pk: int, kind: str, asset_pk: int | None = None) -> HttpResponse:
-    """Add or change a workload class, battery or PV array of a draft or rejected site."""
-    if kind not in ASSET_KINDS:
-        raise Http404("unknown asset kind")
-    principal = principal_of(request)
-    site = _scoped_site(request, pk)
-    model, selector, noun = ASSET_KINDS[kind]
-    asset = None
-    if asset_pk is not None:
-        asset = get_object_or_404(selector(principal=principal).filter(site=site), pk=asset_pk)
-    if site.enrolment_status not in EDITABLE_STATUSES:
-        return _not_editable(request, site)
-    form_class = ASSET_FORMS[kind]
-    extra = {"principal": principal} if kind == "workloads" else {}
-    form = form_class(_post_or_none(request), instance=asset, site=site, **extra)
-    if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in form.fields}
-        try:
-            saved = writes.asset_save(principal=principal, site=site, model=model, asset=asset, data=data)
-        except ValidationError as error:
-            _attach(form, error)
-        except DomainError as error:
-            return _service_error(request, site, error)
-        else:
-            messages.success(request, f"{_sentence(noun)} {saved.name} saved.")
-            if "add_another" in request.POST:
-                return redirect("dashboard:asset_create", pk=site.pk, kind=kind)
-            return redirect("dashboard:site_detail", pk=site.pk)
-    status = 400 if form.errors else 200
-    return render(
-        request,
-        "dashboard/asset_form.html",
-        {"form": form, "site": site, "asset": asset, "noun": noun, "kind": kind},
-        status=status,
-    )
-
-
-@require_POST
-@owner_writer_required
-def asset_delete(request: HttpRequest, pk: int, kind: str, asset_pk: int) -> HttpResponse:
-    """Remove a workload class, battery or PV array from a draft or rejected site."""
-    if kind not in ASSET_KINDS:
-        raise Http404("unknown asset kind")
-    principal = principal_of(request)
-    site = _scoped_site(request, pk)
-    _, selector, noun = ASSET_KINDS[kind]
-    asset = get_object_or_404(selector(principal=principal).filter(site=site), pk=asset_pk)
-    try:
-        writes.asset_remove(principal=principal, asset=asset)
-    except DomainError as error:
-        return _service_error(request, site, error)
-    messages.success(request, f"{_sentence(noun)} {asset.name} removed.")
-    return redirect("dashboard:site_detail", pk=site.pk)
 
 
 # --- events, revenue, forecast accuracy ---------------------------------------------------------------------
@@ -486,7 +320,11 @@ def revenue_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboard/revenue.html",
-        {"summary": revenue.revenue_summary(principal=principal), "own_sites": not principal.is_aggregator},
+        {
+            "summary": revenue.revenue_summary(principal=principal),
+            "results": results.period_results(principal=principal),
+            "own_sites": not principal.is_aggregator,
+        },
     )
 
 

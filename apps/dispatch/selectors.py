@@ -42,6 +42,26 @@ def check_list(*, activation_id: int) -> QuerySet[DeliveryCheck]:
     return DeliveryCheck.objects.filter(activation_id=activation_id).order_by("interval_start")
 
 
+def check_outcome(check: DeliveryCheck) -> str:
+    """What a closed-loop check found, in words, from its stored figures: "no meter data yet", "within tolerance"
+    (shortfall at most max(5 % of the planned reduction, 100 kW), the re-dispatch threshold of
+    :func:`apps.dispatch.services.delivery_check`), or "short by N kW" followed by what was done — a re-dispatch,
+    why it was impossible, or that the activation had no interval left to re-dispatch into."""
+    from .services import MIN_SHORTFALL_KW, SHORTFALL_TOLERANCE
+
+    if check.metered_kw is None:
+        return "no meter data yet"
+    tolerance = max(SHORTFALL_TOLERANCE * check.planned_kw, MIN_SHORTFALL_KW)
+    if check.shortfall_kw <= tolerance:
+        return "within tolerance"
+    acted = (
+        check.action
+        if check.action.startswith("re-dispatch")
+        else "last interval: nothing left to re-dispatch"
+    )
+    return f"short by {check.shortfall_kw:,.0f} kW; {acted}"
+
+
 def setpoint_at(*, site_id: int, moment: datetime) -> Setpoint | None:
     """The setpoint of ``site_id`` covering ``moment`` in the newest active plan, or ``None``."""
     from .choices import PlanStatus

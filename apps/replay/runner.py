@@ -35,18 +35,20 @@ from apps.markets.catalogue import demo_programs_seed
 from apps.markets.choices import EventStatus, Product
 from apps.markets.models import Activation, Event, Program
 from apps.settlement import services as settlement
+from apps.settlement.selectors import BACKLOG_SERIES, COUNTERFACTUAL_SERIES
 from apps.simulation.agent import SiteAgent
 from apps.simulation.market import InProcessApi, MarketSimulator, plan_peak_events, plan_regulation_event
 from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity
 from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
 
 from . import shapes
+from .demo import demo_green_contracts_seed
 
 STEP = timedelta(minutes=15)
 HISTORY_DAYS = 31
 SCHEDULE_ISSUE_HOUR_UTC = 18
 SCHEDULE_DAY_START_HOUR_UTC = 7
-COUNTERFACTUAL = "run_as_it_arrives"
+COUNTERFACTUAL = COUNTERFACTUAL_SERIES
 #: The replay runs this long past its last UTC day, so the US evening peaks of that day (after midnight UTC)
 #: are metered to their end and settled.
 TAIL = timedelta(hours=12)
@@ -76,8 +78,9 @@ class Replay:
 
     # --- setup -------------------------------------------------------------------------------------------
     def setup(self) -> None:
-        """Demo portfolio, programs and zone data if missing; site history before the start; the agents."""
+        """Demo portfolio (with its PPA), programs and zone data if missing; site history before the start; the agents."""
         demo_portfolio_seed(password=self.o.password)
+        demo_green_contracts_seed()
         operator = Organisation.objects.get(slug="demo-operator")
         demo_programs_seed(operator=operator)
         call_command("load_bundled_data", "--skip-sites", verbosity=0)
@@ -147,6 +150,9 @@ class Replay:
 
     # --- the loop ----------------------------------------------------------------------------------------
     def run(self) -> None:
+        """Step through the period, then settle what is left. Afterwards the product clock stays frozen at the
+        replay's end (:attr:`end`), so every page and job of the demo world sees that moment as "now"; if the
+        replay fails, the clock returns to the wall clock."""
         t = self.start - timedelta(days=1)
         clock.replay_start(sim_start=t, speed=0)
         steps = int((self.end - t) / STEP) + 1
@@ -163,8 +169,10 @@ class Replay:
                         time.sleep(lag)
                 t += STEP
             self._finish()
-        finally:
+        except BaseException:
             clock.replay_stop()
+            raise
+        clock.replay_start(sim_start=self.end, speed=0)
 
     def _step(self, t: datetime) -> None:
         self._forecasts(t)
@@ -250,6 +258,23 @@ class Replay:
         markets.events_complete_finished()
         for event_id in settlement.events_due_for_settlement(now=later):
             settlement.event_settle(event_id=event_id)
+        self._store_backlog()
+
+    def _store_backlog(self) -> None:
+        """Deferred IT work each site still holds at the end, stored as one ``energy_kwh`` point (IT kWh) of the
+        site's :data:`~apps.settlement.selectors.BACKLOG_SERIES` at the last interval, so that the pages charge
+        it exactly as the summary does (:func:`apps.settlement.selectors.period_savings`)."""
+        last = pd.DatetimeIndex([self.end - STEP])
+        by_site = {s.pk: s for s in self.sites}
+        for site_id, kwh in self.unserved_it_kwh().items():
+            series, _ = timeseries_get_or_create(
+                owner=by_site[site_id],
+                quantity=Quantity.ENERGY_KWH,
+                resolution="PT15M",
+                name=BACKLOG_SERIES,
+                source="replay: IT work still waiting in the site agent's queue at the end",
+            )
+            datapoints_ingest(series=series, rows=pd.Series([kwh], index=last))
 
 
 def _prepared(event_id: int) -> bool:

@@ -1,81 +1,45 @@
-"""The replay's summary, computed from stored records only: markets, dispatch and settlement rows, and the
-metered telemetry against the run-as-it-arrives counterfactual, priced at the zones' stored prices and carbon
-intensity."""
+"""The replay's summary, computed from stored records only, through the same selectors as the pages: the
+settled events (:func:`apps.settlement.selectors.settled_totals`), the period savings against running work as
+it arrives (:func:`apps.settlement.selectors.period_savings`) and the green ledger; plus counts of the market and
+dispatch records. :func:`summary_table` prints it for a person (the JSON stays the machine-readable form)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
-import numpy as np
 import pandas as pd
 
+from apps.accounts.choices import OrganisationKind, Role
+from apps.accounts.models import Organisation
+from apps.accounts.principal import Principal
 from apps.assets.models import Site
 from apps.dispatch.models import DispatchPlan, Setpoint
 from apps.greenpower.selectors import site_green_ledger
 from apps.markets.models import Activation, Award, Bid, Event
-from apps.settlement.choices import RunStatus
-from apps.settlement.models import SettlementRun, SiteSettlement
-from apps.telemetry.choices import Quantity
-from apps.telemetry.selectors import datapoints_series, series_for
-
-from .runner import COUNTERFACTUAL
+from apps.settlement.selectors import period_savings, settled_totals
 
 
-def _series(site: Site, name: str, start: datetime, end: datetime) -> pd.Series:
-    series = series_for(site=site, quantity=Quantity.SITE_POWER_KW, name=name)
-    return datapoints_series(series=series, start=start, end=end) if series else pd.Series(dtype=float)
-
-
-def _zone(zone: str, quantity: str, index: pd.DatetimeIndex) -> np.ndarray:
-    series = series_for(zone=zone, quantity=quantity)
-    if series is None:
-        return np.zeros(len(index))
-    values = datapoints_series(
-        series=series, start=index[0].floor("h"), end=index[-1] + pd.Timedelta(hours=1)
+def aggregator_principal() -> Principal:
+    """The aggregator's staff as the summary's reader (it shows the portfolio's figures, as the staff pages)."""
+    return Principal(
+        organisation=Organisation.objects.filter(kind=OrganisationKind.AGGREGATOR).first(), role=Role.ADMIN
     )
-    return values.reindex(index, method="ffill").fillna(0.0).to_numpy()
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def replay_summary(
     *, start: datetime, end: datetime, sites: list[Site], unserved_it_kwh: dict[int, float] | None = None
 ) -> dict:
-    """Figures of ``[start, end)``. Energy cost counts grid import at the zone price (export credited at the same
-    price); emissions count grid import only (gCO2/kWh × kWh), as ``flexibility/`` does.
-
-    ``unserved_it_kwh`` (per site id): deferred IT work still waiting at the end. It is charged, at the site's
-    PUE, at the site's mean price and carbon intensity over the period, so that deferring work past the end of
-    the period never counts as a saving."""
+    """Figures of ``[start, end)`` (see the module docstring). ``unserved_it_kwh`` (IT kWh by site id): deferred
+    work still waiting at the end; by default what the replay stored
+    (:data:`apps.settlement.selectors.BACKLOG_SERIES`)."""
     events = Event.objects.filter(start__gte=start, start__lt=end)
-    runs = SettlementRun.objects.filter(event__in=events, status=RunStatus.CURRENT)
     plans = DispatchPlan.objects.filter(valid_from__gte=start - pd.Timedelta(days=1), valid_from__lt=end)
-    cost = base_cost = emissions = base_emissions = energy = base_energy = unserved_grid_kwh = 0.0
-    currency = "USD"
-    for site in sites:
-        metered = _series(site, "", start, end)
-        counterfactual = _series(site, COUNTERFACTUAL, start, end)
-        both = metered.index.intersection(counterfactual.index)
-        if both.empty:
-            continue
-        hours = 0.25
-        price = _zone(site.market_zone_id, Quantity.PRICE, both)
-        carbon = _zone(site.market_zone_id, Quantity.CARBON_INTENSITY_G_PER_KWH, both)
-        m, c = metered.reindex(both).to_numpy(), counterfactual.reindex(both).to_numpy()
-        energy += float(np.sum(m) * hours)
-        base_energy += float(np.sum(c) * hours)
-        cost += float(np.sum(price * m * hours) / 1000)
-        base_cost += float(np.sum(price * c * hours) / 1000)
-        emissions += float(np.sum(carbon * np.clip(m, 0, None) * hours) / 1000)
-        base_emissions += float(np.sum(carbon * np.clip(c, 0, None) * hours) / 1000)
-        currency = site.market_zone.currency
-        waiting_kwh = (unserved_it_kwh or {}).get(site.pk, 0.0) * site.pue
-        energy += waiting_kwh
-        cost += waiting_kwh * float(np.mean(price)) / 1000
-        emissions += waiting_kwh * float(np.mean(carbon)) / 1000
-        unserved_grid_kwh += waiting_kwh
-    pf = [r.performance_factor for r in runs if r.performance_factor is not None]
-    revenue = sum((r.net_revenue for r in runs), Decimal("0"))
-    payouts = sum((s.owner_payout for s in SiteSettlement.objects.filter(run__in=runs)), Decimal("0"))
+    settled = settled_totals(principal=aggregator_principal(), start=start, end=end)
+    savings = period_savings(sites=sites, start=start, end=end, unserved_it_kwh=unserved_it_kwh)
     return {
         "period": {"start": start.isoformat(), "end": end.isoformat()},
         "events": events.count(),
@@ -85,22 +49,23 @@ def replay_summary(
         "setpoints": Setpoint.objects.filter(plan__in=plans).count(),
         "schedules": plans.filter(kind="schedule").count(),
         "dispatch_plans": plans.filter(kind="activation").count(),
-        "settled_events": runs.count(),
-        "delivered_kwh": round(sum(r.delivered_kwh for r in runs), 1),
-        "awarded_kwh": round(sum(r.awarded_kwh for r in runs), 1),
-        "mean_performance_factor": round(float(np.mean(pf)), 3) if pf else None,
-        "revenue": float(revenue.quantize(Decimal("0.01"))),
-        "owner_payouts": float(payouts.quantize(Decimal("0.01"))),
-        "energy_kwh": round(energy, 1),
-        "unserved_work_kwh": round(unserved_grid_kwh, 1),
-        "baseline_energy_kwh": round(base_energy, 1),
-        "energy_cost": round(cost, 2),
-        "baseline_energy_cost": round(base_cost, 2),
-        "cost_savings_pct": round(100 * (1 - cost / base_cost), 2) if base_cost else None,
-        "emissions_kg": round(emissions, 1),
-        "baseline_emissions_kg": round(base_emissions, 1),
-        "carbon_savings_pct": round(100 * (1 - emissions / base_emissions), 2) if base_emissions else None,
-        "currency": currency,
+        "settled_events": settled.settled_events,
+        "delivered_kwh": round(settled.delivered_kwh, 1),
+        "awarded_kwh": round(settled.awarded_kwh, 1),
+        "mean_performance_factor": _round(settled.mean_performance_factor, 3),
+        "revenue": float(settled.revenue),
+        "owner_payouts": float(settled.owner_payouts),
+        "energy_kwh": round(savings.energy_kwh, 1),
+        "unserved_work_kwh": round(savings.unserved_work_kwh, 1),
+        "baseline_energy_kwh": round(savings.baseline_energy_kwh, 1),
+        "energy_cost": round(savings.energy_cost, 2),
+        "baseline_energy_cost": round(savings.baseline_energy_cost, 2),
+        "energy_cost_saved": round(savings.cost_saving, 2),
+        "cost_savings_pct": _round(savings.cost_savings_pct, 2),
+        "emissions_kg": round(savings.emissions_kg, 1),
+        "baseline_emissions_kg": round(savings.baseline_emissions_kg, 1),
+        "carbon_savings_pct": _round(savings.carbon_savings_pct, 2),
+        "currency": savings.currency,
         "green": _green(sites, start, end),
     }
 
@@ -116,3 +81,74 @@ def _green(sites: list[Site], start: datetime, end: datetime) -> dict:
             for key in ("hourly_matched_share", "annual_matched_share", "pue_measured")
         }
     return out
+
+
+def _money(value: float | None, currency: str) -> str:
+    return "—" if value is None else f"{value:,.2f} {currency}"
+
+
+def _num(value: float | None, unit: str, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f} {unit}"
+
+
+def _pct(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f} %"
+
+
+def summary_table(summary: dict) -> str:
+    """The summary as an aligned two-column text table (money with thousands separators and 2 decimals,
+    percentages as %), then one line per site of the green ledger."""
+    cur = summary["currency"]
+    pf = summary["mean_performance_factor"]
+    delivered, awarded = summary["delivered_kwh"], summary["awarded_kwh"]
+    rows = [
+        ("Period (UTC)", f"{summary['period']['start'][:16]} – {summary['period']['end'][:16]}"),
+        (
+            "Events / bids / awards / activations",
+            f"{summary['events']} / {summary['bids']} / {summary['awards']} / {summary['activations']}",
+        ),
+        (
+            "Day-ahead schedules / activation plans / setpoints",
+            f"{summary['schedules']} / {summary['dispatch_plans']} / {summary['setpoints']:,}",
+        ),
+        ("Settled events", str(summary["settled_events"])),
+        (
+            "Delivered vs awarded energy",
+            f"{_num(delivered, 'kWh')} of {_num(awarded, 'kWh')}"
+            + (f" ({100 * delivered / awarded:.1f} %)" if awarded else ""),
+        ),
+        ("Mean performance factor", _pct(None if pf is None else 100 * pf, 1)),
+        ("Net market revenue", _money(summary["revenue"], cur)),
+        ("Paid out to site owners", _money(summary["owner_payouts"], cur)),
+        (
+            "Energy cost (vs run as it arrives)",
+            f"{_money(summary['energy_cost'], cur)} vs {_money(summary['baseline_energy_cost'], cur)}",
+        ),
+        (
+            "Energy cost saved",
+            f"{_money(summary['energy_cost_saved'], cur)} ({_pct(summary['cost_savings_pct'])})",
+        ),
+        (
+            "Emissions (vs run as it arrives)",
+            f"{_num(summary['emissions_kg'], 'kg')} vs {_num(summary['baseline_emissions_kg'], 'kg')}"
+            f" ({_pct(summary['carbon_savings_pct'])} saved)",
+        ),
+        (
+            "Grid energy (vs run as it arrives)",
+            f"{_num(summary['energy_kwh'], 'kWh')} vs {_num(summary['baseline_energy_kwh'], 'kWh')}",
+        ),
+        ("Unserved work at the end (charged)", _num(summary["unserved_work_kwh"], "kWh")),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{label:<{width}}  {value}" for label, value in rows]
+    lines.append("")
+    lines.append(f"{'Green power by site':<{width}}  hourly-matched · annual-matched · measured PUE")
+    for name, green in summary["green"].items():
+        hourly, annual, pue = (
+            green.get(k) for k in ("hourly_matched_share", "annual_matched_share", "pue_measured")
+        )
+        lines.append(
+            f"  {name:<{width - 2}}  {_pct(None if hourly is None else 100 * hourly, 1)} · "
+            f"{_pct(None if annual is None else 100 * annual, 1)} · {'—' if pue is None else f'{pue:.3f}'}"
+        )
+    return "\n".join(lines)

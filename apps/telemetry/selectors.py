@@ -63,6 +63,18 @@ def timeseries_extent(*, series: TimeSeries) -> tuple[datetime | None, datetime 
     return agg["first"], agg["last"], count
 
 
+def series_extent_of_sites(
+    *, sites: QuerySet, quantity: str, name: str = ""
+) -> tuple[datetime | None, datetime | None, int | None]:
+    """``(first start, last start, finest resolution in s)`` over the ``quantity``/``name`` series of ``sites``
+    (a queryset of sites, used as a subquery): one query whatever the number of sites; ``(None, None, None)``
+    when none has a point."""
+    agg = DataPoint.objects.filter(
+        series__site__in=sites, series__quantity=quantity, series__name=name
+    ).aggregate(first=Min("start"), last=Max("start"), step=Min("series__resolution_s"))
+    return agg["first"], agg["last"], agg["step"]
+
+
 def _to_us(moment: datetime | pd.Timestamp) -> int:
     stamp = pd.Timestamp(moment)
     if stamp.tzinfo is None:

@@ -35,7 +35,7 @@
       useUTC: true,
       animation: !reducedMotion,
       textStyle: { fontFamily: FONT, color: INK },
-      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 28, top: 36, bottom: 8, containLabel: true },
       tooltip: { confine: true, valueFormatter: formatter(spec.unit) }
     };
   }
@@ -49,10 +49,15 @@
 
   function barOption(spec, narrow) {
     var option = base(spec);
-    var rotate = narrow && !spec.horizontal && spec.categories.length > 3;
+    // Horizontal bars keep every name (one per bar, one per line). Vertical bars turn their labels on a phone
+    // when there are many, and ECharts drops those that would still overlap (interval "auto" + hideOverlap), so
+    // labels never collide however many events or intervals a chart shows.
+    var many = spec.categories.length > (narrow ? 3 : 12);
+    var rotate = narrow && !spec.horizontal && many;
     var category = { type: "category", data: spec.categories, axisTick: { show: false },
       axisLine: { lineStyle: { color: GRID } },
-      axisLabel: { color: MUTED, interval: 0, rotate: rotate ? 35 : 0, fontSize: narrow ? 10 : 12 } };
+      axisLabel: { color: MUTED, interval: spec.horizontal ? 0 : "auto", hideOverlap: !spec.horizontal,
+        rotate: rotate ? 35 : 0, fontSize: narrow ? 10 : 12 } };
     var value = { type: "value", name: spec.unit, nameTextStyle: { color: MUTED },
       splitLine: { lineStyle: { color: GRID } }, axisLabel: { color: MUTED, hideOverlap: true, fontSize: narrow ? 10 : 12 } };
     if (spec.horizontal) {

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from apps.accounts.principal import principal_for
 from apps.assets import selectors
 from apps.assets.choices import EnrolmentAction
+from apps.assets.fields import BATTERY_FIELDS, PV_ARRAY_FIELDS, SITE_FIELDS, WORKLOAD_CLASS_FIELDS
 from apps.assets.models import Battery, EnrolmentTransition, PVArray, Site, WorkloadClass
 from apps.assets.validators import battery_errors, pv_array_errors, workload_class_errors
 from apps.core.api.strict import StrictModelSerializer, StrictSerializer
@@ -43,15 +44,7 @@ class SiteSerializer(StrictModelSerializer):
         fields = [
             "id",
             "owner",
-            "name",
-            "latitude",
-            "longitude",
-            "timezone",
-            "market_zone",
-            "grid_import_limit_kw",
-            "grid_export_limit_kw",
-            "pue",
-            "it_capacity_kw",
+            *SITE_FIELDS,
             "enrolment_status",
             "status_reason",
             "created_at",
@@ -81,14 +74,7 @@ class WorkloadClassSerializer(StrictModelSerializer):
         fields = [
             "id",
             "site",
-            "name",
-            "kind",
-            "share_pct",
-            "max_delay_h",
-            "interruptible",
-            "migratable_to",
-            "min_power_fraction",
-            "ramp_kw_per_min",
+            *WORKLOAD_CLASS_FIELDS,
             "is_deferrable",
         ]
         read_only_fields = ["is_deferrable"]
@@ -108,20 +94,7 @@ class BatterySerializer(StrictModelSerializer):
 
     class Meta:
         model = Battery
-        fields = [
-            "id",
-            "site",
-            "name",
-            "energy_capacity_kwh",
-            "max_charge_kw",
-            "max_discharge_kw",
-            "charge_efficiency",
-            "discharge_efficiency",
-            "soc_min_kwh",
-            "soc_max_kwh",
-            "backup_reserve_kwh",
-            "degradation_cost_per_mwh",
-        ]
+        fields = ["id", "site", *BATTERY_FIELDS]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors = battery_errors(_merged(self, attrs))
@@ -135,16 +108,7 @@ class PVArraySerializer(StrictModelSerializer):
 
     class Meta:
         model = PVArray
-        fields = [
-            "id",
-            "site",
-            "name",
-            "dc_capacity_kwp",
-            "ac_limit_kw",
-            "tilt_deg",
-            "azimuth_deg",
-            "losses_pct",
-        ]
+        fields = ["id", "site", *PV_ARRAY_FIELDS]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors = pv_array_errors(_merged(self, attrs))

@@ -139,3 +139,28 @@ def pct_of(pct: float | None, whole: float | None) -> float | None:
     if pct is None or whole is None:
         return None
     return float(pct) * float(whole) / 100.0
+
+
+@register.filter
+def peak(values: Any) -> float | None:
+    """The largest of a sequence of numbers (``None`` when empty), e.g. the 24-h peak of an hourly series."""
+    numbers = [float(v) for v in values or () if v is not None]
+    return max(numbers) if numbers else None
+
+
+@register.filter
+def percent(value: float | None, digits: int = 1) -> str:
+    """A value already in percent (e.g. ``19.86``) as ``"19.9 %"``, ``—`` when missing."""
+    if value is None:
+        return "—"
+    return f"{float(value):.{digits}f} %"
+
+
+@register.filter
+def baseline_label(method: str | None) -> str:
+    """A stored baseline-method code (``"10_of_10"``) as its label; an unknown code is shown as it is."""
+    from apps.markets.choices import BaselineMethod
+
+    if not method:
+        return "—"
+    return str(BaselineMethod(method).label) if method in BaselineMethod.values else method

@@ -78,3 +78,18 @@ def test_others_cannot_open_the_overview(world: World, page_as, persona: str) ->
     response = page_as(persona).get("/overview/")
     assert response.status_code == 403
     assert "chart-flexibility" not in response.content.decode()
+
+
+def test_the_table_shows_the_charts_peak(world: World, page_as) -> None:  # type: ignore[no-untyped-def]
+    site = SiteFactory(
+        owner=world.owner_a, market_zone=zone("CAISO_NP15"), enrolment_status=EnrolmentStatus.ACTIVE
+    )
+    WorkloadClassFactory(site=site, share_pct=40, max_delay_h=4.0)
+    BatteryFactory(site=site, energy_capacity_kwh=2000.0, max_charge_kw=1000.0, max_discharge_kw=1000.0)
+    html = page_as("staff").get("/overview/").content.decode()
+    spec = _spec(html, "chart-flexibility")
+    by_name = {s["name"]: s["values"] for s in spec["series"]}
+    up_peak = max(v for v in by_name["Up: increase holdable for 1 h"] if v is not None)
+    down_peak = max(v for v in by_name["Down: reduction holdable for 1 h"] if v is not None)
+    assert f'data-kpi="flex-up-peak">{up_peak / 1000:,.1f} MW<' in html
+    assert f'data-kpi="flex-down-peak">{down_peak / 1000:,.1f} MW<' in html

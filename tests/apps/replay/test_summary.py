@@ -61,3 +61,16 @@ def test_work_still_waiting_is_charged(world: World) -> None:
     assert summary["cost_savings_pct"] == pytest.approx(12.5)
     assert summary["emissions_kg"] == pytest.approx(35.0)
     assert summary["carbon_savings_pct"] == pytest.approx(12.5)
+
+
+def test_the_printed_table_formats_money_and_percentages(world: World) -> None:
+    from apps.replay.summary import summary_table
+
+    site = _site_with_an_hour_of_records(world)
+    summary = replay_summary(start=START, end=END, sites=[site], unserved_it_kwh={site.pk: 10.0})
+    summary["revenue"], summary["owner_payouts"] = 42862.64, 34290.11
+    table = summary_table(summary)
+    assert "Net market revenue" in table and "42,862.64 USD" in table and "34,290.11 USD" in table
+    assert "Energy cost saved" in table and "1.25 USD (12.50 %)" in table  # 10.00 − 8.75
+    assert "12.5 kWh" in table  # unserved work at the end, grid kWh
+    assert summary["energy_cost_saved"] == pytest.approx(1.25)

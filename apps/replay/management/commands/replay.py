@@ -1,8 +1,12 @@
-"""``manage.py replay --start 2022-09-01 --days 8 [--speed X] [--worker] [--no-server] [--json FILE]``
+"""``manage.py replay --start 2022-09-01 --days 8 [--reset] [--speed X] [--worker] [--no-server] [--json FILE]``
 
 Sets up the demo portfolio if missing and replays the period on the bundled real data (see
-:mod:`apps.replay.runner`), prints a summary computed from the stored records, and then — unless
-``--no-server`` — serves the dashboard on ``--addr`` until interrupted.
+:mod:`apps.replay.runner`), prints a summary computed from the stored records as a table (and writes it as JSON
+with ``--json``), and then — unless ``--no-server`` — serves the dashboard on ``--addr`` until interrupted.
+
+A replay refuses to run over the records of an earlier one (that would count every event, bid and statement
+line twice); ``--reset`` first removes exactly those records (:mod:`apps.replay.reset`), so two runs give the
+same figures. After the replay the product clock stays at the replay's end.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from apps.core.workers import celery_worker
+from apps.replay.reset import replay_records, replay_records_remove
 from apps.replay.runner import Replay, ReplayOptions
-from apps.replay.summary import replay_summary
+from apps.replay.summary import replay_summary, summary_table
 
 
 class Command(BaseCommand):
@@ -40,6 +45,11 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--json", dest="json_file", help="write the summary to this file")
         parser.add_argument("--password", default="vpp-demo-2022", help="password of the demo users")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="remove the records of an earlier replay first (otherwise a replay refuses to run over them)",
+        )
 
     def handle(self, *args: object, **opts: object) -> None:
         try:
@@ -49,6 +59,7 @@ class Command(BaseCommand):
         days = int(opts["days"])  # type: ignore[call-overload]
         if not 1 <= days <= 60:
             raise CommandError("--days must be between 1 and 60 (the bundled data covers Aug–Sep 2022).")
+        self._reset_or_refuse(bool(opts["reset"]))
         bar = tqdm(total=None, unit="step", desc="replay", disable=not self.stdout.isatty() and False)
 
         def progress(i: int, n: int, label: str) -> None:
@@ -78,13 +89,32 @@ class Command(BaseCommand):
         )
         for line in options.log[-40:]:
             self.stdout.write(line)
-        self.stdout.write(json.dumps(summary, indent=2))
+        self.stdout.write("")
+        self.stdout.write(summary_table(summary))
         if opts["json_file"]:
             with open(str(opts["json_file"]), "w") as handle:
                 json.dump(summary, handle, indent=2)
+            self.stdout.write(f"Summary as JSON: {opts['json_file']}")
         if not opts["no_server"]:
             self.stdout.write(
                 f"Dashboard: http://{opts['addr']}/  log in as staff, owner_a, owner_b or operator "
                 f"(password {opts['password']}). Ctrl-C to stop."
             )
             call_command("runserver", str(opts["addr"]), use_reloader=False)
+
+    def _reset_or_refuse(self, reset: bool) -> None:
+        """Remove an earlier replay's records with ``--reset``; without it, refuse to run over them.
+
+        Raises:
+            CommandError: records of an earlier replay exist and ``--reset`` was not given.
+        """
+        found = replay_records()
+        if not found.any:
+            return
+        if not reset:
+            raise CommandError(
+                f"this database already holds a replay ({found.describe()}); a second replay would count them "
+                "twice. Run again with --reset to remove exactly those records, or use a fresh database."
+            )
+        removed = replay_records_remove()
+        self.stdout.write(f"Removed the earlier replay: {removed.describe()}.")
