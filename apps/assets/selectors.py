@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet, Sum
 
+from apps.accounts.choices import ApiClientRole
 from apps.accounts.principal import Principal
 
 from .choices import EnrolmentStatus
@@ -70,3 +71,15 @@ def site_bound_to_client(*, api_client_id: int) -> Site | None:
 def active_site_list() -> QuerySet[Site]:
     """Sites in the portfolio (enrolment active), for scheduled jobs that act for the aggregator."""
     return Site.objects.filter(enrolment_status=EnrolmentStatus.ACTIVE).select_related("market_zone")
+
+
+def site_for_ven_client(*, client_id: str) -> Site | None:
+    """The site bound to the active VEN API client ``client_id`` (its OpenADR ``clientID``), or ``None``."""
+    credential = (
+        SiteCredential.objects.select_related("site")
+        .filter(
+            api_client__client_id=client_id, api_client__role=ApiClientRole.VEN, api_client__is_active=True
+        )
+        .first()
+    )
+    return credential.site if credential else None

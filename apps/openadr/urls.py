@@ -6,7 +6,7 @@ Paths have no trailing slash, as in the spec (one is tolerated). The notifier en
 
 from django.urls import re_path
 
-from .api import views
+from .api import auth, views
 from .api.base import not_found, not_implemented
 
 app_name = "openadr"
@@ -14,8 +14,8 @@ app_name = "openadr"
 _ID = r"(?P<object_id>[^/]+)"
 
 urlpatterns = [
-    re_path(r"^auth/server/?$", views.AuthServerView.as_view(), name="auth-server"),
-    re_path(r"^auth/token/?$", views.AuthTokenView.as_view(), name="auth-token"),
+    re_path(r"^auth/server/?$", auth.AuthServerView.as_view(), name="auth-server"),
+    re_path(r"^auth/token/?$", auth.AuthTokenView.as_view(), name="auth-token"),
     re_path(r"^programs/?$", views.ProgramsView.as_view(), name="programs"),
     re_path(rf"^programs/{_ID}/?$", views.ProgramView.as_view(), name="program"),
     re_path(r"^events/?$", views.EventsView.as_view(), name="events"),
