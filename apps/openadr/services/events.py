@@ -15,6 +15,7 @@ from ..models import Event, EventTarget, Program
 from ..selectors import object_pk
 from ..timing import lifespan_end
 from ._common import MAX_PRIORITY, _index_targets, _require_bl, _save, _stamp, _without_metadata
+from .notify import notification_record
 
 
 def _event_body(data: Any) -> dict[str, Any]:
@@ -51,6 +52,7 @@ def _event_save(event: Event, *, created: bool) -> Event:
     _stamp(event, created=created)
     _save(event, f"an event with publish key '{event.publish_key}' exists.")
     _index_targets(EventTarget, "event", event, event.targets)
+    notification_record(object_type="EVENT", operation="CREATE" if created else "UPDATE", obj=event)
     return event
 
 
@@ -84,4 +86,5 @@ def event_delete(*, caller: VtnCaller | None, event: Event) -> Event:
     pk = event.pk
     event.delete()
     event.pk = pk
+    notification_record(object_type="EVENT", operation="DELETE", obj=event)
     return event

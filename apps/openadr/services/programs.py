@@ -12,6 +12,7 @@ from .. import schemas
 from ..access import VtnCaller
 from ..models import Program, ProgramTarget
 from ._common import _index_targets, _require_bl, _save, _stamp, _without_metadata
+from .notify import notification_record
 
 
 def _program_apply(program: Program, data: dict[str, Any]) -> None:
@@ -32,6 +33,7 @@ def _program_save(program: Program, *, created: bool) -> Program:
     _stamp(program, created=created)
     _save(program, f"a program named '{program.program_name}' exists.", "programName")
     _index_targets(ProgramTarget, "program", program, program.targets)
+    notification_record(object_type="PROGRAM", operation="CREATE" if created else "UPDATE", obj=program)
     return program
 
 
@@ -67,6 +69,7 @@ def program_delete(*, caller: VtnCaller | None, program: Program) -> Program:
     except models.ProtectedError as exc:
         raise ConflictError("the program still has events; delete them first.") from exc
     program.pk = pk
+    notification_record(object_type="PROGRAM", operation="DELETE", obj=program)
     return program
 
 

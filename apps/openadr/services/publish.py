@@ -22,6 +22,7 @@ from ..selectors import event_by_key, site_target, zone_target
 from ..timing import duration_iso, format_datetime, lifespan_end
 from ._common import MAX_PRIORITY
 from .events import event_delete
+from .notify import notifications_record_many
 from .programs import program_ensure
 
 #: Program used by :func:`openadr_event_publish` when none is given.
@@ -159,6 +160,9 @@ def _ensure_many(drafts: list[Event]) -> list[tuple[Event, bool]]:
             EventTarget.objects.filter(event__in=changed).delete()
         EventTarget.objects.bulk_create(
             [EventTarget(event=e, value=t) for e in [*new, *changed] for t in dict.fromkeys(e.targets or [])]
+        )
+        notifications_record_many(
+            object_type="EVENT", changes=[*(("CREATE", e) for e in new), *(("UPDATE", e) for e in changed)]
         )
     return results
 

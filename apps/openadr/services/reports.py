@@ -19,6 +19,7 @@ from ..models import Event, Report
 from ..selectors import event_list, object_pk, target_scope, ven_for_client
 from ..timing import duration_iso
 from ._common import _require_ven, _stamp, _without_metadata
+from .notify import notification_record
 
 
 def _report_body(data: Any) -> dict[str, Any]:
@@ -114,6 +115,7 @@ def report_create(*, caller: VtnCaller | None, data: Any) -> Report:
         report.save()
         report.telemetry_points = report_ingest(caller=ven_caller, report=report, event=event)
         report.save(update_fields=["telemetry_points"])
+        notification_record(object_type="REPORT", operation="CREATE", obj=report)
     return report
 
 
@@ -128,6 +130,7 @@ def report_update(*, caller: VtnCaller | None, report: Report, data: Any) -> Rep
         _stamp(report, created=False)
         report.telemetry_points = report_ingest(caller=ven_caller, report=report, event=event)
         report.save()
+        notification_record(object_type="REPORT", operation="UPDATE", obj=report)
     return report
 
 
@@ -139,4 +142,5 @@ def report_delete(*, caller: VtnCaller | None, report: Report) -> Report:
     pk = report.pk
     report.delete()
     report.pk = pk
+    notification_record(object_type="REPORT", operation="DELETE", obj=report)
     return report

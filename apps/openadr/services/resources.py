@@ -13,6 +13,7 @@ from ..access import VtnCaller
 from ..models import Resource, ResourceTarget, Ven
 from ..selectors import object_pk
 from ._common import _index_targets, _own_targets, _request_kind, _same_targets, _save, _stamp
+from .notify import notification_record
 
 
 def _resource_body(caller: VtnCaller | None, data: Any) -> dict[str, Any]:
@@ -61,6 +62,7 @@ def _resource_save(resource: Resource, *, created: bool) -> Resource:
     _stamp(resource, created=created)
     _save(resource, f"the ven has a resource named '{resource.resource_name}'.", "resourceName")
     _index_targets(ResourceTarget, "resource", resource, resource.targets)
+    notification_record(object_type="RESOURCE", operation="CREATE" if created else "UPDATE", obj=resource)
     return resource
 
 
@@ -89,4 +91,5 @@ def resource_delete(*, caller: VtnCaller | None, resource: Resource) -> Resource
     pk = resource.pk
     resource.delete()
     resource.pk = pk
+    notification_record(object_type="RESOURCE", operation="DELETE", obj=resource)
     return resource

@@ -24,6 +24,7 @@ from ._common import (
     _save,
     _stamp,
 )
+from .notify import notification_record
 
 
 def _ven_site(client_id: str) -> Site:
@@ -59,6 +60,7 @@ def _ven_save(ven: Ven, *, created: bool, site_changed: bool = False) -> Ven:
     _stamp(ven, created=created)
     _save(ven, f"a ven named '{ven.ven_name}' or for client '{ven.client_id}' exists.", "venName")
     _index_targets(VenTarget, "ven", ven, ven.targets)
+    notification_record(object_type="VEN", operation="CREATE" if created else "UPDATE", obj=ven)
     return ven
 
 
@@ -144,4 +146,5 @@ def ven_delete(*, caller: VtnCaller | None, ven: Ven) -> Ven:
     pk = ven.pk
     ven.delete()
     ven.pk = pk
+    notification_record(object_type="VEN", operation="DELETE", obj=ven)
     return ven
