@@ -299,7 +299,7 @@ class NotificationDelivery(models.Model):
     )
     subscription_ref = models.CharField(max_length=128, verbose_name="subscription id")
     client_id = models.CharField(max_length=128, db_index=True, verbose_name="client id")
-    callback_url = models.URLField(max_length=2000, verbose_name="callback URL")
+    callback_url = models.CharField(max_length=2000, verbose_name="callback URL")
     bearer_token = models.CharField(max_length=2000, blank=True, default="", verbose_name="bearer token")
     body = models.JSONField(verbose_name="notification body")
     status = models.CharField(
