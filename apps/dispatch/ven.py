@@ -301,7 +301,7 @@ class NotificationListener:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def url(self, public_host: str | None = None) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = str(self._server.server_address[0]), int(self._server.server_address[1])
         return f"http://{public_host or host}:{port}/openadr-notifications"
 
     def wait(self, timeout_s: float) -> bool:

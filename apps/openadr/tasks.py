@@ -15,9 +15,7 @@ MAX_BACKOFF_S = 60
 @shared_task(name="apps.openadr.tasks.fan_out_notifications", acks_late=True)
 def fan_out_notifications(notification_ids: list[int]) -> int:
     """Send the recorded changes ``notification_ids`` to their subscribers; returns the deliveries to retry."""
-    retry: list[int] = []
-    for notification_id in notification_ids:
-        retry.extend(notify.notification_fan_out(notification_id=notification_id))
+    retry = notify.notifications_fan_out(notification_ids=notification_ids)
     for delivery_id in retry:
         send_notification.apply_async(args=[delivery_id], countdown=1)
     return len(retry)

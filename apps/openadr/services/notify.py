@@ -4,9 +4,9 @@
   :class:`~apps.openadr.models.Notification` row per change (so a notification exists exactly when its write
   committed, and a deleted object is still described), and one ``fan_out_notifications`` task enqueued on
   commit (``delay_on_commit``). Nothing is recorded while there is no subscription and MQTT is off.
-- :func:`notification_fan_out` (the task's service): claims the notification once (conditional UPDATE), matches
+- :func:`notification_fan_out` (the task's service, :func:`notifications_fan_out` for several): claims the notification once (conditional UPDATE), matches
   the subscriptions (:func:`apps.openadr.notifications.deliveries`), stores the delivery log, POSTs every
-  delivery concurrently and publishes to MQTT (:mod:`apps.openadr.mqtt`); returns the deliveries to retry.
+  delivery concurrently after publishing to MQTT (:mod:`apps.openadr.mqtt`, fast); returns the deliveries to retry.
 - :func:`notification_delivery_send`: one retry of one delivery (the task backs off 1, 2, 4 … 60 s and gives
   up after :data:`MAX_DELIVERY_ATTEMPTS`).
 - :func:`callback_verify`: the challenge of Definition.md §Webhooks (GET ``?echo=<random>``, the answer must be
@@ -165,10 +165,38 @@ def _subscribers(object_type: str) -> list[Subscriber]:
     return out
 
 
-def notification_fan_out(*, notification_id: int) -> list[int]:
+def notifications_fan_out(*, notification_ids: Iterable[int]) -> list[int]:
+    """:func:`notification_fan_out` for several changes (one dispatch plan's events), reading the subscriptions
+    of each object type and the vens' granted targets once. Returns the deliveries to retry."""
+    subscribers: dict[str, list[Subscriber]] = {}
+    vens: list[VenReader] | None = None
+    retry: list[int] = []
+    for notification_id in notification_ids:
+        row = Notification.objects.filter(pk=notification_id).only("object_type").first()
+        if row is None:
+            continue
+        if row.object_type not in subscribers:
+            subscribers[row.object_type] = _subscribers(row.object_type)
+        if vens is None and mqtt.enabled():
+            vens = _ven_readers()
+        retry.extend(
+            notification_fan_out(
+                notification_id=notification_id, subscribers=subscribers[row.object_type], vens=vens
+            )
+        )
+    return retry
+
+
+def notification_fan_out(
+    *,
+    notification_id: int,
+    subscribers: list[Subscriber] | None = None,
+    vens: list[VenReader] | None = None,
+) -> list[int]:
     """Send one recorded change to every matching subscription and to MQTT; returns the ids of deliveries that
     failed this first attempt (to retry). Idempotent: the first run claims the notification; a redelivered task
-    (``acks_late``) only sends the deliveries still unsent."""
+    (``acks_late``) only sends the deliveries still unsent. ``subscribers`` / ``vens``: already loaded (see
+    :func:`notifications_fan_out`), else read here."""
     now = clock.now()
     claimed = Notification.objects.filter(pk=notification_id, fanned_out_at__isnull=True).update(
         fanned_out_at=now
@@ -178,7 +206,9 @@ def notification_fan_out(*, notification_id: int) -> list[int]:
         return []
     change = _change(row)
     if claimed:
-        found = deliveries(change, _subscribers(change.object_type))
+        if subscribers is None:
+            subscribers = _subscribers(change.object_type)
+        found = deliveries(change, subscribers)
         NotificationDelivery.objects.bulk_create(
             [
                 NotificationDelivery(
@@ -193,22 +223,24 @@ def notification_fan_out(*, notification_id: int) -> list[int]:
             ],
             ignore_conflicts=True,
         )
+    if claimed and mqtt.enabled():
+        _publish_mqtt(change, _ven_readers() if vens is None else vens)
     pending = list(
         NotificationDelivery.objects.filter(
             notification_id=notification_id, status=NotificationStatus.PENDING, attempts=0
         ).values_list("pk", "callback_url", "bearer_token", "body")
     )
-    retry = _send_all(pending)
-    if claimed and mqtt.enabled():
-        _publish_mqtt(change)
-    return retry
+    return _send_all(pending)
 
 
-def _publish_mqtt(change: Change) -> None:
-    vens = [
+def _ven_readers() -> list[VenReader]:
+    return [
         VenReader(ven_ref=str(pk), reader=Reader(client_id=client_id, granted=granted))
         for client_id, (pk, granted) in granted_targets_many().items()
     ]
+
+
+def _publish_mqtt(change: Change, vens: list[VenReader]) -> None:
     try:
         mqtt.publish_many(mqtt_messages(change, vens, prefix=settings.OPENADR_MQTT_TOPIC_PREFIX))
     except mqtt.MqttError:
