@@ -81,13 +81,16 @@ class Subscriber:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One notification to POST: to ``callback_url`` with ``Authorization: Bearer <bearer_token>`` when given."""
+    """One notification to POST: to ``callback_url`` with ``Authorization: Bearer <bearer_token>`` when given.
+    ``view_targets``: the targets the reader was granted among the object's (``None``: business logic's full
+    view), enough to rebuild ``body`` from the change (:func:`body_for_view`) when the delivery is retried."""
 
     subscription_ref: str
     client_id: str
     callback_url: str
     bearer_token: str
     body: dict[str, Any]
+    view_targets: tuple[str, ...] | None = None
 
 
 def readable(change: Change, reader: Reader) -> bool:
@@ -157,11 +160,19 @@ def deliveries(change: Change, subscribers: Iterable[Subscriber]) -> list[Delive
         if not urls or not _passes_filters(change, subscriber):
             continue
         body = notification_body(change, subscriber.reader)
+        granted = subscriber.reader.granted
+        view = None if granted is None else tuple(t for t in change.targets or [] if t in granted)
         out.extend(
-            Delivery(subscriber.subscription_ref, subscriber.reader.client_id, url, token, body)
+            Delivery(subscriber.subscription_ref, subscriber.reader.client_id, url, token, body, view)
             for url, token in urls.items()
         )
     return out
+
+
+def body_for_view(change: Change, view_targets: Iterable[str] | None) -> dict[str, Any]:
+    """The notification body of a delivery, rebuilt from its change and its ``view_targets``."""
+    granted = None if view_targets is None else frozenset(view_targets)
+    return notification_body(change, Reader(client_id="", granted=granted))
 
 
 # --- MQTT topics (Definition.md §"Notifications via Additional Protocols") ----------------------------------

@@ -4,9 +4,10 @@
   :class:`~apps.openadr.models.Notification` row per change (so a notification exists exactly when its write
   committed, and a deleted object is still described), and one ``fan_out_notifications`` task enqueued on
   commit (``delay_on_commit``). Nothing is recorded while there is no subscription and MQTT is off.
-- :func:`notification_fan_out` (the task's service, :func:`notifications_fan_out` for several): claims the notification once (conditional UPDATE), matches
-  the subscriptions (:func:`apps.openadr.notifications.deliveries`), stores the delivery log, POSTs every
-  delivery concurrently after publishing to MQTT (:mod:`apps.openadr.mqtt`, fast); returns the deliveries to retry.
+- :func:`notification_fan_out` (the task's service, :func:`notifications_fan_out` for several): matches the
+  subscriptions (:func:`apps.openadr.notifications.deliveries`), publishes to MQTT (:mod:`apps.openadr.mqtt`),
+  POSTs every delivery concurrently, then stores the delivery log and marks the notification fanned out (a
+  conditional UPDATE, so it is logged once); returns the deliveries to retry.
 - :func:`notification_delivery_send`: one retry of one delivery (the task backs off 1, 2, 4 … 60 s and gives
   up after :data:`MAX_DELIVERY_ATTEMPTS`).
 - :func:`callback_verify`: the challenge of Definition.md §Webhooks (GET ``?echo=<random>``, the answer must be
@@ -32,13 +33,23 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db import IntegrityError, transaction
 
 from apps.core import clock
 
 from .. import mqtt
 from ..models import Event, Notification, NotificationDelivery, NotificationStatus, Program, Subscription
-from ..notifications import OBJECT_TYPES, Change, Reader, Subscriber, VenReader, deliveries, mqtt_messages
+from ..notifications import (
+    OBJECT_TYPES,
+    Change,
+    Delivery,
+    Reader,
+    Subscriber,
+    VenReader,
+    body_for_view,
+    deliveries,
+    mqtt_messages,
+)
 from ..representations import (
     event_repr,
     program_repr,
@@ -193,44 +204,60 @@ def notification_fan_out(
     subscribers: list[Subscriber] | None = None,
     vens: list[VenReader] | None = None,
 ) -> list[int]:
-    """Send one recorded change to every matching subscription and to MQTT; returns the ids of deliveries that
-    failed this first attempt (to retry). Idempotent: the first run claims the notification; a redelivered task
-    (``acks_late``) only sends the deliveries still unsent. ``subscribers`` / ``vens``: already loaded (see
-    :func:`notifications_fan_out`), else read here."""
-    now = clock.now()
-    claimed = Notification.objects.filter(pk=notification_id, fanned_out_at__isnull=True).update(
-        fanned_out_at=now
-    )
+    """Send one recorded change to MQTT and to every matching subscription; returns the ids of deliveries that
+    failed this first attempt (to retry). ``subscribers`` / ``vens``: already loaded (see
+    :func:`notifications_fan_out`), else read here.
+
+    The POSTs go out first and the delivery log is written after them with their outcome (writing it first was
+    half the fan-out's time), together with the notification's ``fanned_out_at``: a fan-out that already
+    finished does nothing, and one killed mid-way (``acks_late`` redelivers it) sends again — at least once,
+    never lost; a receiver can drop a repeat by the object's ``id`` and ``modificationDateTime``.
+    """
     row = Notification.objects.filter(pk=notification_id).first()
-    if row is None:
+    if row is None or row.fanned_out_at is not None:
         return []
     change = _change(row)
-    if claimed:
-        if subscribers is None:
-            subscribers = _subscribers(change.object_type)
-        found = deliveries(change, subscribers)
-        NotificationDelivery.objects.bulk_create(
-            [
-                NotificationDelivery(
-                    notification=row,
-                    subscription_ref=d.subscription_ref,
-                    client_id=d.client_id,
-                    callback_url=d.callback_url,
-                    bearer_token=d.bearer_token,
-                    body=d.body,
-                )
-                for d in found
-            ],
-            ignore_conflicts=True,
-        )
-    if claimed and mqtt.enabled():
+    found = deliveries(change, _subscribers(change.object_type) if subscribers is None else subscribers)
+    if mqtt.enabled():
         _publish_mqtt(change, _ven_readers() if vens is None else vens)
-    pending = list(
-        NotificationDelivery.objects.filter(
-            notification_id=notification_id, status=NotificationStatus.PENDING, attempts=0
-        ).values_list("pk", "callback_url", "bearer_token", "body")
-    )
-    return _send_all(pending)
+    results = _post_all(found)
+    now = clock.now()
+    rows = [
+        NotificationDelivery(
+            notification=row,
+            subscription_ref=d.subscription_ref,
+            client_id=d.client_id,
+            callback_url=d.callback_url,
+            bearer_token=d.bearer_token,
+            view_targets=list(d.view_targets) if d.view_targets is not None else None,
+            status=NotificationStatus.SENT if result.ok else NotificationStatus.PENDING,
+            attempts=1,
+            last_status_code=result.status,
+            last_error=result.error[:500],
+            sent_at=now if result.ok else None,
+        )
+        for d, result in zip(found, results, strict=True)
+    ]
+    try:
+        with transaction.atomic():
+            claimed = Notification.objects.filter(pk=notification_id, fanned_out_at__isnull=True).update(
+                fanned_out_at=now
+            )
+            if not claimed:  # a concurrent copy of this task finished first and logged the deliveries
+                return []
+            NotificationDelivery.objects.bulk_create(rows)
+    except IntegrityError:
+        return []
+    return [r.pk for r in rows if r.status == NotificationStatus.PENDING]
+
+
+def _post_all(found: list[Delivery]) -> list[HttpResult]:
+    if not found:
+        return []
+    with ThreadPoolExecutor(max_workers=min(CALLBACK_CONCURRENCY, len(found))) as pool:
+        return list(
+            pool.map(lambda d: post_notification(d.callback_url, d.body, bearer_token=d.bearer_token), found)
+        )
 
 
 def _ven_readers() -> list[VenReader]:
@@ -249,33 +276,6 @@ def _publish_mqtt(change: Change, vens: list[VenReader]) -> None:
         )
 
 
-def _send_all(pending: list[tuple[int, str, str, Any]]) -> list[int]:
-    if not pending:
-        return []
-    with ThreadPoolExecutor(max_workers=min(CALLBACK_CONCURRENCY, len(pending))) as pool:
-        results = list(pool.map(lambda r: post_notification(r[1], r[3], bearer_token=r[2]), pending))
-    now = clock.now()
-    by_status: dict[int | None, list[int]] = {}
-    retry = []
-    for row, result in zip(pending, results, strict=True):
-        if result.ok:
-            by_status.setdefault(result.status, []).append(row[0])
-            continue
-        NotificationDelivery.objects.filter(pk=row[0]).update(
-            attempts=F("attempts") + 1, last_status_code=result.status, last_error=result.error[:500]
-        )
-        retry.append(row[0])
-    for status, ids in by_status.items():
-        NotificationDelivery.objects.filter(pk__in=ids).update(
-            status=NotificationStatus.SENT,
-            attempts=F("attempts") + 1,
-            sent_at=now,
-            last_status_code=status,
-            last_error="",
-        )
-    return retry
-
-
 def notification_delivery_send(*, delivery_id: int) -> NotificationDelivery:
     """Retry one pending delivery. Marks it sent, or failed once it has had :data:`MAX_DELIVERY_ATTEMPTS`.
 
@@ -283,10 +283,11 @@ def notification_delivery_send(*, delivery_id: int) -> NotificationDelivery:
         NotificationDelivery.DoesNotExist: it was removed (its notification was deleted).
         RetryableNotificationError: it failed again and has attempts left.
     """
-    delivery = NotificationDelivery.objects.get(pk=delivery_id)
+    delivery = NotificationDelivery.objects.select_related("notification").get(pk=delivery_id)
     if delivery.status != NotificationStatus.PENDING:
         return delivery
-    result = post_notification(delivery.callback_url, delivery.body, bearer_token=delivery.bearer_token)
+    body = body_for_view(_change(delivery.notification), delivery.view_targets)
+    result = post_notification(delivery.callback_url, body, bearer_token=delivery.bearer_token)
     delivery.attempts += 1
     delivery.last_status_code = result.status
     if result.ok:
