@@ -253,7 +253,7 @@ class _Subscriptions(KindView):
 
 class SubscriptionsView(_Subscriptions, CollectionView):
     """``GET /subscriptions`` (``programID``, ``clientName``, ``objects``, ``skip``, ``limit``),
-    ``POST /subscriptions`` (stored; notifications are not sent yet)."""
+    ``POST /subscriptions`` (callbacks verified, then notified: :mod:`apps.openadr.notifications`)."""
 
     roles: ClassVar = {"GET": BOTH, "POST": BOTH}
 
