@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet, Sum
 
+from apps.accounts.choices import ApiClientRole
 from apps.accounts.principal import Principal
 
 from .choices import EnrolmentStatus
@@ -130,3 +131,15 @@ def site_get_by_reference(*, reference: str) -> Site | None:
         Site.objects.filter(pk=int(reference)) if reference.isdigit() else Site.objects.filter(name=reference)
     )
     return sites.first()
+
+
+def site_for_ven_client(*, client_id: str) -> Site | None:
+    """The site bound to the active VEN API client ``client_id`` (its OpenADR ``clientID``), or ``None``."""
+    credential = (
+        SiteCredential.objects.select_related("site")
+        .filter(
+            api_client__client_id=client_id, api_client__role=ApiClientRole.VEN, api_client__is_active=True
+        )
+        .first()
+    )
+    return credential.site if credential else None

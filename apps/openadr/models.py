@@ -168,9 +168,12 @@ class Report(OpenAdrObject):
 
 
 class Subscription(OpenAdrObject):
-    """A subscription (``subscriptionRequest``), stored per spec. Notifications are not delivered (yet)."""
+    """A subscription (``subscriptionRequest``): which operations on which object types are sent to which
+    callback (:mod:`apps.openadr.notifications`). ``client_role`` is the subscriber's (``bl`` | ``ven``): a
+    VEN's subscription receives only the objects that VEN may read (Definition.md §"Object Privacy")."""
 
     client_id = models.CharField(max_length=128, db_index=True, verbose_name="client id")
+    client_role = models.CharField(max_length=8, default="ven", verbose_name="client role")
     client_name = models.CharField(max_length=128, verbose_name="client name")
     program = models.ForeignKey(
         Program,
@@ -250,3 +253,79 @@ class ResourceTarget(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "pending"
+    SENT = "sent", "sent"
+    FAILED = "failed", "failed (gave up)"
+
+
+class Notification(models.Model):
+    """One create, update or delete of a subscribable object, recorded in the writing transaction (so it exists
+    exactly when the write committed) and fanned out after commit by a Celery task.
+
+    ``body`` is the object as business logic reads it (``object`` of openadr3.yaml ``notification``);
+    ``program_ref`` the program it belongs to (programs, events, reports, subscriptions), ``program_targets``
+    that program's targets (an event is readable only when its program is), ``owner_client_id`` the
+    ``clientID`` owning a ven, resource, report or subscription, ``ven_ref`` the ven of a ven or resource.
+    """
+
+    object_type = models.CharField(max_length=16, verbose_name="object type")
+    operation = models.CharField(max_length=8, verbose_name="operation")
+    object_ref = models.CharField(max_length=128, verbose_name="object id")
+    body = models.JSONField(verbose_name="object")
+    program_ref = models.CharField(max_length=128, blank=True, default="", verbose_name="program id")
+    program_targets = models.JSONField(null=True, blank=True, verbose_name="program targets")
+    owner_client_id = models.CharField(max_length=128, blank=True, default="", verbose_name="owner client id")
+    ven_ref = models.CharField(max_length=128, blank=True, default="", verbose_name="ven id")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="recorded")
+    fanned_out_at = models.DateTimeField(null=True, blank=True, verbose_name="fanned out")
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "OpenADR notification"
+        verbose_name_plural = "OpenADR notifications"
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.object_type} {self.object_ref}"
+
+
+class NotificationDelivery(models.Model):
+    """The delivery log: one notification POSTed to one subscription's callback, with its attempts. The body is
+    the notification's object as this client reads it: ``view_targets`` are the targets shown to it (the body
+    itself is not stored 1,000 times: the insert of the log was half the fan-out's time)."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries", verbose_name="notification"
+    )
+    subscription_ref = models.CharField(max_length=128, verbose_name="subscription id")
+    client_id = models.CharField(max_length=128, db_index=True, verbose_name="client id")
+    callback_url = models.CharField(max_length=2000, verbose_name="callback URL")
+    bearer_token = models.CharField(max_length=2000, blank=True, default="", verbose_name="bearer token")
+    view_targets = models.JSONField(
+        null=True, blank=True, verbose_name="targets shown", help_text="null: business logic's full view"
+    )
+    status = models.CharField(
+        max_length=8, choices=NotificationStatus, default=NotificationStatus.PENDING, verbose_name="status"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name="attempts")
+    last_status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name="last HTTP status"
+    )
+    last_error = models.CharField(max_length=500, blank=True, default="", verbose_name="last error")
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name="sent")
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "OpenADR notification delivery"
+        verbose_name_plural = "OpenADR notification deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "subscription_ref", "callback_url"],
+                name="openadr_delivery_once_per_callback",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification} -> {self.callback_url} ({self.status})"

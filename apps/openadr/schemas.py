@@ -136,14 +136,28 @@ def _messages(errors: list[jsonschema.ValidationError], prefix: str = "") -> dic
     return found
 
 
+def without_nulls(value: Any) -> Any:
+    """``value`` with every object property whose value is ``null`` left out, at any depth (array items are
+    kept). OpenAPI 3.0 optional properties default to absent and the spec's nullable ones to ``null``; the
+    3.1.0 clients send ``"intervalPeriod": null`` for "none", so an explicit null is read as absent (a required
+    property sent as null is then reported missing)."""
+    if isinstance(value, dict):
+        return {key: without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value]
+    return value
+
+
 def validate(body: Any, schema_name: str) -> dict[str, Any]:
-    """Check ``body`` against ``components.schemas[schema_name]`` of openadr3.yaml and return it.
+    """Check ``body`` against ``components.schemas[schema_name]`` of openadr3.yaml and return it, with explicit
+    nulls read as absent (:func:`without_nulls`).
 
     Raises:
         ValidationError: keyed by path into the body; nothing is written.
     """
     if not isinstance(body, dict):
         raise ValidationError({"body": ["The request body must be a JSON object."]})
+    body = without_nulls(body)
     errors = list(_validator(schema_name).iter_errors(body))
     if errors:
         raise ValidationError(_messages(errors))

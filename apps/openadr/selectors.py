@@ -234,3 +234,34 @@ def event_by_key(*, key: str) -> Event | None:
 def ven_site_ids(*, site_ids: list[int]) -> set[int]:
     """Which of ``site_ids`` have a registered VEN (one query; dispatch picks delivery channels with it)."""
     return set(Ven.objects.filter(site_id__in=site_ids).values_list("site_id", flat=True))
+
+
+def granted_targets_many(*, client_ids: Iterable[str] | None = None) -> dict[str, tuple[int, frozenset[str]]]:
+    """``clientID → (ven pk, granted targets)`` for the vens of ``client_ids`` (all vens when ``None``), in two
+    queries: :func:`granted_targets` for many VENs at once (notification fan-out). A client without a ven object
+    is absent (it is granted nothing)."""
+    vens = Ven.objects.all()
+    if client_ids is not None:
+        vens = vens.filter(client_id__in=list(client_ids))
+    rows = list(vens.values_list("pk", "client_id", "targets", "site_id", "site__market_zone_id"))
+    extra: dict[int, set[str]] = {}
+    for ven_id, targets in Resource.objects.filter(ven_id__in=[r[0] for r in rows]).values_list(
+        "ven_id", "targets"
+    ):
+        extra.setdefault(ven_id, set()).update(targets or [])
+    out: dict[str, tuple[int, frozenset[str]]] = {}
+    for pk, client_id, targets, site_id, zone in rows:
+        granted = {*(targets or []), f"site-{site_id}", zone_target(zone), *extra.get(pk, ())}
+        out[client_id] = (pk, frozenset(granted))
+    return out
+
+
+def subscriptions_for(*, object_type: str) -> QuerySet[Subscription]:
+    """Subscriptions that may want notifications of ``object_type`` (a coarse filter; the exact match is
+    :func:`apps.openadr.notifications.deliveries`)."""
+    return Subscription.objects.filter(object_operations__icontains=f'"{object_type}"')
+
+
+def subscriptions_exist() -> bool:
+    """Whether any subscription exists (writes skip recording notifications when none does and MQTT is off)."""
+    return Subscription.objects.exists()

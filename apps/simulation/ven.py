@@ -4,7 +4,9 @@ VTN's events and metered through reports, with no database access for either.
 - :class:`VtnClient` talks to a VTN (this project's ``/openadr3/3.1.0`` or any other) with ``httpx``: an OAuth2
   client-credentials token from ``POST /auth/token`` (RFC 6749 §4.4; renewed before it expires and once on a
   401), VEN registration (``POST /vens``, a ``VEN_VEN_REQUEST``), ``GET /events?active=true`` paged with
-  ``skip``/``limit``, and ``POST /reports``.
+  ``skip``/``limit``, ``POST /reports`` and ``POST /subscriptions``.
+- :class:`NotificationListener` is the VEN's webhook endpoint: the agent subscribes to its events and re-reads
+  them when notified, polling only as a fallback.
 - :func:`setpoints_from_events` reads interval payloads (Definition.md §"Event Payload Enumerations", kW):
   ``DISPATCH_SETPOINT`` (absolute grid power) and ``IMPORT_CAPACITY_LIMIT``; a payload with *n* values is *n* equal consecutive sub-intervals (User Guide §7.3);
   interval timing follows the event's ``intervalPeriod`` inheritance (:func:`apps.openadr.timing.resolve_windows`).
@@ -25,6 +27,7 @@ minimum of 0, so it cannot carry a reduction as a signed change.)
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -149,6 +152,19 @@ class VtnClient:
             return mine[0]
         return self.request("POST", "/vens", json={"objectType": "VEN_VEN_REQUEST", "venName": ven_name})
 
+    def subscribe(self, *, client_name: str, callback_url: str, bearer_token: str) -> dict:
+        """Subscribe to this VEN's event creates, updates and deletes at ``callback_url`` (the VTN verifies it
+        with an echo challenge first, Definition.md §Webhooks); returns the subscription."""
+        operation = {
+            "objects": ["EVENT"],
+            "operations": ["CREATE", "UPDATE", "DELETE"],
+            "callbackUrl": callback_url,
+            "bearerToken": bearer_token,
+        }
+        return self.request(
+            "POST", "/subscriptions", json={"clientName": client_name, "objectOperations": [operation]}
+        )
+
     def events(self) -> list[dict]:
         """Every event the VTN shows this VEN whose lifespan has not ended (``active=true``), all pages."""
         events: list[dict] = []
@@ -241,6 +257,62 @@ def setpoints_from_events(events: list[dict]) -> list[VenSetpoint]:
                     )
                 )
     return out
+
+
+class NotificationListener:
+    """The VEN's webhook endpoint: a small threaded HTTP server that answers the VTN's echo challenge
+    (``GET ?echo=X`` → 200 ``X``) and wakes the agent on each notification POSTed with its bearer token (any
+    other token: 401). The agent then re-reads its events; the notification only says that something changed.
+    """
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, bearer_token: str) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlsplit
+
+        self.pushed = threading.Event()
+        self.received = 0
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _answer(self, status: int, body: bytes = b"") -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                echo = (parse_qs(urlsplit(self.path).query).get("echo") or [""])[0]
+                self._answer(200 if echo else 400, echo.encode())
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.headers.get("Authorization") != f"Bearer {bearer_token}":
+                    self._answer(401)
+                    return
+                listener.received += 1
+                listener.pushed.set()
+                self._answer(200)
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def url(self, public_host: str | None = None) -> str:
+        host, port = str(self._server.server_address[0]), int(self._server.server_address[1])
+        return f"http://{public_host or host}:{port}/openadr-notifications"
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for a notification; ``True`` if one came (and clear the flag)."""
+        pushed = self.pushed.wait(timeout_s)
+        self.pushed.clear()
+        return pushed
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 class VenAgent(SiteAgent):

@@ -164,6 +164,19 @@ VPP_AWARD_TASK = env.str("VPP_AWARD_TASK", default="apps.dispatch.tasks.prepare_
 VPP_DISPATCH_DELIVERY_BATCH = env.int("VPP_DISPATCH_DELIVERY_BATCH", default=250)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# --- OpenADR VTN notifiers (apps.openadr.notifications) ---------------------------------------------------
+# MQTT notifier: on when MQTT_URL is set (mqtt://host:1883, mqtts://user:password@host:8883); off by default.
+MQTT_URL = env.str("MQTT_URL", default="")
+# Broker URIs shown to clients in GET /notifiers (default: MQTT_URL without credentials).
+OPENADR_MQTT_PUBLIC_URIS = env.list("OPENADR_MQTT_PUBLIC_URIS", default=[])
+# ANONYMOUS, or OAUTH2_BEARER_TOKEN when the broker accepts VTN bearer tokens as passwords.
+OPENADR_MQTT_AUTHENTICATION = env.str("OPENADR_MQTT_AUTHENTICATION", default="ANONYMOUS")
+OPENADR_MQTT_TOPIC_PREFIX = env.str("OPENADR_MQTT_TOPIC_PREFIX", default="")
+# Webhook callbacks: https only; http(s) to localhost/127.0.0.1/::1 only where this is on (tests, local demo).
+OPENADR_ALLOW_LOOPBACK_CALLBACKS = env.bool("OPENADR_ALLOW_LOOPBACK_CALLBACKS", default=False)
+# Timeout of one callback request in seconds (Definition.md §Webhooks recommends 10–30 s).
+OPENADR_CALLBACK_TIMEOUT_S = env.float("OPENADR_CALLBACK_TIMEOUT_S", default=10.0)
+
 # --- Rate limits (apps.accounts.throttling): token endpoints per client IP, failed logins per IP and username --
 VPP_RATE_LIMITS = {
     "token": env.str("VPP_RATE_LIMIT_TOKEN", default="30/min"),

@@ -4,3 +4,6 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+# The local demo's simulated VENs take OpenADR notifications on loopback http:// callbacks.
+OPENADR_ALLOW_LOOPBACK_CALLBACKS = env.bool("OPENADR_ALLOW_LOOPBACK_CALLBACKS", default=True)

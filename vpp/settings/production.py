@@ -47,3 +47,6 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Webhook callbacks are https:// to public addresses only, whatever the environment says.
+OPENADR_ALLOW_LOOPBACK_CALLBACKS = False

@@ -21,3 +21,7 @@ VPP_AWARD_TASK = ""
 
 # Many tests ask for tokens and log in from 127.0.0.1 within a minute; the rate-limit tests set low rates.
 VPP_RATE_LIMITS = {"token": "100000/min", "login": "100000/min"}
+
+# OpenADR webhook tests use local callback sinks (http://127.0.0.1:…); production requires https.
+OPENADR_ALLOW_LOOPBACK_CALLBACKS = True
+OPENADR_CALLBACK_TIMEOUT_S = 5.0

@@ -170,18 +170,6 @@ def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     )
 
 
-def not_implemented(request: HttpRequest, path: str = "") -> JsonResponse:
-    """Problem 501 for the spec's notifier endpoints (``/notifiers``, ``/notifiers/mqtt/topics/…``): this VTN
-    stores subscriptions but sends no notifications (webhook or MQTT) yet."""
-    return _plain_problem(
-        request,
-        501,
-        "not_implemented",
-        "Not implemented.",
-        "This VTN sends no notifications yet (no webhook or MQTT notifier); poll the objects instead.",
-    )
-
-
 # --- query parameters --------------------------------------------------------------------------------------
 
 

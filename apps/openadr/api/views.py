@@ -8,33 +8,20 @@
 | /resources, /resources/{id} | bl, ven (own) | bl, ven (own) | bl, ven (own) | bl, ven (own) |
 | /reports, /reports/{id} | bl, ven (own) | ven | ven (own) | ven (own) |
 | /subscriptions, /subscriptions/{id} | bl, ven (own) | bl, ven | bl, ven (own) | bl, ven (own) |
-| /auth/server, /auth/token | public | public (token) | | |
 
 An object the caller may not read answers 404 (it is not in the caller's result set, Definition.md §"Object
 Privacy"); a method the caller's role may not use answers 403. Views validate query parameters and call one
-selector or service each.
+selector or service each. The token endpoints are in :mod:`.auth`, the generic views in :mod:`.generic`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404
-from django.urls import reverse
-from rest_framework import parsers, permissions
-from rest_framework.request import Request
-from rest_framework.response import Response
-
-from apps.accounts.api.views import basic_credentials
-from apps.accounts.services import access_token_issue
-from apps.accounts.throttling import TokenRateThrottle
-from apps.core.errors import DomainError
 
 from .. import selectors, services
-from ..access import BL, VEN
 from ..representations import (
     event_repr,
     program_repr,
@@ -43,80 +30,19 @@ from ..representations import (
     subscription_repr,
     ven_repr,
 )
-from ..selectors import TargetScope, object_pk
+from ..selectors import TargetScope
 from .base import (
-    VtnView,
     bool_param,
-    check_object_id,
     object_id_param,
-    paging,
-    problem,
     targets_param,
     text_param,
 )
-
-BOTH = frozenset({BL, VEN})
-ONLY_BL = frozenset({BL})
-ONLY_VEN = frozenset({VEN})
-
-
-# --- generic collection and item views ---------------------------------------------------------------------
-
-
-class _Kind(VtnView):
-    """Hooks of one object kind: the caller's queryset and the representation."""
-
-    def queryset(self) -> QuerySet:
-        raise NotImplementedError
-
-    def represent(self, obj: Any) -> dict[str, Any]:
-        raise NotImplementedError
-
-
-class _Collection(_Kind):
-    def items(self) -> Any:
-        return self.queryset()
-
-    def get(self, request: Request) -> Response:
-        skip, limit = paging(request)
-        page = list(self.items()[skip : skip + limit]) if limit else []
-        return Response([self.represent(obj) for obj in page])
-
-    def post(self, request: Request) -> Response:
-        return Response(self.represent(self.create(request.data)), status=201)
-
-    def create(self, data: Any) -> Any:
-        raise NotImplementedError
-
-
-class _Item(_Kind):
-    def get_object(self, object_id: str) -> Any:
-        check_object_id(object_id)
-        obj = self.queryset().filter(pk=object_pk(object_id) or 0).first()
-        if obj is None:
-            raise Http404(f"No object with id '{object_id}' for this client.")
-        return obj
-
-    def get(self, request: Request, object_id: str) -> Response:
-        return Response(self.represent(self.get_object(object_id)))
-
-    def put(self, request: Request, object_id: str) -> Response:
-        return Response(self.represent(self.update(self.get_object(object_id), request.data)))
-
-    def delete(self, request: Request, object_id: str) -> Response:
-        return Response(self.represent(self.remove(self.get_object(object_id))))
-
-    def update(self, obj: Any, data: Any) -> Any:
-        raise NotImplementedError
-
-    def remove(self, obj: Any) -> Any:
-        raise NotImplementedError
-
+from .generic import BOTH, ONLY_BL, ONLY_VEN, CollectionView, ItemView, KindView
 
 # --- programs ----------------------------------------------------------------------------------------------
 
 
-class _Programs(_Kind):
+class _Programs(KindView):
     scope: TargetScope
 
     def queryset(self) -> QuerySet:
@@ -127,7 +53,7 @@ class _Programs(_Kind):
         return program_repr(obj, self.scope)
 
 
-class ProgramsView(_Programs, _Collection):
+class ProgramsView(_Programs, CollectionView):
     """``GET /programs`` (``targets``, ``skip``, ``limit``), ``POST /programs``."""
 
     roles: ClassVar = {"GET": BOTH, "POST": ONLY_BL}
@@ -137,7 +63,7 @@ class ProgramsView(_Programs, _Collection):
         return services.program_create(caller=self.caller, data=data)
 
 
-class ProgramView(_Programs, _Item):
+class ProgramView(_Programs, ItemView):
     """``GET | PUT | DELETE /programs/{programID}``."""
 
     roles: ClassVar = {"GET": BOTH, "PUT": ONLY_BL, "DELETE": ONLY_BL}
@@ -152,7 +78,7 @@ class ProgramView(_Programs, _Item):
 # --- events ------------------------------------------------------------------------------------------------
 
 
-class _Events(_Kind):
+class _Events(KindView):
     scope: TargetScope
 
     def queryset(self) -> QuerySet:
@@ -163,7 +89,7 @@ class _Events(_Kind):
         return event_repr(obj, self.scope)
 
 
-class EventsView(_Events, _Collection):
+class EventsView(_Events, CollectionView):
     """``GET /events`` (``programID``, ``targets``, ``active``, ``skip``, ``limit``), ``POST /events``."""
 
     roles: ClassVar = {"GET": BOTH, "POST": ONLY_BL}
@@ -181,7 +107,7 @@ class EventsView(_Events, _Collection):
         return services.event_create(caller=self.caller, data=data)
 
 
-class EventView(_Events, _Item):
+class EventView(_Events, ItemView):
     """``GET | PUT | DELETE /events/{eventID}``."""
 
     roles: ClassVar = {"GET": BOTH, "PUT": ONLY_BL, "DELETE": ONLY_BL}
@@ -196,7 +122,7 @@ class EventView(_Events, _Item):
 # --- vens --------------------------------------------------------------------------------------------------
 
 
-class _Vens(_Kind):
+class _Vens(KindView):
     def queryset(self) -> QuerySet:
         return selectors.ven_list(caller=self.caller)
 
@@ -204,7 +130,7 @@ class _Vens(_Kind):
         return ven_repr(obj)
 
 
-class VensView(_Vens, _Collection):
+class VensView(_Vens, CollectionView):
     """``GET /vens`` (``venName``, ``targets``, ``skip``, ``limit``), ``POST /vens``."""
 
     roles: ClassVar = {"GET": BOTH, "POST": BOTH}
@@ -220,7 +146,7 @@ class VensView(_Vens, _Collection):
         return services.ven_create(caller=self.caller, data=data)
 
 
-class VenView(_Vens, _Item):
+class VenView(_Vens, ItemView):
     """``GET | PUT | DELETE /vens/{venID}``."""
 
     roles: ClassVar = {"GET": BOTH, "PUT": BOTH, "DELETE": ONLY_BL}
@@ -235,7 +161,7 @@ class VenView(_Vens, _Item):
 # --- resources ---------------------------------------------------------------------------------------------
 
 
-class _Resources(_Kind):
+class _Resources(KindView):
     def queryset(self) -> QuerySet:
         return selectors.resource_list(caller=self.caller)
 
@@ -243,7 +169,7 @@ class _Resources(_Kind):
         return resource_repr(obj)
 
 
-class ResourcesView(_Resources, _Collection):
+class ResourcesView(_Resources, CollectionView):
     """``GET /resources`` (``resourceName``, ``venID``, ``targets``, ``skip``, ``limit``), ``POST /resources``."""
 
     roles: ClassVar = {"GET": BOTH, "POST": BOTH}
@@ -260,7 +186,7 @@ class ResourcesView(_Resources, _Collection):
         return services.resource_create(caller=self.caller, data=data)
 
 
-class ResourceView(_Resources, _Item):
+class ResourceView(_Resources, ItemView):
     """``GET | PUT | DELETE /resources/{resourceID}``."""
 
     roles: ClassVar = {"GET": BOTH, "PUT": BOTH, "DELETE": BOTH}
@@ -275,7 +201,7 @@ class ResourceView(_Resources, _Item):
 # --- reports -----------------------------------------------------------------------------------------------
 
 
-class _Reports(_Kind):
+class _Reports(KindView):
     def queryset(self) -> QuerySet:
         return selectors.report_list(caller=self.caller)
 
@@ -283,7 +209,7 @@ class _Reports(_Kind):
         return report_repr(obj)
 
 
-class ReportsView(_Reports, _Collection):
+class ReportsView(_Reports, CollectionView):
     """``GET /reports`` (``programID``, ``eventID``, ``clientName``, ``skip``, ``limit``), ``POST /reports``."""
 
     roles: ClassVar = {"GET": BOTH, "POST": ONLY_VEN}
@@ -300,7 +226,7 @@ class ReportsView(_Reports, _Collection):
         return services.report_create(caller=self.caller, data=data)
 
 
-class ReportView(_Reports, _Item):
+class ReportView(_Reports, ItemView):
     """``GET | PUT | DELETE /reports/{reportID}``."""
 
     roles: ClassVar = {"GET": BOTH, "PUT": ONLY_VEN, "DELETE": ONLY_VEN}
@@ -317,7 +243,7 @@ class ReportView(_Reports, _Item):
 OBJECT_TYPES = frozenset({"PROGRAM", "EVENT", "REPORT", "SUBSCRIPTION", "VEN", "RESOURCE"})
 
 
-class _Subscriptions(_Kind):
+class _Subscriptions(KindView):
     def queryset(self) -> QuerySet:
         return selectors.subscription_list(caller=self.caller)
 
@@ -325,9 +251,9 @@ class _Subscriptions(_Kind):
         return subscription_repr(obj)
 
 
-class SubscriptionsView(_Subscriptions, _Collection):
+class SubscriptionsView(_Subscriptions, CollectionView):
     """``GET /subscriptions`` (``programID``, ``clientName``, ``objects``, ``skip``, ``limit``),
-    ``POST /subscriptions`` (stored; notifications are not sent yet)."""
+    ``POST /subscriptions`` (callbacks verified, then notified: :mod:`apps.openadr.notifications`)."""
 
     roles: ClassVar = {"GET": BOTH, "POST": BOTH}
 
@@ -350,7 +276,7 @@ class SubscriptionsView(_Subscriptions, _Collection):
         return services.subscription_create(caller=self.caller, data=data)
 
 
-class SubscriptionView(_Subscriptions, _Item):
+class SubscriptionView(_Subscriptions, ItemView):
     """``GET | PUT | DELETE /subscriptions/{subscriptionID}``."""
 
     roles: ClassVar = {"GET": BOTH, "PUT": BOTH, "DELETE": BOTH}
@@ -360,83 +286,3 @@ class SubscriptionView(_Subscriptions, _Item):
 
     def remove(self, obj: Any) -> Any:
         return services.subscription_delete(caller=self.caller, subscription=obj)
-
-
-# --- auth --------------------------------------------------------------------------------------------------
-
-
-class AuthServerView(VtnView):
-    """``GET /auth/server``: the token endpoint's URL (Definition.md §"Token endpoint discovery")."""
-
-    authentication_classes: list = []
-    permission_classes = [permissions.AllowAny]
-
-    def get(self, request: Request) -> Response:
-        return Response({"tokenURL": request.build_absolute_uri(reverse("openadr:auth-token"))})
-
-
-class AuthTokenView(VtnView):
-    """``POST /auth/token``: OAuth2 client-credentials grant (RFC 6749 §4.4) issuing the project's bearer tokens.
-
-    Client id and secret come as HTTP Basic (RFC 6749 §2.3.1) or in the form body; ``scope`` is a
-    space-separated string in request and response (§3.3). Errors are problem documents that also carry RFC 6749
-    §5.2's ``error`` / ``error_description`` (openadr3.yaml ``authError``): ``invalid_request`` and
-    ``unsupported_grant_type`` (400), ``invalid_scope`` (400), ``invalid_client`` (401, with
-    ``WWW-Authenticate: Basic`` when Basic was tried).
-    """
-
-    authentication_classes: list = []
-    permission_classes = [permissions.AllowAny]
-    throttle_classes = [TokenRateThrottle]
-    parser_classes = [parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser]
-
-    def _error(self, status: int, error: str, description: str, field: str | None, basic: bool) -> Response:
-        response = problem(self.request, status, description, code=error, field=field)
-        response.data["error"] = error
-        response.data["error_description"] = description
-        if status == 401 and basic:
-            response["WWW-Authenticate"] = 'Basic realm="openadr3"'
-        return response
-
-    def post(self, request: Request) -> Response:
-        basic = basic_credentials(request)
-        if not isinstance(request.data, Mapping):
-            return self._error(
-                400, "invalid_request", "send a form (or JSON object) body.", None, bool(basic)
-            )
-        data = request.data
-        grant_type = data.get("grant_type")
-        if not grant_type:
-            return self._error(400, "invalid_request", "grant_type is required.", "grant_type", bool(basic))
-        if grant_type != "client_credentials":
-            return self._error(
-                400,
-                "unsupported_grant_type",
-                "only client_credentials is supported.",
-                "grant_type",
-                bool(basic),
-            )
-        client_id, client_secret = basic or (data.get("client_id"), data.get("client_secret"))
-        if not client_id or not client_secret:
-            return self._error(
-                400,
-                "invalid_request",
-                "client_id and client_secret are required (form body or HTTP Basic).",
-                "client_id",
-                False,
-            )
-        try:
-            issued = access_token_issue(
-                client_id=str(client_id), client_secret=str(client_secret), scope=str(data.get("scope") or "")
-            )
-        except DomainError as exc:
-            if exc.field == "scope":
-                return self._error(400, "invalid_scope", exc.reason, "scope", bool(basic))
-            return self._error(401, "invalid_client", exc.reason, "client_id", bool(basic))
-        body = {
-            "access_token": issued.access_token,
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-            "scope": " ".join(issued.scopes),
-        }
-        return Response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

@@ -35,9 +35,16 @@ def zones() -> None:
     importlib.import_module("apps.core.migrations.0002_seed_market_zones").seed(django_apps, None)
 
 
+def warm_up(base: str) -> None:
+    """The live server's first request imports every URL module (forecasting pulls in scikit-learn): seconds on a
+    loaded machine, longer than the client's 5 s timeout. One request with a long timeout first."""
+    assert httpx.get(f"{base}/auth/server", timeout=120).status_code == 200
+
+
 def test_openadr3_client_against_a_live_vtn(live_server, zones: None, world: World) -> None:  # type: ignore[no-untyped-def]
     vtn = make_vtn(world)
     base = f"{live_server.url}{BASE}"
+    warm_up(base)
 
     # --- tokens: form body after discovery via GET /auth/server, and HTTP Basic ------------------------------
     bl_creds = vtn.credentials["bl"]
@@ -166,3 +173,93 @@ def test_openadr3_client_against_a_live_vtn(live_server, zones: None, world: Wor
     assert [r.id for r in bl.reports(eventID=event_a_id)] == [stored.id]
     assert ven_b.reports() == []
     assert ven_b.create_report({**report.json(), "clientName": "dc-b"}).status_code == 409  # not its event
+
+
+@pytest.mark.services
+def test_openadr3_client_subscribes_and_is_notified(live_server, zones: None, world: World) -> None:  # type: ignore[no-untyped-def]
+    """Issue #19's scenario with the registry's client: business logic creates a program and a targeted event, the
+    VEN lists them, reports, subscribes (the VTN verifies its callback) and receives the notification of the next
+    event at its local callback, sent by a real Celery worker."""
+    from tests.apps.openadr.callback_sink import CallbackSink
+    from tests.conftest import require_service
+    from tests.worker import celery_worker
+
+    require_service("REDIS_URL")
+    vtn = make_vtn(world)
+    base = f"{live_server.url}{BASE}"
+    warm_up(base)
+    bl_creds, a_creds = vtn.credentials["bl"], vtn.credentials["ven_a"]
+    bl = openadr3.create_bl_client(
+        base, openadr3.fetch_token(base, bl_creds.api_client.client_id, bl_creds.client_secret)
+    )
+    ven = openadr3.create_ven_client(
+        base, openadr3.fetch_token(base, a_creds.api_client.client_id, a_creds.client_secret)
+    )
+    assert ven.get_notifiers().json() == {"WEBHOOK": True}
+    assert ven.create_ven({"objectType": "VEN_VEN_REQUEST", "venName": "dc-a"}).status_code == 201
+    program = bl.create_program({"programName": "dc-flex", "intervalPeriod": None})
+    assert program.status_code == 201, program.text
+
+    def targeted_event(name: str) -> dict:
+        return {
+            "programID": program.json()["id"],
+            "eventName": name,
+            "targets": [site_target(vtn.site_a)],
+            "intervalPeriod": {"start": "2030-01-01T12:00:00Z", "duration": "PT15M", "randomizeStart": None},
+            "intervals": [{"id": 0, "intervalPeriod": None, "payloads": [{"type": "SIMPLE", "values": [1]}]}],
+        }
+
+    first = bl.create_event(targeted_event("first"))
+    assert first.status_code == 201, first.text
+    assert [e.id for e in ven.events()] == [first.json()["id"]]
+    report = ven.create_report(
+        {
+            "eventID": first.json()["id"],
+            "clientName": "dc-a",
+            "resources": [
+                {
+                    "resourceName": "AGGREGATED_REPORT",
+                    "intervals": [{"id": 0, "payloads": [{"type": "SIMPLE", "values": [1]}]}],
+                }
+            ],
+        }
+    )
+    assert report.status_code == 201, report.text
+
+    sink = CallbackSink().start()
+    try:
+        refused = ven.create_subscription(
+            {
+                "clientName": "dc-a",
+                "objectOperations": [
+                    {"objects": ["EVENT"], "operations": ["CREATE"], "callbackUrl": sink.url("/noecho")}
+                ],
+            }
+        )
+        assert refused.status_code == 400 and sink.url("/noecho") in refused.text
+        subscribed = ven.create_subscription(
+            {
+                "clientName": "dc-a",
+                "objectOperations": [
+                    {
+                        "objects": ["EVENT"],
+                        "operations": ["CREATE", "UPDATE"],
+                        "callbackUrl": sink.url("/events"),
+                        "bearerToken": "ven-secret",
+                    }
+                ],
+            }
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        with celery_worker(queues="default"):
+            second = bl.create_event(targeted_event("second"))
+            assert second.status_code == 201, second.text
+            received = sink.wait_for(1, path="/events", timeout_s=60)
+    finally:
+        sink.stop()
+    (post,) = received
+    assert post.authorization == "Bearer ven-secret"
+    assert post.body["objectType"] == "EVENT" and post.body["operation"] == "CREATE"
+    notified = openadr3.coerce(post.body["object"])
+    assert isinstance(notified, openadr3.Event) and notified.id == second.json()["id"]
+    assert notified.event_name == "second"

@@ -14,6 +14,7 @@ from apps.openadr import services
 from apps.openadr.access import caller_for
 from apps.openadr.models import Program
 from apps.openadr.selectors import site_target
+from tests.apps.openadr.callback_sink import shared_sink
 from tests.apps.openadr.conftest import BASE, Vtn, event_body
 
 validators = pytest.importorskip(
@@ -54,7 +55,7 @@ def test_program_event_report_subscription_responses_match_the_spec(vtn: Vtn, pr
         format="json",
     ).json()
     check(report, "report")
-    operation = {"objects": ["EVENT"], "operations": ["CREATE"], "callbackUrl": "https://ven.example/cb"}
+    operation = {"objects": ["EVENT"], "operations": ["CREATE"], "callbackUrl": shared_sink().url("/cb")}
     subscription = ven.post(
         f"{BASE}/subscriptions", {"clientName": "a", "objectOperations": [operation]}, format="json"
     ).json()

@@ -19,6 +19,7 @@ from apps.openadr import services
 from apps.openadr.access import caller_for
 from apps.openadr.models import Event, Program, Report, Resource, Subscription, Ven
 from apps.openadr.selectors import site_target
+from tests.apps.openadr.callback_sink import shared_sink
 from tests.apps.openadr.conftest import BASE, VTN_PERSONAS, Vtn, assert_problem, event_body
 
 
@@ -57,7 +58,7 @@ def report_body(event: Event) -> dict[str, Any]:
 
 
 def subscription_body() -> dict[str, Any]:
-    operation = {"objects": ["EVENT"], "operations": ["CREATE"], "callbackUrl": "https://ven.example/cb"}
+    operation = {"objects": ["EVENT"], "operations": ["CREATE"], "callbackUrl": shared_sink().url("/cb")}
     return {"clientName": "a", "objectOperations": [operation]}
 
 
@@ -124,7 +125,9 @@ MATRIX: dict[tuple[str, str], tuple[Setup, tuple[int, ...]]] = {
     ("subscription", "get"): (lambda o: (f"subscriptions/{o.subscription.pk}", None), OWN),
     ("subscription", "put"): (lambda o: (f"subscriptions/{o.subscription.pk}", subscription_body()), OWN),
     ("subscription", "delete"): (lambda o: (f"subscriptions/{o.subscription.pk}", None), OWN),
-    ("notifiers", "get"): (lambda o: ("notifiers", None), (501, 501, 501, 501, 501)),
+    ("notifiers", "get"): (lambda o: ("notifiers", None), R),
+    # MQTT off (the default): no topics (tests/apps/openadr/test_notifiers.py covers them with MQTT on)
+    ("mqtt-topics", "get"): (lambda o: ("notifiers/mqtt/topics/programs", None), (404, 404, 404, 403, 401)),
     ("not-found", "get"): (lambda o: ("nothing/here", None), (404, 404, 404, 404, 404)),
 }
 

@@ -11,6 +11,7 @@ import importlib
 import io
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 from django.apps import apps as django_apps
 from django.core.management import call_command
@@ -116,3 +117,41 @@ def test_setpoints_from_events_splits_multi_value_payloads_and_skips_other_units
         (t0, t0 + timedelta(minutes=15), 800.0, None),
         (t0 + timedelta(minutes=15), t0 + timedelta(minutes=30), 700.0, None),
     ]
+
+
+def test_ven_agent_subscribes_and_is_woken_by_a_pushed_event(live_server, zones, world: World, sites) -> None:  # type: ignore[no-untyped-def]
+    """The VEN subscribes at its own webhook (the VTN verifies it with the echo challenge), and an event
+    published for its site wakes it at once; it then re-reads its events (polling is only the fallback)."""
+    from apps.openadr import services as vtn_services
+    from apps.openadr.models import Notification
+    from apps.openadr.services import notify
+    from apps.simulation.ven import NotificationListener, VenAgent
+
+    site = sites[0]
+    cred = api_client_create(organisation=world.owner_a, role=ApiClientRole.VEN, name="push")
+    site_credential_bind(api_client_id=cred.api_client.pk, site=site)
+    # a long timeout: the live server's first request imports every URL module (seconds on a loaded machine)
+    client = VtnClient(
+        f"{live_server.url}{BASE}", cred.api_client.client_id, cred.client_secret, timeout_s=120
+    )
+    agent = VenAgent(site, pd.Series(dtype=float), vtn=client, ven_name="push-ven")
+    listener = NotificationListener(bearer_token="push-token")
+    try:
+        agent.register()
+        subscription = client.subscribe(
+            client_name="push-ven", callback_url=listener.url(), bearer_token="push-token"
+        )
+        assert subscription["objectOperations"][0]["callbackUrl"] == listener.url()
+        assert agent.poll() == 0 and not listener.wait(0.05)
+        start = datetime(2030, 1, 1, 12, tzinfo=UTC)
+        event = vtn_services.openadr_event_publish(
+            site=site, intervals=[(start, timedelta(minutes=15), {"DISPATCH_SETPOINT": 900.0})]
+        )
+        # the fan-out the worker runs after commit (tests/apps/openadr/test_notify_worker.py: a real worker)
+        for pk in Notification.objects.filter(object_type="EVENT").values_list("pk", flat=True):
+            assert notify.notification_fan_out(notification_id=pk) == []
+        assert listener.wait(10) and listener.received == 1
+        assert agent.poll() == 1 and agent.last_event_id == event.object_id
+    finally:
+        listener.close()
+        client.close()

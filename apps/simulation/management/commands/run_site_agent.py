@@ -10,7 +10,10 @@ As an OpenADR 3.1 VEN over HTTP — ``--vtn URL --client-id ID --client-secret S
 ``$VPP_VEN_CLIENT_SECRET``; credentials from ``create_api_client --role ven --site …``) — it registers itself
 with the VTN, polls ``GET /events`` every ``--poll-seconds``, follows their ``DISPATCH_SETPOINT`` /
 ``DISPATCH_SETPOINT_RELATIVE`` / ``IMPORT_CAPACITY_LIMIT`` payloads and POSTs a ``DEMAND`` report per step,
-which the VTN stores as telemetry (:mod:`apps.simulation.ven`).
+which the VTN stores as telemetry (:mod:`apps.simulation.ven`). With ``--callback-port PORT`` it also
+subscribes to its events at a local webhook (``--callback-host``, default 127.0.0.1; the VTN must be allowed to
+call it, e.g. ``OPENADR_ALLOW_LOOPBACK_CALLBACKS`` for a local demo) and re-reads them as soon as it is notified;
+``--poll-seconds`` is then only the fallback.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from apps.assets.models import Site
 from apps.assets.selectors import site_get_by_reference
 from apps.core import clock
 from apps.simulation.agent import SiteAgent
-from apps.simulation.ven import VenAgent, VtnClient, VtnError
+from apps.simulation.ven import NotificationListener, VenAgent, VtnClient, VtnError
 from apps.telemetry.choices import Quantity
 from apps.telemetry.selectors import datapoints_series, series_for
 
@@ -50,6 +53,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--poll-seconds", type=float, default=5.0, help="event polling period (with --vtn)"
         )
+        parser.add_argument(
+            "--callback-port", type=int, help="subscribe and take notifications on this port (with --vtn)"
+        )
+        parser.add_argument("--callback-host", default="127.0.0.1", help="address the VTN calls back")
 
     def handle(self, *args: object, **opts: object) -> None:
         ref = str(opts["site"])
@@ -62,6 +69,7 @@ class Command(BaseCommand):
         compliance = float(opts["compliance"])  # type: ignore[arg-type]
         agent: SiteAgent
         vtn = None
+        listener: NotificationListener | None = None
         if opts["vtn"]:
             vtn = self._vtn_client(opts)
             agent = VenAgent(
@@ -73,6 +81,8 @@ class Command(BaseCommand):
             )
             ven = agent.register()
             self.stdout.write(f"registered as VEN {ven.get('id')} ({ven.get('venName')}) at {vtn.base_url}")
+            if opts["callback_port"] is not None:
+                listener = self._subscribe(vtn, opts, ven)
         else:
             agent = SiteAgent(site, load, compliance=compliance)
         iterations = int(opts["iterations"])  # type: ignore[call-overload]
@@ -96,10 +106,32 @@ class Command(BaseCommand):
                     now = moment
                     done += 1
                 if iterations == 0 or done < iterations:
-                    time.sleep(poll_s)
+                    if listener is not None:
+                        listener.wait(poll_s)  # a notification wakes it early: it re-reads its events
+                    else:
+                        time.sleep(poll_s)
         finally:
+            if listener is not None:
+                listener.close()
             if vtn is not None:
                 vtn.close()
+
+    def _subscribe(self, vtn: VtnClient, opts: dict, ven: dict) -> NotificationListener:
+        import secrets
+
+        token = secrets.token_urlsafe(24)
+        listener = NotificationListener(
+            host=str(opts["callback_host"]), port=int(opts["callback_port"]), bearer_token=token
+        )
+        try:
+            vtn.subscribe(
+                client_name=str(ven.get("venName")), callback_url=listener.url(), bearer_token=token
+            )
+        except VtnError as exc:
+            listener.close()
+            raise CommandError(f"the VTN refused the subscription: {exc}") from exc
+        self.stdout.write(f"subscribed to event notifications at {listener.url()}")
+        return listener
 
     def _vtn_client(self, opts: dict) -> VtnClient:
         secret = opts["client_secret"] or os.environ.get("VPP_VEN_CLIENT_SECRET")
