@@ -143,3 +143,17 @@ def site_for_ven_client(*, client_id: str) -> Site | None:
         .first()
     )
     return credential.site if credential else None
+
+
+def site_get(*, site_id: int) -> Site:
+    """The site ``site_id``, for system jobs (no caller scoping).
+
+    Raises:
+        Site.DoesNotExist: unknown site.
+    """
+    return Site.objects.get(pk=site_id)
+
+
+def site_ids_active_among(*, site_ids: Iterable[int]) -> list[int]:
+    """Those of ``site_ids`` whose site is active in the portfolio, ascending."""
+    return list(active_site_list().filter(pk__in=list(site_ids)).order_by("pk").values_list("pk", flat=True))

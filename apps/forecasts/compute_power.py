@@ -41,12 +41,12 @@ import numpy as np
 import pandas as pd
 from django.db.models import QuerySet
 
-from apps.assets.choices import EnrolmentStatus
 from apps.assets.models import Site
+from apps.assets.selectors import site_get, site_ids_active_among, site_list_by_ids
 from apps.core.errors import DomainError
 from apps.telemetry.choices import Quantity
 from apps.telemetry.models import TimeSeries
-from apps.telemetry.selectors import series_for, timeseries_resampled
+from apps.telemetry.selectors import series_for, site_ids_with_series, timeseries_resampled
 from apps.telemetry.services import timeseries_create
 from forecasting import compute_power
 
@@ -111,11 +111,9 @@ def utilization_only_sites_due(*, issue_time: datetime) -> list[int]:
     compute-power model, whose local time at ``issue_time`` is 10:00 (as the metered load's day-ahead cycle,
     :func:`apps.forecasts.selectors.load_series_due`) and that have no derived day-ahead run issued then."""
     due = []
-    sites = Site.objects.filter(
-        enrolment_status=EnrolmentStatus.ACTIVE,
-        compute_power_model__isnull=False,
-        time_series__quantity=Quantity.UTILIZATION_FRACTION,
-    ).distinct()
+    with_model = ComputePowerModel.objects.values_list("site_id", flat=True)
+    reporting = site_ids_with_series(quantity=Quantity.UTILIZATION_FRACTION)
+    sites = site_list_by_ids(site_ids=site_ids_active_among(site_ids=reporting.intersection(with_model)))
     for site in sites:
         local = issue_time.astimezone(ZoneInfo(site.timezone))
         if local.hour != 10 or local.minute != 0:
@@ -136,14 +134,10 @@ def utilization_only_sites_due(*, issue_time: datetime) -> list[int]:
 
 def refit_sites_due() -> list[int]:
     """Active sites with both a utilisation series and a main IT power series (a model can be fitted)."""
-    return list(
-        Site.objects.filter(enrolment_status=EnrolmentStatus.ACTIVE)
-        .filter(time_series__quantity=Quantity.UTILIZATION_FRACTION)
-        .filter(time_series__quantity=Quantity.IT_POWER_KW, time_series__name="")
-        .distinct()
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    both = site_ids_with_series(quantity=Quantity.UTILIZATION_FRACTION) & site_ids_with_series(
+        quantity=Quantity.IT_POWER_KW, name=""
     )
+    return site_ids_active_among(site_ids=both)
 
 
 # --- writes ------------------------------------------------------------------------------------------------------
@@ -223,7 +217,7 @@ def compute_model_refit(*, site_id: int, now: datetime, days: int = REFIT_DAYS) 
     Raises:
         Site.DoesNotExist: unknown site.
     """
-    site = Site.objects.get(pk=site_id)
+    site = site_get(site_id=site_id)
     end = pd.Timestamp(now).tz_convert("UTC").floor("D").to_pydatetime()
     try:
         return compute_model_fit(site=site, start=end - timedelta(days=days), end=end, fitted_at=now)
@@ -262,7 +256,7 @@ def it_power_forecast_from_utilization(
             :func:`apps.forecasts.services.forecast_day_ahead`).
     """
     t0 = time.perf_counter()
-    site = Site.objects.get(pk=site_id)
+    site = site_get(site_id=site_id)
     util = utilization_series_of(site=site)
     if util is None:
         raise ValueError(f"site {site.pk} has no utilization_fraction series")

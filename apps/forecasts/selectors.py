@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from apps.telemetry.choices import IT_DEMAND_SERIES
 from apps.telemetry.models import TimeSeries
+from apps.telemetry.selectors import timeseries_list_active_site_load, timeseries_list_zone_signals
 
 from .choices import RunKind, RunStatus
 from .models import ForecastRun, ForecastValue
@@ -170,11 +171,7 @@ def _without_run_at(series: QuerySet[TimeSeries], issue_time: datetime, kind: st
 
 
 def _site_load_series() -> QuerySet[TimeSeries]:
-    from apps.telemetry.choices import Quantity
-
-    return TimeSeries.objects.filter(
-        quantity=Quantity.IT_POWER_KW, name__in=IT_LOAD_NAMES, site__enrolment_status="active"
-    )
+    return timeseries_list_active_site_load(names=IT_LOAD_NAMES)
 
 
 def _at_ten_local(issue_time: datetime, tz: str | None) -> bool:
@@ -204,13 +201,7 @@ def intraday_series_due(*, issue_time: datetime) -> list[int]:
 def zone_series_due(*, issue_time: datetime) -> list[int]:
     """Main (unnamed) price and carbon-intensity series of the market zones whose local time at ``issue_time``
     is 10:00 (before the day-ahead market closes) and that have no day-ahead run issued at that time yet."""
-    from apps.telemetry.choices import Quantity
-
-    zone_series = TimeSeries.objects.filter(
-        quantity__in=[Quantity.PRICE, Quantity.CARBON_INTENSITY_G_PER_KWH],
-        name="",
-        market_zone__isnull=False,
-    )
+    zone_series = timeseries_list_zone_signals()
     rows = _without_run_at(zone_series, issue_time, RunKind.DAY_AHEAD).values_list(
         "pk", "market_zone__timezone"
     )

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from apps.telemetry.choices import Quantity
 from apps.telemetry.models import TimeSeries
+from apps.telemetry.selectors import timeseries_get_with_owner
 
 from .choices import RunKind
 from .models import TrainedModel
@@ -109,9 +110,7 @@ def series_get(series_id: int) -> TimeSeries:
     Raises:
         TimeSeries.DoesNotExist: unknown series.
     """
-    return TimeSeries.objects.select_related("site", "battery__site", "pv_array__site", "market_zone").get(
-        pk=series_id
-    )
+    return timeseries_get_with_owner(series_id=series_id)
 
 
 def series_history(

@@ -86,6 +86,7 @@ def test_the_table_shows_the_charts_peak(world: World, page_as) -> None:  # type
     )
     WorkloadClassFactory(site=site, share_pct=40, max_delay_h=4.0)
     BatteryFactory(site=site, energy_capacity_kwh=2000.0, max_charge_kw=1000.0, max_discharge_kw=1000.0)
+    portfolio_flexibility_refresh(at=clock.now())  # what the beat task does
     html = page_as("staff").get("/overview/").content.decode()
     spec = _spec(html, "chart-flexibility")
     by_name = {s["name"]: s["values"] for s in spec["series"]}
