@@ -9,7 +9,8 @@ Who may write (DESIGN.md, scoping of :mod:`apps.telemetry.selectors`):
 Ingestion is all-or-nothing: the batch is validated as a whole (:mod:`apps.telemetry.validation`) before
 anything is written, then upserted in one transaction — on PostgreSQL with binary ``COPY`` (new points straight
 into the table, changed ones through a temporary table; see :func:`_upsert_postgresql`), elsewhere by
-``bulk_create`` with ``update_conflicts``.
+``bulk_create`` with ``update_conflicts``. On PostgreSQL the same transaction recomputes the 15-minute and
+1-hour rollups of the buckets the batch touched (:mod:`apps.telemetry.rollups`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from apps.assets.models import Battery, PVArray, Site, SiteCredential
 from apps.core.errors import ConflictError, NotPermitted
 from apps.core.models import MarketZone
 
-from . import pg
+from . import pg, rollups
 from .choices import QUANTITY_SPECS, Quantity, unit_for
 from .durations import duration_iso, resolution_seconds
 from .models import DataPoint, TimeSeries, owner_field_of, owner_kind_of
@@ -274,6 +275,8 @@ def datapoints_ingest(
     with transaction.atomic():
         if connection.vendor == "postgresql":
             created, updated = _upsert_postgresql(series, clean)
+            if created or updated:
+                _refresh_rollups(series, clean)
         else:
             created, updated = _upsert_portable(series.pk, clean)
     first = pd.Timestamp(int(clean.starts_us[0]), unit="us", tz="UTC")
@@ -295,15 +298,17 @@ _UPDATE_FROM_BUFFER = """
 UPDATE telemetry_datapoint d SET value = b.value FROM telemetry_ingest_buffer b
 WHERE d.series_id = %s AND d.start = b.start
 """
+# Partitioned tables cannot return the system column xmax (inserted or updated): the batch is compared with the
+# stored points first, under the series lock that serialises its writers, then merged.
+_COUNT_FROM_BUFFER = """
+SELECT count(*) FILTER (WHERE d.start IS NULL), count(*) FILTER (WHERE d.value <> b.value)
+FROM telemetry_ingest_buffer b LEFT JOIN telemetry_datapoint d ON d.series_id = %s AND d.start = b.start
+"""
 _UPSERT_FROM_BUFFER = """
-WITH up AS (
-    INSERT INTO telemetry_datapoint (series_id, start, value)
-    SELECT %s, b.start, b.value FROM telemetry_ingest_buffer b
-    ON CONFLICT (series_id, start) DO UPDATE SET value = EXCLUDED.value
-    WHERE telemetry_datapoint.value IS DISTINCT FROM EXCLUDED.value
-    RETURNING (xmax = 0) AS inserted
-)
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+INSERT INTO telemetry_datapoint (series_id, start, value)
+SELECT %s, b.start, b.value FROM telemetry_ingest_buffer b
+ON CONFLICT (series_id, start) DO UPDATE SET value = EXCLUDED.value
+WHERE telemetry_datapoint.value IS DISTINCT FROM EXCLUDED.value
 """
 
 
@@ -332,8 +337,9 @@ def _upsert_postgresql(series: TimeSeries, batch: CleanBatch) -> tuple[int, int]
         span_points = (last - first) // (series.resolution_s * 1_000_000) + 1
         if span_points > _COMPARE_SPAN_FACTOR * len(batch):
             _fill_buffer(cursor, starts, values)
-            cursor.execute(_UPSERT_FROM_BUFFER, [series.pk])
+            cursor.execute(_COUNT_FROM_BUFFER, [series.pk])
             created, updated = cursor.fetchone()
+            cursor.execute(_UPSERT_FROM_BUFFER, [series.pk])
             return int(created), int(updated)
         stored_starts, stored_values = pg.read_packed(cursor, series.pk, first, last + 1)
         if len(stored_starts) == 0:
@@ -350,6 +356,18 @@ def _upsert_postgresql(series: TimeSeries, batch: CleanBatch) -> tuple[int, int]
             _fill_buffer(cursor, starts[changed], values[changed])
             cursor.execute(_UPDATE_FROM_BUFFER, [series.pk])
     return int(new.sum()), int(changed.sum())
+
+
+def _refresh_rollups(series: TimeSeries, batch: CleanBatch) -> None:
+    """Recompute the 15-minute and 1-hour rollup buckets the batch touched (same transaction, set-based)."""
+    with connection.cursor() as cursor:
+        rollups.rollups_refresh(
+            cursor,
+            series_id=series.pk,
+            resolution_s=series.resolution_s,
+            first_us=int(batch.starts_us[0]),
+            last_us=int(batch.starts_us[-1]),
+        )
 
 
 def _upsert_portable(series_id: int, batch: CleanBatch) -> tuple[int, int]:
