@@ -8,6 +8,8 @@ Environment variables:
     REDIS_URL           e.g. redis://127.0.0.1:6379/0 (Celery broker, result backend and cache). Without it,
                         Celery uses kombu's filesystem transport under ``var/broker`` and the cache is local memory.
     VPP_VAR_DIR         where runtime files go (default: ``var/`` in the project dir)
+    VPP_RAW_RETENTION_DAYS  days of raw telemetry points kept on PostgreSQL; older monthly partitions are dropped
+                        whole, rollups stay (default: unset, keep everything)
 """
 
 from __future__ import annotations
@@ -161,6 +163,13 @@ VPP_AWARD_TASK = env.str("VPP_AWARD_TASK", default="apps.dispatch.tasks.prepare_
 # Webhooks per committed delivery batch: a worker killed mid-fan-out resends at most one batch.
 VPP_DISPATCH_DELIVERY_BATCH = env.int("VPP_DISPATCH_DELIVERY_BATCH", default=250)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Telemetry storage (apps.telemetry.partitions, PostgreSQL) --------------------------------------------
+# Raw data points older than this many days are dropped by whole monthly partitions (a partition goes once its
+# whole month is older); the 15-minute and 1-hour rollups are kept. Unset: keep every raw point.
+VPP_RAW_RETENTION_DAYS: int | None = env.int("VPP_RAW_RETENTION_DAYS", default=None)
+# Monthly partitions created ahead of the current month by the beat task telemetry_partitions_ensure.
+VPP_TELEMETRY_PARTITIONS_AHEAD = env.int("VPP_TELEMETRY_PARTITIONS_AHEAD", default=3)
 
 # --- Rate limits (apps.accounts.throttling): token endpoints per client IP, failed logins per IP and username --
 VPP_RATE_LIMITS = {
