@@ -1,5 +1,6 @@
 """PostgreSQL only: ``telemetry_datapoint`` becomes a table partitioned by month on ``start`` (every stored row
-kept), and the rollups are computed from the stored points (issue 22). Other databases (SQLite, the demo) keep
+kept), the rollups get a generated column ``packed`` for fast reads and are computed from the stored points
+(issue 22). Other databases (SQLite, the demo) keep
 the single plain table. The Django model state does not change: see :mod:`apps.telemetry.partitions`."""
 
 from django.db import migrations
@@ -13,6 +14,7 @@ def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
 
     with schema_editor.connection.cursor() as cursor:
         partitions.convert_to_partitioned(cursor, now=timezone.now())
+        cursor.execute(rollups.PACKED_COLUMN_DDL)
         rollups.rollups_backfill(cursor)
 
 
@@ -22,6 +24,7 @@ def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
     from apps.telemetry import partitions
 
     with schema_editor.connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE telemetry_datapointrollup DROP COLUMN packed")
         partitions.convert_to_plain(cursor)
 
 

@@ -122,3 +122,23 @@ def test_bad_resolution_is_refused(minute_series) -> None:  # type: ignore[no-un
         timeseries_rollup(series=series, start=index[0], end=index[-1], resolution_s=0)
     with pytest.raises(ValueError, match="time zone"):
         timeseries_rollup(series=series, start=index[0].tz_localize(None), end=index[-1], resolution_s=900)
+
+
+def test_batches_that_split_buckets_keep_them_whole() -> None:
+    """Consecutive batches that end and start inside a bucket: each refresh counts the points stored before."""
+    series = TimeSeriesFactory(resolution="PT1M", resolution_s=60)
+    index = pd.date_range("2024-05-01T00:00Z", periods=300, freq="1min")
+    values = pd.Series(np.random.default_rng(9).uniform(0, 50, len(index)), index=index)
+    for lo, hi in ((0, 37), (37, 38), (38, 170), (170, 300)):  # 00:37 and 02:50 are inside quarter-hours
+        datapoints_ingest(series=series, rows=values.iloc[lo:hi])
+    datapoints_ingest(series=series, rows=values.iloc[100:110] * 2)  # a revision inside one quarter-hour
+    end = index[-1] + pd.Timedelta(minutes=1)
+    for bucket_s in (900, 3600):
+        expected = _grouped(series, index[0], end, bucket_s)
+        _assert_same(
+            timeseries_rollup(series=series, start=index[0], end=end, resolution_s=bucket_s), expected
+        )
+        if connection.vendor == "postgresql":
+            stored = DataPointRollup.objects.filter(series=series, bucket_s=bucket_s).order_by("start")
+            assert [r.count for r in stored] == list(expected["count"])
+            assert [r.mean_value for r in stored] == pytest.approx(list(expected["mean"]), rel=1e-12)
