@@ -185,6 +185,14 @@ def rollup_span(*, resolution_s: int, first_us: int, last_us: int) -> tuple[int,
     return (first_us // step) * step, (last_us // step + 1) * step
 
 
+def _members(items: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Boolean mask of ``items`` found in ``sorted_set`` (sorted int64)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(items), dtype=bool)
+    position = np.minimum(np.searchsorted(sorted_set, items), len(sorted_set) - 1)
+    return sorted_set[position] == items
+
+
 def bucket_aggregates(
     starts_us: np.ndarray, values: np.ndarray, *, bucket_s: int, touched_us: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -195,7 +203,9 @@ def bucket_aggregates(
     """
     step = bucket_s * US_PER_S
     ids = starts_us // step
-    selected = np.isin(ids, np.unique(touched_us // step))
+    touched = touched_us // step  # sorted, as the batch; searchsorted, not np.isin (hashing: 150 ms a batch)
+    touched = touched[np.concatenate(([True], np.diff(touched) != 0))] if len(touched) else touched
+    selected = _members(ids, touched)
     ids, vals = ids[selected], values[selected]
     if len(ids) == 0:
         empty = np.zeros(0)
@@ -226,11 +236,14 @@ def rollups_store_merged(
     back (measured: it halved the cost of ingestion).
     """
     (stored_starts, stored_values), (starts, values) = stored, batch
-    keep = ~np.isin(stored_starts, starts)
-    merged_starts = np.concatenate((stored_starts[keep], starts))
-    merged_values = np.concatenate((stored_values[keep], values))
-    order = np.argsort(merged_starts, kind="stable")
-    merged_starts, merged_values = merged_starts[order], merged_values[order]
+    if len(stored_starts):
+        keep = ~_members(stored_starts, starts)
+        merged_starts = np.concatenate((stored_starts[keep], starts))
+        merged_values = np.concatenate((stored_values[keep], values))
+        order = np.argsort(merged_starts, kind="stable")
+        merged_starts, merged_values = merged_starts[order], merged_values[order]
+    else:
+        merged_starts, merged_values = starts, values
     parts = []
     for bucket_s in ROLLUP_BUCKETS_S:
         if rollup_applies(resolution_s=resolution_s, bucket_s=bucket_s):
