@@ -218,7 +218,9 @@ class DataPoint(models.Model):
     """One value of a series for the interval ``[start, start + resolution)`` (UTC), in the series' unit.
 
     Unique on ``(series, start)``; that index also serves every time-range read. Written in bulk by
-    :func:`apps.telemetry.services.datapoints_ingest` (COPY + upsert on PostgreSQL).
+    :func:`apps.telemetry.services.datapoints_ingest` (COPY + upsert on PostgreSQL). On PostgreSQL the table is
+    partitioned by month on ``start`` and ``(series_id, start)`` is its primary key, ``id`` an unindexed
+    sequence the ORM still uses (migration 0004, :mod:`apps.telemetry.partitions`); SQLite keeps one table.
     """
 
     id = models.BigAutoField(primary_key=True)
