@@ -104,6 +104,16 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=45, hour=3, day_of_week=1),
         "options": {"expires": 3600},
     },
+    "telemetry-partitions-ensure": {
+        "task": "apps.telemetry.tasks.telemetry_partitions_ensure",
+        "schedule": crontab(minute=15, hour="*/6"),
+        "options": {"expires": 3600},
+    },
+    "telemetry-raw-retention": {
+        "task": "apps.telemetry.tasks.telemetry_raw_retention",
+        "schedule": crontab(minute=40, hour=4),
+        "options": {"expires": 3600},
+    },
     "greenpower-derived-it-forecast-cycle": {
         "task": "apps.greenpower.tasks.derived_it_forecast_cycle",
         "schedule": crontab(minute=0),

@@ -28,31 +28,21 @@ from django.db import transaction
 from apps.assets.models import Battery, PVArray, Site
 from apps.core.models import MarketZone
 
+from .checks import validate_batch
 from .choices import QUANTITY_SPECS
 from .durations import duration_iso, resolution_seconds
+from .import_times import ImportRefused, infer_resolution_s, parse_times
 from .models import TimeSeries
 from .selectors import timeseries_find
 from .services import datapoints_ingest, timeseries_get_or_create, value_bounds
-from .validation import MAX_REPORTED_ERRORS, BatchRefused, from_arrays, has_utc_offset, validate_batch
+from .validation import MAX_REPORTED_ERRORS, BatchRefused, from_arrays
 
 _MAPPING_RE = re.compile(
     r"^(?P<column>[^=]+)=(?P<quantity>[a-z0-9_]+)(?::(?P<name>[^*/]*))?(?:(?P<op>[*/])(?P<factor>.+))?$"
 )
 
 
-class ImportRefused(Exception):
-    """The file cannot be imported as asked; ``errors`` are human-readable lines (with CSV line numbers)."""
-
-    def __init__(self, message: str, errors: Sequence[str] = (), total: int | None = None) -> None:
-        self.errors = list(errors)
-        self.total = len(self.errors) if total is None else total
-        listed = "\n".join(f"  {e}" for e in self.errors[:MAX_REPORTED_ERRORS])
-        more = (
-            f"\n  … {self.total - len(self.errors[:MAX_REPORTED_ERRORS])} more"
-            if self.total > MAX_REPORTED_ERRORS
-            else ""
-        )
-        super().__init__(message + ("\n" + listed + more if listed else ""))
+Owner = Site | Battery | PVArray | MarketZone
 
 
 @dataclass(frozen=True)
@@ -113,110 +103,6 @@ class FileOutcome:
     skipped_without_time: int = 0
 
 
-def parse_times(
-    texts: pd.Series, *, tz: str | None, ambiguous: str = "infer", line_numbers: np.ndarray | None = None
-) -> pd.DatetimeIndex:
-    """Timestamp strings → UTC ``DatetimeIndex``.
-
-    Strings with an offset are converted as they are; strings without one are local times in ``tz``.
-
-    Raises:
-        ImportRefused: unparsable times, naive times without ``tz``, a mix of both, times that do not exist
-            in ``tz`` (spring forward) or a fall-back hour whose offset cannot be inferred from the order.
-    """
-    lines = line_numbers if line_numbers is not None else np.arange(len(texts)) + 2
-    values = texts.astype(str).str.strip()
-    empty = np.flatnonzero((values == "").to_numpy())
-    if len(empty):
-        raise ImportRefused(
-            f"{len(empty)} row(s) have no time (drop them with --skip-rows-without-time if that is expected):",
-            [f"line {lines[i]}: empty time cell." for i in empty[:MAX_REPORTED_ERRORS]],
-            total=len(empty),
-        )
-    offset = np.fromiter((has_utc_offset(v) for v in values), dtype=bool, count=len(values))
-    if offset.all():
-        parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
-        _refuse_unparsable(values, parsed, lines)
-        return pd.DatetimeIndex(parsed)
-    if offset.any():
-        bad = np.flatnonzero(offset != offset[0])[:5]
-        raise ImportRefused(
-            "the time column mixes timestamps with and without UTC offset.",
-            [f"line {lines[i]}: '{values.iloc[i]}'" for i in bad],
-        )
-    if not tz:
-        raise ImportRefused(
-            f"timestamps have no UTC offset (e.g. '{values.iloc[0]}'); pass the time zone they are in "
-            "(--tz America/Los_Angeles, or --tz UTC)."
-        )
-    naive = pd.to_datetime(values, format="ISO8601", errors="coerce")
-    _refuse_unparsable(values, naive, lines)
-    index = pd.DatetimeIndex(naive)
-    if ambiguous == "infer":
-        amb: Any = "infer"
-    elif ambiguous in ("dst", "standard"):
-        amb = np.full(len(index), ambiguous == "dst")
-    else:
-        raise ImportRefused(f"ambiguous must be infer, dst or standard, not '{ambiguous}'.")
-    probe = index.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    nonexistent_rows = [i for i in np.flatnonzero(probe.isna()) if _nonexistent(index[i], tz)]
-    if nonexistent_rows:
-        raise ImportRefused(
-            f"{len(nonexistent_rows)} local time(s) do not exist in {tz} (the clocks jump forward on that day); "
-            "fix or drop these rows:",
-            [
-                f"line {lines[i]}: {index[i]:%Y-%m-%d %H:%M} does not exist in {tz} (spring-forward gap)."
-                for i in nonexistent_rows
-            ],
-        )
-    try:
-        local = index.tz_localize(tz, ambiguous=amb, nonexistent="raise")
-    except Exception as exc:  # pytz/pandas AmbiguousTimeError; its class moved between pandas versions
-        if "ambiguous" not in type(exc).__name__.lower() and "infer" not in str(exc).lower():
-            raise
-        rows = np.flatnonzero(probe.isna())[:MAX_REPORTED_ERRORS]
-        raise ImportRefused(
-            f"the fall-back hour in {tz} cannot be resolved from the order of the rows ({exc}); sort the file by "
-            "time with the repeated hour given twice, or pass --ambiguous dst|standard.",
-            [f"line {lines[i]}: {index[i]:%Y-%m-%d %H:%M} is ambiguous in {tz}." for i in rows],
-        ) from exc
-    return local.tz_convert("UTC")
-
-
-def _nonexistent(moment: pd.Timestamp, tz: str) -> bool:
-    try:
-        pd.DatetimeIndex([moment]).tz_localize(tz, ambiguous="NaT", nonexistent="raise")
-    except Exception:
-        return True
-    return False
-
-
-def _refuse_unparsable(values: pd.Series, parsed: Any, lines: np.ndarray) -> None:
-    bad = np.flatnonzero(pd.isna(np.asarray(parsed)))
-    if len(bad):
-        raise ImportRefused(
-            f"{len(bad)} timestamp(s) are not ISO 8601:",
-            [f"line {lines[i]}: '{values.iloc[i]}'" for i in bad[:MAX_REPORTED_ERRORS]],
-            total=len(bad),
-        )
-
-
-def infer_resolution_s(times: pd.DatetimeIndex) -> int:
-    """The most common step between consecutive distinct times, in seconds.
-
-    Raises:
-        ImportRefused: fewer than two distinct times.
-    """
-    steps = np.diff(np.unique(times.as_unit("s").asi8))
-    if len(steps) == 0:
-        raise ImportRefused("cannot infer the resolution from fewer than two times; pass --resolution.")
-    values, counts = np.unique(steps, return_counts=True)
-    return int(values[np.argmax(counts)])
-
-
-Owner = Site | Battery | PVArray | MarketZone
-
-
 def csv_import(
     *,
     path: Path | str,
@@ -269,10 +155,88 @@ def csv_import(
             series refuses (line numbers given); nothing is written.
     """
     path = Path(path)
+    frame, lines, time_column, skipped_without_time = _read_rows(
+        path, time_column, [m.column for m in mappings], where or {}, skip_rows_without_time
+    )
+    times = parse_times(frame[time_column], tz=tz, ambiguous=ambiguous, line_numbers=lines)
+    res_s = resolution_seconds(resolution) if resolution else None
+    outcome = FileOutcome(path=path, dry_run=dry_run, skipped_without_time=skipped_without_time)
+    with transaction.atomic():  # an ImportRefused raised inside rolls back the series created meanwhile
+        plans = _plan_columns(
+            path,
+            frame,
+            lines,
+            times,
+            owner=owner,
+            mappings=mappings,
+            res_s=res_s,
+            time_label=time_label,
+            window=(start, end),
+            na_values=na_values,
+            source=source,
+        )
+        if progress_total is not None:
+            progress_total(sum(len(plan[3]) for plan in plans))
+        _write_plans(plans, outcome, dry_run=dry_run, chunk_rows=chunk_rows, progress=progress)
+        if dry_run:
+            transaction.set_rollback(True)
+    return outcome
+
+
+#: One column ready to write: mapping, series, whether it was created, values by start, cells left empty.
+_Plan = tuple["ColumnMapping", TimeSeries, bool, pd.Series, int]
+
+
+def _plan_columns(
+    path: Path,
+    frame: pd.DataFrame,
+    lines: np.ndarray,
+    times: pd.DatetimeIndex,
+    *,
+    owner: Owner,
+    mappings: Sequence[ColumnMapping],
+    res_s: int | None,
+    time_label: str,
+    window: tuple[pd.Timestamp | None, pd.Timestamp | None],
+    na_values: Sequence[str],
+    source: str,
+) -> list[_Plan]:
+    """Every value column checked against its series (found or created).
+
+    Raises:
+        ImportRefused: any column has a non-numeric cell or a value its series refuses (all columns' errors).
+    """
+    plans: list[_Plan] = []
+    errors: list[str] = []
+    total_errors = 0
+    for mapping in mappings:
+        series, created = _series_for(owner, mapping, res_s, times, source)
+        stamps = times - pd.Timedelta(seconds=series.resolution_s) if time_label == "end" else times
+        plan, column_errors, column_total = _plan_column(
+            frame, lines, mapping, series, created, stamps, window, na_values
+        )
+        plans.append(plan)
+        errors += column_errors
+        total_errors += column_total
+    if errors:
+        raise ImportRefused(
+            f"{path.name}: {total_errors} error(s); nothing was imported:", errors, total_errors
+        )
+    return plans
+
+
+def _read_rows(
+    path: Path, time_column: str | None, value_columns: list[str], filters: dict[str, str], skip_no_time: bool
+) -> tuple[pd.DataFrame, np.ndarray, str, int]:
+    """The rows to import as text, their 1-based line numbers, the time column and the number of rows dropped
+    for an empty time cell (only with ``skip_no_time``).
+
+    Raises:
+        ImportRefused: missing columns, or no row left after the filters.
+    """
     header = pd.read_csv(path, nrows=0).columns.tolist()
     time_column = time_column or header[0]
-    filters = where or {}
-    wanted = [time_column, *[m.column for m in mappings], *filters]
+    wanted = [time_column, *value_columns, *filters]
     missing = [c for c in dict.fromkeys(wanted) if c not in header]
     if missing:
         raise ImportRefused(f"{path.name}: no column(s) {missing}; the header has {header}.")
@@ -282,67 +246,73 @@ def csv_import(
         keep = (frame[filter_column].str.strip() == value).to_numpy()
         frame, lines = frame[keep], lines[keep]
     no_time = (frame[time_column].str.strip() == "").to_numpy()
-    if no_time.any() and skip_rows_without_time:
+    if no_time.any() and skip_no_time:
         frame, lines = frame[~no_time], lines[~no_time]
     if frame.empty:
         raise ImportRefused(f"{path.name}: no rows to import (after filters {filters}).")
-    times = parse_times(frame[time_column], tz=tz, ambiguous=ambiguous, line_numbers=lines)
-    res_s = resolution_seconds(resolution) if resolution else None
+    return frame, lines, time_column, int(no_time.sum()) if skip_no_time else 0
 
-    outcome = FileOutcome(
-        path=path, dry_run=dry_run, skipped_without_time=int(no_time.sum()) if skip_rows_without_time else 0
-    )
-    plans = []
+
+def _plan_column(
+    frame: pd.DataFrame,
+    lines: np.ndarray,
+    mapping: ColumnMapping,
+    series: TimeSeries,
+    created: bool,
+    stamps: pd.DatetimeIndex,
+    window: tuple[pd.Timestamp | None, pd.Timestamp | None],
+    na_values: Sequence[str],
+) -> tuple[_Plan, list[str], int]:
+    """One value column checked against its series: the plan to write, the error lines (the first ones) and
+    the number of errors."""
     errors: list[str] = []
-    total_errors = 0
-    with transaction.atomic():
-        for mapping in mappings:
-            series, created = _series_for(owner, mapping, res_s, times, source)
-            stamps = times - pd.Timedelta(seconds=series.resolution_s) if time_label == "end" else times
-            text = frame[mapping.column].str.strip()
-            empty = ((text == "") | text.isin(list(na_values))).to_numpy()
-            numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-            not_number = np.isnan(numbers) & ~empty & ~text.str.lower().isin(["nan", "-nan"]).to_numpy()
-            keep = ~empty & ~np.isnan(numbers)
-            if start is not None:
-                keep &= stamps >= start
-            if end is not None:
-                keep &= stamps < end
-            for i in np.flatnonzero(not_number)[:MAX_REPORTED_ERRORS]:
-                errors.append(f"line {lines[i]}, {mapping.column}: '{text.iloc[i]}' is not a number.")
-            total_errors += int(not_number.sum())
-            values = numbers[keep] * mapping.scale
-            raw = from_arrays(stamps[keep], values)
-            try:
-                validate_batch(raw, resolution_s=series.resolution_s, bounds=value_bounds(series=series))
-            except BatchRefused as exc:
-                kept_lines = lines[keep]
-                errors += [f"line {kept_lines[e.row]}, {mapping.column}: {e.reason}" for e in exc.row_errors]
-                total_errors += exc.total
-            plans.append((mapping, series, created, pd.Series(values, index=stamps[keep]), int(empty.sum())))
-        if errors:
-            transaction.set_rollback(True)
-            raise ImportRefused(
-                f"{path.name}: {total_errors} error(s); nothing was imported:", errors, total_errors
-            )
-        if progress_total is not None:
-            progress_total(sum(len(plan[3]) for plan in plans))
-        for mapping, series, created, values, skipped in plans:
-            column = ColumnOutcome(mapping, series, created, rows=len(values), skipped_empty=skipped)
-            outcome.columns.append(column)
-            if dry_run:
-                continue
-            for offset in range(0, len(values), chunk_rows):
-                part = values.iloc[offset : offset + chunk_rows]
-                result = datapoints_ingest(series=series, rows=part)
-                column.created += result.created
-                column.updated += result.updated
-                column.unchanged += result.unchanged
-                if progress is not None:
-                    progress(len(part))
+    text = frame[mapping.column].str.strip()
+    empty = ((text == "") | text.isin(list(na_values))).to_numpy()
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    not_number = np.isnan(numbers) & ~empty & ~text.str.lower().isin(["nan", "-nan"]).to_numpy()
+    keep = ~empty & ~np.isnan(numbers)
+    start, end = window
+    if start is not None:
+        keep &= stamps >= start
+    if end is not None:
+        keep &= stamps < end
+    for i in np.flatnonzero(not_number)[:MAX_REPORTED_ERRORS]:
+        errors.append(f"line {lines[i]}, {mapping.column}: '{text.iloc[i]}' is not a number.")
+    total = int(not_number.sum())
+    values = numbers[keep] * mapping.scale
+    raw = from_arrays(stamps[keep], values)
+    try:
+        validate_batch(raw, resolution_s=series.resolution_s, bounds=value_bounds(series=series))
+    except BatchRefused as exc:
+        kept_lines = lines[keep]
+        errors += [f"line {kept_lines[e.row]}, {mapping.column}: {e.reason}" for e in exc.row_errors]
+        total += exc.total
+    plan = (mapping, series, created, pd.Series(values, index=stamps[keep]), int(empty.sum()))
+    return plan, errors, total
+
+
+def _write_plans(
+    plans: list[_Plan],
+    outcome: FileOutcome,
+    *,
+    dry_run: bool,
+    chunk_rows: int,
+    progress: Callable[[int], Any] | None,
+) -> None:
+    """Ingest each planned column in chunks of ``chunk_rows`` and count the outcome (only counted on a dry run)."""
+    for mapping, series, created, values, skipped in plans:
+        column = ColumnOutcome(mapping, series, created, rows=len(values), skipped_empty=skipped)
+        outcome.columns.append(column)
         if dry_run:
-            transaction.set_rollback(True)
-    return outcome
+            continue
+        for offset in range(0, len(values), chunk_rows):
+            part = values.iloc[offset : offset + chunk_rows]
+            result = datapoints_ingest(series=series, rows=part)
+            column.created += result.created
+            column.updated += result.updated
+            column.unchanged += result.unchanged
+            if progress is not None:
+                progress(len(part))
 
 
 def _series_for(

@@ -9,11 +9,13 @@ for each field an int32 length and the big-endian value, an int16 −1 trailer) 
 from __future__ import annotations
 
 import struct
+import time
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 from django.db import connection
 
 #: Microseconds between 1970-01-01 (Unix epoch) and 2000-01-01 (PostgreSQL epoch), both UTC.
@@ -65,6 +67,23 @@ def copy_in(cursor: Any, statement: str, payload: bytes) -> None:
             copy.write(payload[offset : offset + block])
 
 
+def fetch_bytea(cursor: Any, statement: str, params: list[Any]) -> bytes | None:
+    """The single ``bytea`` value that ``statement`` returns, fetched in PostgreSQL's binary result format: the
+    text format sends it as hex (twice the bytes) for psycopg to decode, which took half the time of reading a
+    series-year. Django's cursors bind on the client, which cannot ask for binary results, so this runs on a
+    psycopg 3 server-binding cursor of the same connection (same transaction) and logs the query as Django
+    does (``connection.queries``, ``CaptureQueriesContext``)."""
+    started = time.monotonic()
+    with psycopg.Cursor(cursor.cursor.connection) as raw:
+        row = raw.execute(statement, params, binary=True).fetchone()
+    database = cursor.db
+    if database.queries_logged:
+        database.queries_log.append(
+            {"sql": f"{statement} -- {params!r}", "time": f"{time.monotonic() - started:.3f}"}
+        )
+    return None if row is None or row[0] is None else bytes(row[0])
+
+
 def _aware(us: int) -> datetime:
     return pd.Timestamp(int(us), unit="us", tz="UTC").to_pydatetime()
 
@@ -74,8 +93,7 @@ def read_packed(cursor: Any, series_id: int, start_us: int, end_us: int) -> tupl
 
     One round trip and one ``bytea`` for the whole range, decoded without a Python object per row.
     """
-    cursor.execute(PACKED_READ_SQL, [series_id, _aware(start_us), _aware(end_us)])
-    payload = cursor.fetchone()[0]
+    payload = fetch_bytea(cursor, PACKED_READ_SQL, [series_id, _aware(start_us), _aware(end_us)])
     if not payload:
         return np.zeros(0, np.int64), np.zeros(0, np.float64)
     packed = np.frombuffer(payload, dtype=PACKED_POINT)

@@ -6,7 +6,8 @@ none); a market-zone series (prices, carbon intensity, weather, system load) is 
 organisation.
 
 Reads return pandas objects indexed by interval start (``DatetimeIndex``, UTC). On PostgreSQL the server packs
-the points of a range into one binary value that numpy decodes (no Python object per row).
+the points of a range into one binary value that numpy decodes (no Python object per row); 15-minute and 1-hour
+aggregates come from the rollups kept on ingestion (:func:`timeseries_rollup`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.db.models import Max, Min, Q, QuerySet
 from apps.accounts.principal import Principal
 from apps.assets.selectors import site_list
 
-from . import pg
+from . import pg, rollups
 from .choices import Aggregation
 from .durations import duration_iso
 from .models import DataPoint, TimeSeries, owner_field_of
@@ -286,21 +287,47 @@ def series_for(
 
 
 #: Origin of display buckets: the Unix epoch, so buckets align with :func:`apps.dashboard.charts.resample`.
-BUCKET_ORIGIN = "1970-01-01 00:00:00+00"
-_BUCKETED_READ_SQL = (
-    "SELECT date_bin(make_interval(secs => %s), start, %s::timestamptz) AS bucket, "
-    "avg(value), min(value), max(value), count(*) "
-    "FROM telemetry_datapoint WHERE series_id = %s AND start >= %s AND start < %s "
-    "GROUP BY bucket ORDER BY bucket"
-)
+BUCKET_ORIGIN = rollups.BUCKET_ORIGIN
 
 
-def datapoints_bucketed(*, series: TimeSeries, start: datetime, end: datetime, bucket_s: int) -> pd.DataFrame:
-    """Points of ``series`` with ``start ≤ t < end`` aggregated into buckets of ``bucket_s`` seconds aligned to
-    the Unix epoch (UTC), for charts over long ranges: a year of 15-minute points in daily buckets is 365 rows.
+def _grouped_portable(*, series: TimeSeries, start: datetime, end: datetime, bucket_s: int) -> pd.DataFrame:
+    points = datapoints_series(series=series, start=start, end=end)
+    grouped = points.groupby(points.index.floor(f"{bucket_s}s")).agg(["mean", "min", "max", "count"])
+    grouped.index = grouped.index.rename("start").as_unit("us")
+    return grouped[rollups.COLUMNS].astype({"mean": float, "min": float, "max": float, "count": np.int64})
 
-    On PostgreSQL the database aggregates (``date_bin … GROUP BY``, one row per bucket crosses the wire); on
-    other databases the points are read and grouped with pandas (same result).
+
+def _rollup_postgresql(series: TimeSeries, start_us: int, end_us: int, bucket_s: int) -> pd.DataFrame:
+    """Whole buckets inside the range from the stored rollup, the partial buckets at its edges from the raw
+    points (so a range that starts or ends inside a bucket counts only its own points)."""
+    common = {"series_id": series.pk, "bucket_s": bucket_s}
+    step = bucket_s * US_PER_S
+    inner_start, inner_end = -(-start_us // step) * step, (end_us // step) * step
+    with connection.cursor() as cursor:
+        if not rollups.rollup_applies(resolution_s=series.resolution_s, bucket_s=bucket_s) or (
+            inner_end <= inner_start
+        ):
+            return rollups.read_raw_bucketed(cursor, **common, start_us=start_us, end_us=end_us)
+        parts = [rollups.read_rollup(cursor, **common, start_us=inner_start, end_us=inner_end)]
+        if start_us < inner_start:
+            parts.insert(
+                0, rollups.read_raw_bucketed(cursor, **common, start_us=start_us, end_us=inner_start)
+            )
+        if inner_end < end_us:
+            parts.append(rollups.read_raw_bucketed(cursor, **common, start_us=inner_end, end_us=end_us))
+    return parts[0] if len(parts) == 1 else pd.concat(parts)
+
+
+def timeseries_rollup(
+    *, series: TimeSeries, start: datetime, end: datetime, resolution_s: int
+) -> pd.DataFrame:
+    """Points of ``series`` with ``start ≤ t < end`` aggregated into buckets of ``resolution_s`` seconds aligned
+    to the Unix epoch (UTC): mean, min, max and count per bucket.
+
+    On PostgreSQL the 15-minute and 1-hour buckets come from the stored rollups
+    (:mod:`apps.telemetry.rollups`) for a series finer than the bucket, the partial buckets at the edges of the
+    range and any other width from the raw points (``date_bin … GROUP BY`` in the database); on other databases
+    (SQLite) the points are read and grouped with pandas. Same result either way.
 
     Returns:
         DataFrame indexed by bucket start (``DatetimeIndex`` UTC, named ``start``, sorted) with float64 columns
@@ -308,33 +335,28 @@ def datapoints_bucketed(*, series: TimeSeries, start: datetime, end: datetime, b
         points are absent.
 
     Raises:
+        ValueError: ``start`` or ``end`` is naive, or ``resolution_s`` is not a positive number of seconds.
+    """
+    if resolution_s <= 0:
+        raise ValueError("resolution_s (bucket_s) must be a positive number of seconds.")
+    start_us, end_us = _to_us(start), _to_us(end)
+    if connection.vendor != "postgresql":
+        return _grouped_portable(series=series, start=start, end=end, bucket_s=resolution_s)
+    if end_us <= start_us:
+        return _grouped_portable(series=series, start=start, end=start, bucket_s=resolution_s)
+    return _rollup_postgresql(series, start_us, end_us, resolution_s)
+
+
+def datapoints_bucketed(*, series: TimeSeries, start: datetime, end: datetime, bucket_s: int) -> pd.DataFrame:
+    """:func:`timeseries_rollup` with buckets of ``bucket_s`` seconds, for charts over long ranges: a year of
+    15-minute points in daily buckets is 365 rows.
+
+    Raises:
         ValueError: ``start`` or ``end`` is naive, or ``bucket_s`` is not a positive number of seconds.
     """
     if bucket_s <= 0:
         raise ValueError("bucket_s must be a positive number of seconds.")
-    start_us, end_us = _to_us(start), _to_us(end)
-    columns = ["mean", "min", "max", "count"]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _BUCKETED_READ_SQL,
-                [
-                    bucket_s,
-                    BUCKET_ORIGIN,
-                    series.pk,
-                    pd.Timestamp(start_us, unit="us", tz="UTC").to_pydatetime(),
-                    pd.Timestamp(end_us, unit="us", tz="UTC").to_pydatetime(),
-                ],
-            )
-            rows = cursor.fetchall()
-        index = pd.DatetimeIndex([r[0] for r in rows], name="start")
-        index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-        frame = pd.DataFrame([r[1:] for r in rows], columns=columns, index=index.as_unit("us"))
-        return frame.astype({"mean": float, "min": float, "max": float, "count": np.int64})
-    points = datapoints_series(series=series, start=start, end=end)
-    grouped = points.groupby(points.index.floor(f"{bucket_s}s")).agg(["mean", "min", "max", "count"])
-    grouped.index = grouped.index.rename("start").as_unit("us")
-    return grouped[columns].astype({"mean": float, "min": float, "max": float, "count": np.int64})
+    return timeseries_rollup(series=series, start=start, end=end, resolution_s=bucket_s)
 
 
 def it_load_series(*, site: Any) -> TimeSeries | None:

@@ -8,8 +8,9 @@ Who may write (DESIGN.md, scoping of :mod:`apps.telemetry.selectors`):
 
 Ingestion is all-or-nothing: the batch is validated as a whole (:mod:`apps.telemetry.validation`) before
 anything is written, then upserted in one transaction — on PostgreSQL with binary ``COPY`` (new points straight
-into the table, changed ones through a temporary table; see :func:`_upsert_postgresql`), elsewhere by
-``bulk_create`` with ``update_conflicts``.
+into the table, changed ones through a temporary table; see :func:`apps.telemetry.upsert.upsert_postgresql`), elsewhere by
+``bulk_create`` with ``update_conflicts``. On PostgreSQL the same transaction recomputes the 15-minute and
+1-hour rollups of the buckets the batch touched (:mod:`apps.telemetry.rollups`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -25,15 +25,16 @@ from django.db import IntegrityError, connection, transaction
 from apps.accounts.choices import ApiClientRole
 from apps.accounts.principal import Principal
 from apps.assets.models import Battery, PVArray, Site, SiteCredential
-from apps.core.errors import ConflictError, NotPermitted
+from apps.core.errors import NotPermitted
 from apps.core.models import MarketZone
 
-from . import pg
+from . import upsert
+from .checks import validate_batch
 from .choices import QUANTITY_SPECS, Quantity, unit_for
 from .durations import duration_iso, resolution_seconds
-from .models import DataPoint, TimeSeries, owner_field_of, owner_kind_of
+from .models import TimeSeries, owner_field_of, owner_kind_of
 from .selectors import timeseries_find
-from .validation import Bounds, CleanBatch, RawBatch, from_arrays, validate_batch
+from .validation import Bounds, RawBatch, from_arrays
 
 
 @dataclass(frozen=True)
@@ -273,112 +274,11 @@ def datapoints_ingest(
         return IngestResult(series.pk, 0, 0, 0, 0, None, None)
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            created, updated = _upsert_postgresql(series, clean)
+            created, updated, stored = upsert.upsert_postgresql(series, clean)
+            if created or updated:
+                upsert.rollups_after_upsert(series, clean, stored)
         else:
-            created, updated = _upsert_portable(series.pk, clean)
+            created, updated = upsert.upsert_portable(series.pk, clean)
     first = pd.Timestamp(int(clean.starts_us[0]), unit="us", tz="UTC")
     last = pd.Timestamp(int(clean.starts_us[-1]), unit="us", tz="UTC")
     return IngestResult(series.pk, len(clean), created, updated, len(clean) - created - updated, first, last)
-
-
-#: Above this many stored points per batch row in the batch's span, merge on the server (ON CONFLICT) rather
-#: than reading the span to compare in numpy.
-_COMPARE_SPAN_FACTOR = 4
-_LOCK_SQL = "SELECT id FROM telemetry_timeseries WHERE id = %s FOR UPDATE"
-_BUFFER_DDL = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS telemetry_ingest_buffer "
-    "(start timestamptz NOT NULL, value double precision NOT NULL) ON COMMIT DELETE ROWS"
-)
-_COPY_POINTS = "COPY telemetry_datapoint (series_id, start, value) FROM STDIN (FORMAT BINARY)"
-_COPY_BUFFER = "COPY telemetry_ingest_buffer (start, value) FROM STDIN (FORMAT BINARY)"
-_UPDATE_FROM_BUFFER = """
-UPDATE telemetry_datapoint d SET value = b.value FROM telemetry_ingest_buffer b
-WHERE d.series_id = %s AND d.start = b.start
-"""
-_UPSERT_FROM_BUFFER = """
-WITH up AS (
-    INSERT INTO telemetry_datapoint (series_id, start, value)
-    SELECT %s, b.start, b.value FROM telemetry_ingest_buffer b
-    ON CONFLICT (series_id, start) DO UPDATE SET value = EXCLUDED.value
-    WHERE telemetry_datapoint.value IS DISTINCT FROM EXCLUDED.value
-    RETURNING (xmax = 0) AS inserted
-)
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
-"""
-
-
-def _fill_buffer(cursor: Any, starts_us: np.ndarray, values: np.ndarray) -> None:
-    cursor.execute(_BUFFER_DDL)
-    cursor.execute("TRUNCATE telemetry_ingest_buffer")
-    pg.copy_in(cursor, _COPY_BUFFER, pg.copy_payload(starts_us, values))
-
-
-def _upsert_postgresql(series: TimeSeries, batch: CleanBatch) -> tuple[int, int]:
-    """Upsert on PostgreSQL; returns ``(created, updated)``. Must run inside a transaction.
-
-    Writers of one series are serialised by a row lock on the series, which also proves that it exists (data
-    points carry no database-level foreign key, see :class:`~apps.telemetry.models.DataPoint`). Under that
-    lock the stored points of the batch's span are read (one packed value) and compared in numpy: new points
-    are copied straight into the table (binary COPY), changed ones updated from a temporary table, and equal
-    ones not touched. When the span holds far more stored points than the batch (a sparse batch over a long
-    history), the batch is merged on the server with ``INSERT … ON CONFLICT DO UPDATE`` instead.
-    """
-    starts, values = batch.starts_us, batch.values
-    first, last = int(starts[0]), int(starts[-1])
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL, [series.pk])
-        if cursor.fetchone() is None:
-            raise ConflictError(f"series {series.pk} no longer exists; nothing was written.")
-        span_points = (last - first) // (series.resolution_s * 1_000_000) + 1
-        if span_points > _COMPARE_SPAN_FACTOR * len(batch):
-            _fill_buffer(cursor, starts, values)
-            cursor.execute(_UPSERT_FROM_BUFFER, [series.pk])
-            created, updated = cursor.fetchone()
-            return int(created), int(updated)
-        stored_starts, stored_values = pg.read_packed(cursor, series.pk, first, last + 1)
-        if len(stored_starts) == 0:
-            pg.copy_in(cursor, _COPY_POINTS, pg.copy_payload(starts, values, series_id=series.pk))
-            return len(batch), 0
-        position = np.searchsorted(stored_starts, starts)
-        clipped = np.minimum(position, len(stored_starts) - 1)
-        exists = stored_starts[clipped] == starts
-        new = ~exists
-        changed = exists & (stored_values[clipped] != values)
-        if new.any():
-            pg.copy_in(cursor, _COPY_POINTS, pg.copy_payload(starts[new], values[new], series_id=series.pk))
-        if changed.any():
-            _fill_buffer(cursor, starts[changed], values[changed])
-            cursor.execute(_UPDATE_FROM_BUFFER, [series.pk])
-    return int(new.sum()), int(changed.sum())
-
-
-def _upsert_portable(series_id: int, batch: CleanBatch) -> tuple[int, int]:
-    """Any database (SQLite in the demo): compare with the stored values, then ``bulk_create`` with
-    ``update_conflicts`` for the new and changed points."""
-    if not TimeSeries.objects.select_for_update().filter(pk=series_id).exists():
-        raise ConflictError(f"series {series_id} no longer exists; nothing was written.")
-    starts = pd.to_datetime(batch.starts_us, unit="us", utc=True)
-    existing = dict(
-        DataPoint.objects.filter(
-            series_id=series_id, start__gte=starts[0], start__lte=starts[-1]
-        ).values_list("start", "value")
-    )
-    objects = []
-    created = updated = 0
-    for start, value in zip(starts.to_pydatetime(), batch.values.tolist(), strict=True):
-        old = existing.get(start)
-        if old is None:
-            created += 1
-        elif old == value:
-            continue
-        else:
-            updated += 1
-        objects.append(DataPoint(series_id=series_id, start=start, value=value))
-    DataPoint.objects.bulk_create(
-        objects,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["series", "start"],
-        update_fields=["value"],
-    )
-    return created, updated

@@ -3,8 +3,9 @@
 A batch arrives as JSON records (``[{"start": "2022-09-01T00:00:00Z", "value": 12.5}, ...]``), as CSV text with
 a ``start,value`` header, or as arrays (importer, benchmarks). Every check runs over whole numpy arrays; only
 the reasons of the first :data:`MAX_REPORTED_ERRORS` refused rows are formatted. The batch is all-or-nothing:
-:func:`validate_batch` either returns the clean arrays or raises :class:`BatchRefused` naming each refused row
-(``rows[17].start``) and the reason, with the total number of errors.
+:func:`~apps.telemetry.checks.validate_batch` either returns the clean arrays or raises :class:`BatchRefused` naming each refused row
+(``rows[17].start``) and the reason, with the total number of errors. This module parses and holds the types;
+the checks against a series are in :mod:`apps.telemetry.checks`.
 
 Checks: a timestamp must be an ISO 8601 string *with* a UTC offset (``Z`` or ``±HH:MM``), aligned to the
 series resolution (counted from 1970-01-01T00:00Z), and not repeated inside the batch; a value must be a finite
@@ -22,8 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-
-from .durations import duration_iso
 
 #: At most this many row errors are listed in a refusal; the total is always given.
 MAX_REPORTED_ERRORS = 100
@@ -320,122 +319,3 @@ def from_arrays(starts: Any, values: Any) -> RawBatch:
         errors,
         lambda i: pd.Timestamp(starts_us[i], unit="us", tz="UTC").isoformat(),
     )
-
-
-def _fmt_number(value: float) -> str:
-    return f"{value:.6g}"
-
-
-def _iso(us: int) -> str:
-    return pd.Timestamp(int(us), unit="us", tz="UTC").isoformat().replace("+00:00", "Z")
-
-
-def validate_batch(raw: RawBatch, *, resolution_s: int, bounds: Bounds) -> CleanBatch:
-    """Check a parsed batch against a series and return the clean arrays (sorted by start).
-
-    Args:
-        raw: the parsed batch (:func:`parse_records`, :func:`parse_csv` or :func:`from_arrays`).
-        resolution_s: the series resolution in seconds; starts must be multiples of it since the epoch.
-        bounds: inclusive physical range of the values.
-
-    Raises:
-        BatchRefused: any row is refused (all errors are counted, the first ones by row are listed).
-    """
-    n = raw.n
-    errors = list(raw.errors)
-    starts, values = raw.starts_us, raw.values
-    start_ok, value_ok = raw.start_ok, raw.value_ok
-    step_us = resolution_s * US_PER_S
-
-    misaligned = start_ok & (starts % step_us != 0)
-    if misaligned.any():
-        label = duration_iso(resolution_s)
-        errors.append(
-            (
-                np.flatnonzero(misaligned),
-                "start",
-                lambda i: (
-                    f"{raw.start_text(i)} is not aligned to the series resolution {label} (intervals start "
-                    f"at multiples of {label} from 00:00 UTC)."
-                ),
-            )
-        )
-    candidates = start_ok & ~misaligned
-    candidate_rows = np.flatnonzero(candidates)
-    dup_mask = pd.Series(starts[candidate_rows]).duplicated(keep="first").to_numpy()
-    if dup_mask.any():
-        dup_rows = candidate_rows[dup_mask]
-        dup_values = set(starts[dup_rows].tolist())
-        first_row: dict[int, int] = {}
-        for row in candidate_rows[~dup_mask]:
-            value = int(starts[row])
-            if value in dup_values:
-                first_row[value] = int(row)
-        errors.append(
-            (
-                dup_rows,
-                "start",
-                lambda i: (
-                    f"duplicate start {_iso(starts[i])} in the batch (also in rows[{first_row[int(starts[i])]}])."
-                ),
-            )
-        )
-
-    finite = np.isfinite(values)
-    nonfinite = value_ok & ~finite
-    if nonfinite.any():
-        errors.append(
-            (
-                np.flatnonzero(nonfinite),
-                "value",
-                lambda i: (
-                    "value is NaN; send no row for a missing value."
-                    if math.isnan(values[i])
-                    else "value is infinite."
-                ),
-            )
-        )
-    checked = value_ok & finite
-    with np.errstate(invalid="ignore"):
-        below = checked & (values < bounds.lower)
-        above = checked & (values > bounds.upper)
-    if below.any():
-        errors.append(
-            (
-                np.flatnonzero(below),
-                "value",
-                lambda i: (
-                    f"{_fmt_number(values[i])} {bounds.unit} is below {_fmt_number(bounds.lower)} "
-                    f"{bounds.unit}: {bounds.lower_reason}."
-                ),
-            )
-        )
-    if above.any():
-        errors.append(
-            (
-                np.flatnonzero(above),
-                "value",
-                lambda i: (
-                    f"{_fmt_number(values[i])} {bounds.unit} is above {_fmt_number(bounds.upper)} "
-                    f"{bounds.unit}: {bounds.upper_reason}."
-                ),
-            )
-        )
-    if errors:
-        raise _refusal(errors)
-    order = np.argsort(starts, kind="stable") if n > 1 and (np.diff(starts) < 0).any() else None
-    if order is not None:
-        return CleanBatch(starts[order], values[order])
-    return CleanBatch(starts, values)
-
-
-def _refusal(groups: list[tuple[np.ndarray, str | None, Callable[[int], str]]]) -> BatchRefused:
-    """Turn error groups into a :class:`BatchRefused` listing the first errors by row (stable in check order)."""
-    rows = np.concatenate([np.asarray(g[0], dtype=np.int64) for g in groups])
-    which = np.concatenate([np.full(len(g[0]), k, dtype=np.int64) for k, g in enumerate(groups)])
-    total = len(rows)
-    order = np.lexsort((which, rows))[:MAX_REPORTED_ERRORS]
-    shown = [
-        RowError(int(rows[j]), groups[which[j]][1], groups[which[j]][2](int(rows[j]))) for j in order.tolist()
-    ]
-    return BatchRefused(shown, total)

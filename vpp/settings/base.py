@@ -8,6 +8,8 @@ Environment variables:
     REDIS_URL           e.g. redis://127.0.0.1:6379/0 (Celery broker, result backend and cache). Without it,
                         Celery uses kombu's filesystem transport under ``var/broker`` and the cache is local memory.
     VPP_VAR_DIR         where runtime files go (default: ``var/`` in the project dir)
+    VPP_RAW_RETENTION_DAYS  days of raw telemetry points kept on PostgreSQL; older monthly partitions are dropped
+                        whole, rollups stay (default: unset, keep everything)
 """
 
 from __future__ import annotations
@@ -176,6 +178,13 @@ OPENADR_MQTT_TOPIC_PREFIX = env.str("OPENADR_MQTT_TOPIC_PREFIX", default="")
 OPENADR_ALLOW_LOOPBACK_CALLBACKS = env.bool("OPENADR_ALLOW_LOOPBACK_CALLBACKS", default=False)
 # Timeout of one callback request in seconds (Definition.md §Webhooks recommends 10–30 s).
 OPENADR_CALLBACK_TIMEOUT_S = env.float("OPENADR_CALLBACK_TIMEOUT_S", default=10.0)
+
+# --- Telemetry storage (apps.telemetry.partitions, PostgreSQL) --------------------------------------------
+# Raw data points older than this many days are dropped by whole monthly partitions (a partition goes once its
+# whole month is older); the 15-minute and 1-hour rollups are kept. Unset: keep every raw point.
+VPP_RAW_RETENTION_DAYS: int | None = env.int("VPP_RAW_RETENTION_DAYS", default=None)
+# Monthly partitions created ahead of the current month by the beat task telemetry_partitions_ensure.
+VPP_TELEMETRY_PARTITIONS_AHEAD = env.int("VPP_TELEMETRY_PARTITIONS_AHEAD", default=3)
 
 # --- Rate limits (apps.accounts.throttling): token endpoints per client IP, failed logins per IP and username --
 VPP_RATE_LIMITS = {

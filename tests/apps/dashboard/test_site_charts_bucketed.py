@@ -198,9 +198,12 @@ def test_site_charts_are_the_same_aggregated_in_the_database(
         monkeypatch.setattr(site_charts, "DB_AGGREGATE_MIN_INTERVALS", 2)
     with CaptureQueriesContext(connection) as queries:
         in_db = site_charts.site_charts(principal=staff, site=site, period=period)
-    # On PostgreSQL one date_bin query each for the IT and SoC points, their forecasts and the setpoints; the
-    # bucketed selectors' fallback elsewhere (SQLite) groups in pandas, and its charts must be the same too.
-    date_bins = sum("date_bin" in q["sql"] for q in queries.captured_queries)
+    # On PostgreSQL one aggregating query each for the IT and SoC points (date_bin, or for hourly buckets the
+    # telemetry rollup kept on ingestion), their forecasts and the setpoints; the bucketed selectors' fallback
+    # elsewhere (SQLite) groups in pandas, and its charts must be the same too.
+    date_bins = sum(
+        "date_bin" in q["sql"] or "telemetry_datapointrollup" in q["sql"] for q in queries.captured_queries
+    )
     assert date_bins == (5 if connection.vendor == "postgresql" else 0)
     monkeypatch.setattr(site_charts, "AGGREGATE_IN_DATABASE", False)
     in_python = site_charts.site_charts(principal=staff, site=site, period=period)

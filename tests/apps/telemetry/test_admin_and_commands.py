@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.accounts.models import Organisation
-from apps.telemetry import selectors, services
+from apps.telemetry import selectors, services, upsert
 from apps.telemetry.models import DataPoint, TimeSeries
 from apps.telemetry.validation import CleanBatch
 from tests.conftest import World
@@ -51,8 +51,8 @@ def test_admin_pages(admin_client) -> None:  # type: ignore[no-untyped-def]
 def test_portable_upsert_and_read() -> None:
     series = TimeSeriesFactory()
     starts = pd.date_range("2022-09-01", periods=3, freq="15min", tz="UTC").as_unit("us").asi8
-    assert services._upsert_portable(series.pk, CleanBatch(starts, np.array([1.0, 2.0, 3.0]))) == (3, 0)
-    assert services._upsert_portable(series.pk, CleanBatch(starts, np.array([1.0, 5.0, 3.0]))) == (0, 1)
+    assert upsert.upsert_portable(series.pk, CleanBatch(starts, np.array([1.0, 2.0, 3.0]))) == (3, 0)
+    assert upsert.upsert_portable(series.pk, CleanBatch(starts, np.array([1.0, 5.0, 3.0]))) == (0, 1)
     got_starts, got_values = selectors._read_portable(series.pk, int(starts[0]), int(starts[-1]) + 1)
     assert got_starts.tolist() == starts.tolist() and got_values.tolist() == [1.0, 5.0, 3.0]
 
