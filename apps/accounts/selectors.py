@@ -59,3 +59,15 @@ def site_owner_get_visible(*, principal: Principal, organisation_id: int) -> Org
 def organisation_get_by_id(*, organisation_id: int) -> Organisation | None:
     """The organisation with id ``organisation_id``, or ``None``."""
     return Organisation.objects.filter(pk=organisation_id).first()
+
+
+def organisation_get_by_slug(*, slug: str) -> Organisation | None:
+    """The organisation with slug ``slug``, or ``None``."""
+    return Organisation.objects.filter(slug=slug).first()
+
+
+def username_taken(*, username: str) -> bool:
+    """Whether a user named ``username`` exists."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=username).exists()

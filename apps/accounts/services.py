@@ -44,6 +44,11 @@ def user_create(
     return user
 
 
+def user_make_superuser(*, user: User) -> None:
+    """Give ``user`` Django's staff and superuser flags (the admin site); for the aggregator's own people."""
+    User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+
+
 @dataclass(frozen=True)
 class IssuedCredentials:
     """An API client and its plain-text secret, which is never stored and can only be shown once."""

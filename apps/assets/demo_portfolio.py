@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from apps.accounts.choices import OrganisationKind, Role
-from apps.accounts.models import Organisation, User
-from apps.accounts.services import organisation_create, user_create
+from apps.accounts.models import Organisation
+from apps.accounts.selectors import organisation_get_by_slug, username_taken
+from apps.accounts.services import organisation_create, user_create, user_make_superuser
 from apps.core.models import MarketZone
+from apps.core.selectors import market_zone_get
 
 from .choices import EnrolmentStatus, WorkloadKind
 from .models import Battery, EnrolmentTransition, PVArray, Site, WorkloadClass
@@ -172,19 +174,19 @@ class SeedResult:
 def demo_portfolio_seed(*, password: str) -> SeedResult:
     """Create the demo organisations, users and sites if missing (idempotent: existing ones are kept)."""
     with transaction.atomic():
-        created = not Organisation.objects.filter(slug="gridflex").exists()
+        created = organisation_get_by_slug(slug="gridflex") is None
         orgs = {}
         for name, slug, kind in ORGANISATIONS:
-            orgs[slug] = Organisation.objects.filter(slug=slug).first() or organisation_create(
+            orgs[slug] = organisation_get_by_slug(slug=slug) or organisation_create(
                 name=name, kind=kind, slug=slug
             )
         for username, org_slug, role in USERS:
-            if not User.objects.filter(username=username).exists():
+            if not username_taken(username=username):
                 user = user_create(
                     username=username, password=password, organisation=orgs[org_slug], role=role
                 )
                 if org_slug == "gridflex":
-                    User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+                    user_make_superuser(user=user)
         sites: dict[str, Site] = {}
         for spec in SITES:
             sites[spec.key] = _site_seed(spec, orgs[spec.owner])
@@ -194,6 +196,13 @@ def demo_portfolio_seed(*, password: str) -> SeedResult:
                 if not workload.migratable_to.exists():
                     workload.migratable_to.set([sites[k] for k in spec.migrate_to])
     return SeedResult(created=created, sites=sites, usernames=[u[0] for u in USERS])
+
+
+def _zone(code: str) -> MarketZone:
+    zone = market_zone_get(code=code)
+    if zone is None:
+        raise ValueError(f"no market zone {code!r} (manage.py migrate seeds them)")
+    return zone
 
 
 def _site_seed(spec: DemoSite, owner: Organisation) -> Site:
@@ -206,7 +215,7 @@ def _site_seed(spec: DemoSite, owner: Organisation) -> Site:
         latitude=spec.latitude,
         longitude=spec.longitude,
         timezone=spec.timezone,
-        market_zone=MarketZone.objects.get(code=spec.zone),
+        market_zone=_zone(spec.zone),
         grid_import_limit_kw=spec.grid_import_limit_kw,
         grid_export_limit_kw=0.0,
         pue=spec.pue,

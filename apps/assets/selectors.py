@@ -157,3 +157,33 @@ def site_get(*, site_id: int) -> Site:
 def site_ids_active_among(*, site_ids: Iterable[int]) -> list[int]:
     """Those of ``site_ids`` whose site is active in the portfolio, ascending."""
     return list(active_site_list().filter(pk__in=list(site_ids)).order_by("pk").values_list("pk", flat=True))
+
+
+def site_owner_id_of(*, site_id: int) -> int | None:
+    """The owner organisation's id of site ``site_id``; ``None`` for an unknown site."""
+    return Site.objects.filter(pk=site_id).values_list("owner_id", flat=True).first()
+
+
+def site_pv_capacity_kwp(*, site_id: int) -> float:
+    """Total DC capacity (kWp) of the site's PV arrays; 0.0 without arrays."""
+    return float(sum(PVArray.objects.filter(site_id=site_id).values_list("dc_capacity_kwp", flat=True)))
+
+
+def battery_get_by_id(*, battery_id: int) -> Battery | None:
+    """The battery ``battery_id``, or ``None`` (system reads: import commands)."""
+    return Battery.objects.filter(pk=battery_id).first()
+
+
+def pv_array_get_by_id(*, pv_array_id: int) -> PVArray | None:
+    """The PV array ``pv_array_id``, or ``None`` (system reads: import commands)."""
+    return PVArray.objects.filter(pk=pv_array_id).first()
+
+
+def pv_array_first_of_site_named(*, site_name: str) -> PVArray | None:
+    """The first PV array (lowest id) of the site named ``site_name``, or ``None``."""
+    return PVArray.objects.filter(site__name=site_name).order_by("pk").first()
+
+
+def site_count_named(*, name: str) -> int:
+    """How many sites are named ``name`` (names are unique per owner, not across owners)."""
+    return Site.objects.filter(name=name).count()

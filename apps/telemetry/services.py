@@ -24,7 +24,8 @@ from django.db import IntegrityError, connection, transaction
 
 from apps.accounts.choices import ApiClientRole
 from apps.accounts.principal import Principal
-from apps.assets.models import Battery, PVArray, Site, SiteCredential
+from apps.assets.models import Battery, PVArray, Site
+from apps.assets.selectors import site_ids_bound_to_client, site_owner_id_of, site_pv_capacity_kwp
 from apps.core.errors import NotPermitted
 from apps.core.models import MarketZone
 
@@ -60,11 +61,8 @@ def _site_of_owner(owner: Site | Battery | PVArray) -> Site:
 def _bound_site_id(principal: Principal) -> int | None:
     if principal.api_client is None:
         return None
-    return (
-        SiteCredential.objects.filter(api_client=principal.api_client)
-        .values_list("site_id", flat=True)
-        .first()
-    )
+    bound = site_ids_bound_to_client(api_client_id=principal.api_client.pk)
+    return min(bound) if bound else None
 
 
 def _require_series_create(*, principal: Principal | None, owner: Any) -> None:
@@ -91,7 +89,7 @@ def series_writable_by(*, principal: Principal | None, series: TimeSeries) -> bo
         return principal.is_aggregator and principal.can_write
     if not principal.is_site_owner:
         return False
-    site_owner_id = Site.objects.filter(pk=site_id).values_list("owner_id", flat=True).first()
+    site_owner_id = site_owner_id_of(site_id=site_id)
     if principal.organisation is None or site_owner_id != principal.organisation.pk:
         return False
     bound = _bound_site_id(principal)
@@ -221,9 +219,7 @@ def value_bounds(*, series: TimeSeries) -> Bounds:
             upper = series.pv_array.dc_capacity_kwp  # type: ignore[union-attr]
             upper_reason = f"PV output cannot exceed the array's DC capacity of {upper:g} kWp"
         elif series.site_id is not None:
-            kwp = sum(
-                PVArray.objects.filter(site_id=series.site_id).values_list("dc_capacity_kwp", flat=True)
-            )
+            kwp = site_pv_capacity_kwp(site_id=series.site_id)
             if kwp > 0:
                 upper = kwp
                 upper_reason = f"PV output cannot exceed the site's total PV capacity of {kwp:g} kWp"

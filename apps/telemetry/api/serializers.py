@@ -13,7 +13,7 @@ from apps.accounts.principal import principal_for
 from apps.assets import selectors as asset_selectors
 from apps.assets.models import Battery, PVArray, Site
 from apps.core.api.strict import StrictSerializer
-from apps.core.models import MarketZone
+from apps.core.selectors import market_zone_list
 from apps.telemetry.choices import Aggregation, OwnerKind, Quantity
 from apps.telemetry.models import TimeSeries
 from apps.telemetry.validation import has_utc_offset
@@ -98,7 +98,7 @@ class TimeSeriesCreateInputSerializer(StrictSerializer):
     battery = ScopedBatteryField(required=False, allow_null=True)
     pv_array = ScopedPVArrayField(required=False, allow_null=True)
     market_zone = serializers.PrimaryKeyRelatedField(
-        queryset=MarketZone.objects.all(), required=False, allow_null=True
+        queryset=market_zone_list(), required=False, allow_null=True
     )
     quantity = serializers.ChoiceField(choices=Quantity.choices)
     resolution = serializers.CharField(max_length=16, help_text="ISO 8601 duration, e.g. PT5M, PT15M, PT1H.")

@@ -32,8 +32,13 @@ import pandas as pd
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from apps.assets.models import Battery, PVArray, Site
-from apps.core.models import MarketZone
+from apps.assets.selectors import (
+    battery_get_by_id,
+    pv_array_get_by_id,
+    site_count_named,
+    site_get_by_reference,
+)
+from apps.core.selectors import market_zone_get
 from apps.telemetry.importer import ImportRefused, Owner, csv_import, parse_mapping
 
 
@@ -48,24 +53,21 @@ def owner_from_options(options: dict[str, Any]) -> Owner:
         raise CommandError("give exactly one owner: --zone CODE, --site ID, --battery ID or --pv-array ID.")
     key = given[0]
     ref = str(options[key])
-    try:
-        if key == "zone":
-            return MarketZone.objects.get(code=ref)
-        if key == "site":
-            return Site.objects.get(pk=int(ref)) if ref.isdigit() else Site.objects.get(name=ref)
-        if key == "battery":
-            return Battery.objects.get(pk=int(ref))
-        return PVArray.objects.get(pk=int(ref))
-    except (
-        MarketZone.DoesNotExist,
-        Site.DoesNotExist,
-        Battery.DoesNotExist,
-        PVArray.DoesNotExist,
-        ValueError,
-    ):
-        raise CommandError(f"no {key.replace('_', ' ')} '{ref}'.") from None
-    except Site.MultipleObjectsReturned:
-        raise CommandError(f"several sites are named '{ref}'; give the id.") from None
+    if key == "site" and not ref.isdigit() and site_count_named(name=ref) > 1:
+        raise CommandError(f"several sites are named '{ref}'; give the id.")
+    if key == "zone":
+        owner: Any = market_zone_get(code=ref)
+    elif key == "site":
+        owner = site_get_by_reference(reference=ref)
+    elif not ref.isdigit():
+        owner = None
+    elif key == "battery":
+        owner = battery_get_by_id(battery_id=int(ref))
+    else:
+        owner = pv_array_get_by_id(pv_array_id=int(ref))
+    if owner is None:
+        raise CommandError(f"no {key.replace('_', ' ')} '{ref}'.")
+    return owner
 
 
 def _utc(text: str | None, flag: str) -> pd.Timestamp | None:

@@ -20,11 +20,20 @@ from tqdm import tqdm
 
 from apps.assets.demo_portfolio import SITES as DEMO_SITES
 from apps.assets.models import PVArray, Site
+from apps.assets.selectors import pv_array_first_of_site_named, pv_array_get_by_id, site_get_by_reference
 from apps.core.models import MarketZone
+from apps.core.selectors import market_zone_get
 from apps.telemetry.bundled import DATA_DIR, PDU_FILE, POA_FILE, ZONE_CODES, BundledFile, zone_file
 from apps.telemetry.importer import ImportRefused, Owner, csv_import
 
 _DEMO_NAMES = {spec.key: spec.name for spec in DEMO_SITES}
+
+
+def _zone(code: str) -> MarketZone:
+    zone = market_zone_get(code=code)
+    if zone is None:
+        raise CommandError(f"no market zone '{code}' (manage.py migrate seeds them).")
+    return zone
 
 
 class Command(BaseCommand):
@@ -49,9 +58,7 @@ class Command(BaseCommand):
         data_dir: Path = options["data_dir"]
         if not data_dir.is_dir():
             raise CommandError(f"{data_dir}: no such folder (the bundled slices live in data/).")
-        jobs: list[tuple[BundledFile, Owner]] = [
-            (zone_file(code), MarketZone.objects.get(code=code)) for code in options["zones"]
-        ]
+        jobs: list[tuple[BundledFile, Owner]] = [(zone_file(code), _zone(code)) for code in options["zones"]]
         if not options["skip_sites"]:
             site = self._site(options["site"])
             if site is not None:
@@ -97,22 +104,16 @@ class Command(BaseCommand):
 
     def _site(self, ref: str | None) -> Site | None:
         if ref:
-            site = (
-                Site.objects.filter(pk=int(ref)).first()
-                if ref.isdigit()
-                else Site.objects.filter(name=ref).first()
-            )
+            site = site_get_by_reference(reference=ref)
             if site is None:
                 raise CommandError(f"no site '{ref}'.")
             return site
-        return Site.objects.filter(name=_DEMO_NAMES.get("ash1", "Ashburn DC1")).first()
+        return site_get_by_reference(reference=_DEMO_NAMES.get("ash1", "Ashburn DC1"))
 
     def _pv_array(self, ref: str | None) -> PVArray | None:
         if ref:
-            array = PVArray.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+            array = pv_array_get_by_id(pv_array_id=int(ref)) if ref.isdigit() else None
             if array is None:
                 raise CommandError(f"no PV array with id '{ref}'.")
             return array
-        return (
-            PVArray.objects.filter(site__name=_DEMO_NAMES.get("sj1", "San Jose DC1")).order_by("pk").first()
-        )
+        return pv_array_first_of_site_named(site_name=_DEMO_NAMES.get("sj1", "San Jose DC1"))

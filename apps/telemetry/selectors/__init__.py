@@ -25,10 +25,10 @@ from django.db.models import Max, Min, Q, QuerySet
 from apps.accounts.principal import Principal
 from apps.assets.selectors import site_list
 
-from . import pg, rollups
-from .choices import Aggregation
-from .durations import duration_iso
-from .models import DataPoint, TimeSeries, owner_field_of
+from .. import pg, rollups
+from ..choices import Aggregation
+from ..durations import duration_iso
+from ..models import DataPoint, TimeSeries, owner_field_of
 
 US_PER_S = 1_000_000
 
@@ -387,41 +387,10 @@ def datapoint_last_start(*, series: TimeSeries) -> datetime | None:
     return DataPoint.objects.filter(series=series).order_by("-start").values_list("start", flat=True).first()
 
 
-# System-job reads for forecasting (no caller scoping)
-
-
-def timeseries_get_with_owner(*, series_id: int) -> TimeSeries:
-    """The series with the site, battery, PV array and zone that own it (its timezone is read from them).
-
-    Raises:
-        TimeSeries.DoesNotExist: unknown series.
-    """
-    return TimeSeries.objects.select_related("site", "battery__site", "pv_array__site", "market_zone").get(
-        pk=series_id
-    )
-
-
-def timeseries_list_active_site_load(*, names: Sequence[str]) -> QuerySet[TimeSeries]:
-    """The IT power series named one of ``names`` of the portfolio's active sites."""
-    from .choices import Quantity
-
-    return TimeSeries.objects.filter(
-        quantity=Quantity.IT_POWER_KW, name__in=list(names), site__enrolment_status="active"
-    )
-
-
-def timeseries_list_zone_signals() -> QuerySet[TimeSeries]:
-    """The main (unnamed) price and carbon-intensity series of the market zones."""
-    from .choices import Quantity
-
-    return TimeSeries.objects.filter(
-        quantity__in=[Quantity.PRICE, Quantity.CARBON_INTENSITY_G_PER_KWH], name="", market_zone__isnull=False
-    )
-
-
-def site_ids_with_series(*, quantity: str, name: str | None = None) -> set[int]:
-    """Ids of the sites that have a series of ``quantity`` (named ``name``, or any name when ``None``)."""
-    series = TimeSeries.objects.filter(quantity=quantity, site__isnull=False)
-    if name is not None:
-        series = series.filter(name=name)
-    return set(series.values_list("site_id", flat=True))
+# System-job reads for forecasting (no caller scoping), in their own module.
+from .system import (  # noqa: E402, F401  (re-exported)
+    site_ids_with_series,
+    timeseries_get_with_owner,
+    timeseries_list_active_site_load,
+    timeseries_list_zone_signals,
+)
