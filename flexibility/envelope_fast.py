@@ -105,9 +105,10 @@ def _deferrable(fl: Flex, fidx: np.ndarray, lower: np.ndarray, base_kw: np.ndarr
 def _battery_slots(bt: Batteries, n: int) -> _Batts:
     rank = _slots(bt.site)
     K = int(rank.max()) + 1 if bt.site.size else 0
-    out = _Batts(*(np.zeros((K, n)) for _ in range(6)), final=np.full((K, n), -np.inf))
-    out.eta_c[:] = 1.0
-    out.eta_d[:] = 1.0
+    z = (K, n)
+    out = _Batts(
+        np.zeros(z), np.ones(z), np.ones(z), np.zeros(z), np.zeros(z), np.zeros(z), np.full(z, -np.inf)
+    )
     for bi in range(bt.site.size):
         s, r = bt.site[bi], rank[bi]
         out.power[r, s], out.eta_c[r, s], out.eta_d[r, s] = bt.power_kw[bi], bt.eta_c[bi], bt.eta_d[bi]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from flexibility.baseline import baseline_costs, cost_breakdown, emissions_kg
+from flexibility.blocks import BlockResult, combine_solution, plan_blocks, solve_specs
 from flexibility.checks import diagnose_infeasible, precheck
-from flexibility.decompose import BlockSolution, solve_blocks
+from flexibility.decompose import BlockSolution
 from flexibility.errors import FlexibilityError
 from flexibility.green_accounting import green_accounting, top_up_take_or_pay
 from flexibility.highs import LpSolution, new_highs, pass_lp, run
@@ -57,22 +58,64 @@ def solve(
     precheck(model)
     build_s = time.perf_counter() - t0
     sol: BlockSolution | LpSolution
+    timings = {"build_seconds": build_s}
     if decompose:
-        sol = solve_blocks(model, threads=threads, workers=workers)
+        t1 = time.perf_counter()
+        results = solve_specs(
+            plan_blocks(p, merge_batteries=merge_batteries), workers=workers, threads=threads
+        )
+        timings["blocks_seconds"] = time.perf_counter() - t1
+        sol = combine_solution(model, results, threads=threads)
     else:
         h = new_highs(threads=threads)
         pass_lp(h, model.c, model.col_lo, model.col_hi, model.A, model.row_lo, model.row_hi)
-        build_s = time.perf_counter() - t0
+        timings["build_seconds"] = time.perf_counter() - t0
         sol = run(h)
+    return finish(model, sol, timings)
+
+
+def combine(
+    problem: Problem | Mapping[str, Any],
+    results: Sequence[BlockResult],
+    *,
+    model: Model | None = None,
+    threads: int | None = None,
+    timings: Mapping[str, float] | None = None,
+) -> Result:
+    """The schedule of ``problem`` from its blocks' optima (:func:`flexibility.blocks.plan_blocks` then
+    :func:`~flexibility.blocks.solve_block` anywhere), the commitment rows repaired exactly: the same result as
+    :func:`solve` (which runs these steps in one process).
+
+    Args:
+        problem: the problem the blocks were planned from (Problem or its JSON dict).
+        results: one :class:`~flexibility.blocks.BlockResult` per planned block, any order.
+        model: the whole LP, if the caller built it already (e.g. while the blocks were being solved), with the
+            same ``merge_batteries`` as the blocks; built here (and prechecked) otherwise.
+        timings: extra figures for ``Result.timings``.
+
+    Raises:
+        FlexibilityInfeasible: a block or the repaired LP is infeasible (``family`` names the constraint).
+        FlexibilityError: another HiGHS failure. ValueError: results that do not fit the problem's blocks.
+    """
+    t0 = time.perf_counter()
+    if model is None:
+        model = build_model(as_problem(problem))
+        precheck(model)
+    out = {"build_seconds": time.perf_counter() - t0, **(timings or {})}
+    return finish(model, combine_solution(model, results, threads=threads), out)
+
+
+def finish(model: Model, sol: BlockSolution | LpSolution, timings: Mapping[str, float]) -> Result:
+    """The :class:`Result` of an LP solution, or the error that explains a failed one (see :func:`solve`)."""
     if sol.status != "optimal":
         if sol.status in ("infeasible", "unbounded_or_infeasible"):
             raise diagnose_infeasible(model)
         raise FlexibilityError(f"HiGHS did not solve the LP: {sol.status}")
     t1 = time.perf_counter()
-    result = extract(model, sol.x, {"build_seconds": build_s, "solve_seconds": sol.solve_seconds})
-    timings = dict(result.timings)
-    timings["extract_seconds"] = time.perf_counter() - t1
-    return Result(**{**result.__dict__, "timings": timings})
+    result = extract(model, sol.x, {**timings, "solve_seconds": sol.solve_seconds})
+    out = dict(result.timings)
+    out["extract_seconds"] = time.perf_counter() - t1
+    return Result(**{**result.__dict__, "timings": out})
 
 
 def extract(model: Model, x: np.ndarray, timings: dict[str, float]) -> Result:
