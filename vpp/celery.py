@@ -1,6 +1,7 @@
 """The Celery app: configured from Django settings (``CELERY_*``), tasks autodiscovered from every app.
 
-Queues: ``default`` for ordinary work, ``dispatch`` (high priority, its own workers in production).
+Queues: ``default`` for ordinary work, ``dispatch`` (high priority, its own workers in production), ``lp``
+(blocks of the portfolio LP, :mod:`apps.markets.fanout`; its own workers, ``celery -A vpp worker -Q lp``).
 The beat schedule lives here so that every periodic task is visible in one place.
 """
 
@@ -34,7 +35,10 @@ def _prepare_embedded_broker() -> None:
 
 app.on_after_configure.connect(lambda sender, **kwargs: _prepare_embedded_broker(), weak=False)
 
-app.conf.task_routes = {"apps.dispatch.tasks.*": {"queue": "dispatch"}}
+app.conf.task_routes = {
+    "apps.dispatch.tasks.*": {"queue": "dispatch"},
+    "apps.markets.lp_tasks.*": {"queue": "lp"},  # portfolio LP blocks (apps/markets/fanout.py), own workers
+}
 
 # Periodic tasks. Each carries ``expires`` so that a late run is dropped rather than executed stale.
 app.conf.beat_schedule = {

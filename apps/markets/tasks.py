@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import services
+from .lp_tasks import solve_lp_blocks  # noqa: F401 - the lp queue's task (apps/markets/fanout.py)
 
 
 @shared_task(name="apps.markets.tasks.close_due_gates")
