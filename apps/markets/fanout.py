@@ -2,15 +2,16 @@
 group, the whole LP is built here meanwhile, and ``flexibility.combine`` puts the optima together and repairs the
 commitment rows exactly: the same optimum as ``flexibility.solve`` (objective within rounding, 1e-9 relative).
 
-When it fans out: the problem has at least ``settings.LP_FANOUT_MIN_SITES`` sites (default 500: below that the
-messages cost more than the second core saves) and more than one block, and a worker answers on the ``lp`` queue
-(asked once per ``_WORKER_CHECK_S``). Otherwise (the zero-config demo with its filesystem broker, tests without
+When it fans out: the problem has at least ``settings.LP_FANOUT_MIN_SITES`` sites (default 2,000: below that
+the messages and duplicated builds cost more than a second core saves, as measured in
+benchmarks/flexibility/README.md), more than one block, and a worker answers on the ``lp`` queue (asked once
+per ``_WORKER_CHECK_S``). Otherwise (the zero-config demo with its filesystem broker, tests without
 workers, a small portfolio) it solves in this process with ``flexibility.solve``, which runs the very same block
 API, so the two paths cannot drift apart. It also falls back in-process when the workers fail or do not answer
 within ``settings.LP_FANOUT_TIMEOUT_S`` (default 600 s): the solve is a pure computation, safe to repeat.
 
 Blocks travel by value as JSON (``BlockSpec.to_json``: the block's sub-problem, about 4 kB per site; results
-carry the primal values as base64 float64, 8 bytes per LP column), in ``settings.LP_FANOUT_CHUNKS`` contiguous
+carry the primal values as base64 float64; 6.4 MB and 13 MB per 1,000 sites), in ``settings.LP_FANOUT_CHUNKS`` contiguous
 chunks (default 16), so identical neighbouring blocks warm-start each other inside a worker. The ``lp`` queue
 needs its own workers (``celery -A vpp worker -Q lp``): the caller waits for the group, which must not wait on
 a worker slot the caller itself holds.
@@ -72,14 +73,14 @@ def portfolio_solve(
 
     Args:
         problem: a validated :class:`flexibility.Problem`.
-        min_sites: fan out from this many sites (default ``settings.LP_FANOUT_MIN_SITES``, 500).
+        min_sites: fan out from this many sites (default ``settings.LP_FANOUT_MIN_SITES``, 2,000).
         chunks: Celery tasks per solve (default ``settings.LP_FANOUT_CHUNKS``, 16).
         timeout_s: seconds to wait for the workers (default ``settings.LP_FANOUT_TIMEOUT_S``, 600).
 
     Raises:
         flexibility.FlexibilityInputError, flexibility.FlexibilityInfeasible: as :func:`flexibility.solve`.
     """
-    floor = getattr(settings, "LP_FANOUT_MIN_SITES", 500) if min_sites is None else min_sites
+    floor = getattr(settings, "LP_FANOUT_MIN_SITES", 2000) if min_sites is None else min_sites
     if len(problem.sites) < floor:
         return _in_process(problem)
     specs = flexibility.plan_blocks(problem)
