@@ -38,7 +38,7 @@ _WORKER_CHECK_S = 30.0
 _worker_seen: dict[str, float] = {}
 
 
-def lp_workers_available(*, timeout_s: float = 0.5) -> bool:
+def lp_workers_available(*, timeout_s: float = 1.0) -> bool:
     """True if a Celery worker consumes the ``lp`` queue (cached for ``_WORKER_CHECK_S`` when it does).
 
     Any broker error (no broker, a transport without broadcast such as the demo's filesystem one) counts as
