@@ -5,6 +5,9 @@ Never imports Django, Celery or ``apps``: pandas/numpy in, pandas/numpy or datac
 Public API::
 
     flexibility.solve(problem) -> Result                 # cost-optimal schedule (one sparse LP, HiGHS)
+    flexibility.plan_blocks(problem) -> [BlockSpec]      # the same solve, block by block, anywhere:
+    flexibility.solve_block(spec) -> BlockResult         #   specs and results are JSON-able (to_json/from_json)
+    flexibility.combine(problem, results) -> Result      #   exact commitment repair, same result as solve()
     flexibility.envelope(problem, durations=...) -> Envelope  # down/up flexibility per start and duration
     flexibility.Problem.from_json(dict) / .to_json()
     flexibility.Result.from_json(dict) / .to_json()
@@ -13,19 +16,24 @@ CLI: ``python -m flexibility solve|envelope|bench``.
 
 Modules: ``problem`` / ``result`` (dataclasses + JSON), ``arrays`` (dense per-site series), ``baseline``
 (run-as-it-arrives baseline and cost accounting), ``model`` (sparse LP assembly), ``highs`` (HiGHS calls),
-``decompose`` (exact block solve), ``checks`` (infeasibility explanations), ``schedule`` (``solve``),
+``decompose`` (exact block decomposition, commitment repair), ``blocks`` (the block API), ``constraints``
+(the LP's constraint families), ``lp_inputs``, ``sites`` / ``market`` (problem dataclasses), ``envelope_fast``,
+``green_accounting``, ``checks`` (infeasibility explanations), ``schedule`` (``solve``),
 ``envelope``, ``green`` (green contracts, hourly green ledger), ``synthetic`` (benchmark portfolios), ``economics`` (real-data year), ``bench``, ``cli``.
 """
 
+from flexibility.blocks import BlockResult, BlockSpec, plan_blocks, solve_block
 from flexibility.envelope import Envelope, envelope
 from flexibility.errors import FlexibilityError, FlexibilityInfeasible, FlexibilityInputError
 from flexibility.green import GreenContract, Ledger, ledger
 from flexibility.problem import Battery, Commitment, Problem, Site, Workload, Zone
 from flexibility.result import CommitmentResult, Migration, Result, SiteResult, WorkloadResult
-from flexibility.schedule import solve
+from flexibility.schedule import combine, solve
 
 __all__ = [
     "Battery",
+    "BlockResult",
+    "BlockSpec",
     "Commitment",
     "CommitmentResult",
     "Envelope",
@@ -42,7 +50,10 @@ __all__ = [
     "Workload",
     "WorkloadResult",
     "Zone",
+    "combine",
     "envelope",
     "ledger",
+    "plan_blocks",
     "solve",
+    "solve_block",
 ]

@@ -1,15 +1,23 @@
-"""Dense per-site arrays derived from a :class:`~flexibility.problem.Problem` (shared by LP, baseline, envelope).
+"""Dense per-site arrays derived from a :class:`~flexibility.problem.Problem` (shared by LP, baseline, envelope),
+and the checked readers of JSON series and numbers (``_array``, ``_number``) that every problem dataclass uses.
 
-All arrays are ``numpy.float64``; per-site series have shape ``(n_sites, steps)``.
+All arrays are ``numpy.float64``; per-site series have shape ``(n_sites, steps)``. This module imports no other
+problem module at run time (``Problem`` only for type checking), so the dataclass modules can import it
+without an import circle.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from flexibility.problem import Problem
+from flexibility.errors import FlexibilityInputError
+
+if TYPE_CHECKING:
+    from flexibility.problem import Problem
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,3 +78,42 @@ def site_arrays(problem: Problem) -> SiteArrays:
         baseline_it_kw=base,
         dt_hours=problem.dt_hours,
     )
+
+
+def _array(value: Any, steps: int, name: str, *, nonnegative: bool = False) -> np.ndarray:
+    try:
+        arr = np.array(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise FlexibilityInputError(name, f"expected a list of {steps} numbers") from exc
+    if arr.shape != (steps,):
+        raise FlexibilityInputError(name, f"expected {steps} values, got {arr.size}")
+    if not np.all(np.isfinite(arr)):
+        raise FlexibilityInputError(name, "contains a non-finite value")
+    if nonnegative and np.any(arr < 0):
+        raise FlexibilityInputError(name, "must be >= 0")
+    arr.setflags(write=False)
+    return arr
+
+
+def _number(value: Any, name: str, *, minimum: float | None = None, allow_none: bool = False) -> float | None:
+    if value is None:
+        if allow_none:
+            return None
+        raise FlexibilityInputError(name, "is required")
+    try:
+        x = float(value)
+    except (TypeError, ValueError) as exc:
+        raise FlexibilityInputError(name, "expected a number") from exc
+    if math.isnan(x):
+        raise FlexibilityInputError(name, "is NaN")
+    if minimum is not None and x < minimum:
+        raise FlexibilityInputError(name, f"must be >= {minimum}")
+    return x
+
+
+def _list(value: np.ndarray) -> list[float]:
+    return [float(v) for v in value]
+
+
+def _limit_out(value: float) -> float | None:
+    return None if math.isinf(value) else value

@@ -95,7 +95,7 @@ def run_bench(*, small: bool = False, economics_days: int = 0, data_dir: str | N
         print(f"  {n:5d} sites: total {wall:.3f} s wall ({cpu:.3f} s CPU) = build {r.timings['build_seconds']:.3f} s + solve "
               f"{r.timings['solve_seconds']:.3f} s + extract {r.timings['extract_seconds']:.3f} s; "
               f"LP {r.lp['rows']} rows x {r.lp['cols']} cols, {r.lp['nonzeros']} nonzeros; "
-              f"peak traced memory {peak:.0f} MiB; savings {r.savings_pct:.2f} %, "
+              f"peak traced memory {peak:.0f} MiB; objective {r.objective:.6f}; savings {r.savings_pct:.2f} %, "
               f"{len(r.migrations)} migrations{mono}")  # fmt: skip
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -112,7 +112,7 @@ def run_bench(*, small: bool = False, economics_days: int = 0, data_dir: str | N
         r = solve(p)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         print(f"  {n:5d} sites, event over {covered}: total {wall:.3f} s wall ({cpu:.3f} s CPU); shortfall "
-              f"{r.commitments['event'].shortfall_kwh:.1f} kWh")  # fmt: skip
+              f"{r.commitments['event'].shortfall_kwh:.1f} kWh; objective {r.objective:.6f}")  # fmt: skip
 
     print("== flexibility envelope: 96 starts x durations 1, 2, 4 h, down and up, per site and portfolio")
     for n in (100,) if small else (100, 1000):

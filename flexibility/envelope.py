@@ -61,13 +61,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from flexibility.envelope_fast import fast
 from flexibility.errors import FlexibilityInputError
 from flexibility.highs import new_highs, pass_lp
-from flexibility.model import batteries, build_model, cumulative_lower_kwh, flex_workloads
+from flexibility.model import build_model
 from flexibility.problem import Problem, as_problem
-
-_BIG = 1e12
-_TOL = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,7 +165,7 @@ def envelope(
             )
         steps.append(d)
     if method == "fast":
-        down, up = _fast(p, steps, chunk_sites)
+        down, up = fast(p, steps, chunk_sites)
     elif method == "exact":
         down, up = _exact(p, steps)
     else:
@@ -254,192 +252,3 @@ def _exact(p: Problem, steps: list[int]) -> tuple[np.ndarray, np.ndarray]:
                     if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                         out[direction][i, 1 + scope, a] = max(0.0, h.getSolution().col_value[m])
     return out["down"], out["up"]
-
-
-# ---------------------------------------------------------------- fast
-
-
-def _window_min(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """min over the masked steps: values (S, A, T) or (S, 1, T), mask (A, T) -> (S, A); inf if none."""
-    return np.where(mask[None], values, np.inf).min(axis=-1)
-
-
-def _greedy_use(capacity: np.ndarray, need: np.ndarray, mask: np.ndarray, dt: float) -> np.ndarray:
-    """Power drawn (S, A, T) when ``need`` kWh (S, A) is taken as early as possible from ``capacity`` kW
-    (S, A, T) on the masked steps."""
-    cap = np.where(mask[None], capacity, 0.0) * dt
-    used = np.minimum(np.cumsum(cap, axis=-1), need[..., None])
-    return np.diff(used, axis=-1, prepend=0.0) / dt
-
-
-def _fast(p: Problem, steps: list[int], chunk: int) -> tuple[np.ndarray, np.ndarray]:
-    from flexibility.arrays import site_arrays
-    from flexibility.baseline import baseline
-
-    n, T, dt = len(p.sites), p.steps, p.dt_hours
-    arr = site_arrays(p)
-    base = baseline(p, arr)
-    fl = flex_workloads(p)
-    bt = batteries(p, merge=False)
-    deferrable = np.array([w.deferrable for w in fl.workloads], dtype=bool)
-    fidx = np.flatnonzero(deferrable) if fl.origin.size else np.zeros(0, dtype=np.int64)
-    lower = cumulative_lower_kwh(fl.cum_kwh, fl.delay) if fl.origin.size else np.zeros((0, T))
-    base_kw = np.diff(fl.cum_kwh, axis=1, prepend=0.0) / dt if fl.origin.size else np.zeros((0, T))
-
-    # baseline feasibility per site: import limit, max_kw >= baseline, soc_initial within bounds
-    ok = np.all(base.grid_kw <= arr.import_limit_kw[:, None] + _TOL, axis=1)
-    for f in fidx:
-        if base_kw[f].max(initial=0) > fl.max_kw[f] + _TOL:
-            ok[fl.origin[f]] = False
-    bad_batt = (bt.soc0_kwh < bt.floor_kwh - _TOL) | (bt.soc0_kwh > bt.soc_max_kwh + _TOL)
-    ok[bt.site[bad_batt]] = False
-
-    # slot layout: k-th deferrable / battery of each site
-    def slots(owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rank of each resource among its site's resources, and the sort order."""
-        order = np.argsort(owner, kind="stable")
-        rank = np.zeros(owner.size, dtype=np.int64)
-        if owner.size:
-            starts = np.searchsorted(owner[order], owner[order])
-            rank[order] = np.arange(owner.size) - starts
-        return rank, order
-
-    d_rank, _ = slots(fl.origin[fidx])
-    b_rank, _ = slots(bt.site)
-    n_dslot = int(d_rank.max()) + 1 if fidx.size else 0
-    n_bslot = int(b_rank.max()) + 1 if bt.site.size else 0
-    # dense per-(slot, site) parameters; empty slots have zero baseline / zero power
-    Db = np.zeros((n_dslot, n, T))
-    Dcum = np.zeros((n_dslot, n, T))
-    Dlow = np.zeros((n_dslot, n, T))
-    DM = np.full((n_dslot, n), np.inf)
-    for k, f in enumerate(fidx):
-        s, r = fl.origin[f], d_rank[k]
-        Db[r, s], Dcum[r, s], Dlow[r, s], DM[r, s] = base_kw[f], fl.cum_kwh[f], lower[f], fl.max_kw[f]
-    DM = np.minimum(DM, _BIG)
-    Bp = np.zeros((n_bslot, n))
-    Bec = np.ones((n_bslot, n))
-    Bed = np.ones((n_bslot, n))
-    Bs0 = np.zeros((n_bslot, n))
-    BF = np.zeros((n_bslot, n))
-    Bmax = np.zeros((n_bslot, n))
-    Bf = np.full((n_bslot, n), -np.inf)
-    for bi in range(bt.site.size):
-        s, r = bt.site[bi], b_rank[bi]
-        Bp[r, s], Bec[r, s], Bed[r, s] = bt.power_kw[bi], bt.eta_c[bi], bt.eta_d[bi]
-        Bs0[r, s], BF[r, s], Bmax[r, s], Bf[r, s] = (
-            bt.soc0_kwh[bi],
-            bt.floor_kwh[bi],
-            bt.soc_max_kwh[bi],
-            bt.final_min_kwh[bi],
-        )
-
-    L = np.minimum(arr.import_limit_kw, _BIG)
-    E = np.minimum(arr.export_limit_kw, _BIG)
-    pue = arr.pue
-    down = np.full((len(steps), 1 + n, T), np.nan)
-    up = np.full((len(steps), 1 + n, T), np.nan)
-    t = np.arange(T)
-    for i, D in enumerate(steps):
-        nA = T - D + 1
-        a = np.arange(nA)[:, None]
-        win = (t >= a) & (t < a + D)  # (A, T)
-        pre = t < a
-        post = t >= a + D
-        end_idx = (a[:, 0] + D - 1)[None, :, None]  # gather index for step a+D-1
-        for s0 in range(0, n, chunk):
-            sl = slice(s0, min(n, s0 + chunk))
-            S = sl.stop - sl.start
-            g = base.grid_kw[sl][:, None, :]  # (S,1,T)
-            p_ = pue[sl][:, None, None]
-            H0 = np.clip(L[sl][:, None, None] - g, 0.0, None)
-            # ---------------- down
-            H = np.broadcast_to(H0, (S, nA, T)).copy()
-            tot = np.zeros((S, nA))
-            for k in range(n_dslot):
-                b, Ac, Lw, M = (
-                    Db[k, sl][:, None, :],
-                    Dcum[k, sl][:, None, :],
-                    Dlow[k, sl][:, None, :],
-                    DM[k, sl],
-                )
-                slack = Ac - Lw
-                lim1 = _window_min(b, win)
-                denom = np.where(win, (t - a + 1) * dt, 1.0)
-                lim2 = _window_min(slack / denom[None], win)
-                c = np.where(post[None], np.clip(np.minimum(M[:, None, None] - b, H / p_), 0.0, None), 0.0)
-                Ccum = np.cumsum(c * dt, axis=-1)
-                Cbefore = np.take_along_axis(Ccum, np.broadcast_to(end_idx, (S, nA, 1)), axis=-1)[..., 0]
-                lim3 = (_window_min(slack + Ccum, post) - Cbefore) / (D * dt)
-                rho = np.clip(np.minimum(np.minimum(lim1, lim2), lim3), 0.0, None)
-                B = rho * D * dt
-                H -= p_ * _greedy_use(c, B, post, dt)
-                tot += pue[sl][:, None] * rho
-            for k in range(n_bslot):
-                P, ec, ed = Bp[k, sl][:, None], Bec[k, sl][:, None], Bed[k, sl][:, None]
-                s_init, F, smax, fin = (
-                    Bs0[k, sl][:, None],
-                    BF[k, sl][:, None],
-                    Bmax[k, sl][:, None],
-                    Bf[k, sl][:, None],
-                )
-                cap = np.minimum(P[..., None], H)
-                charge_kwh = np.maximum(smax - s_init, 0.0) / ec  # grid energy to fill up
-                use = _greedy_use(cap, np.broadcast_to(charge_kwh, (S, nA)), pre, dt)
-                H -= use
-                s_a = s_init + ec * use.sum(axis=-1) * dt
-                k_post = (np.where(post[None], np.minimum(P[..., None], H), 0.0)).sum(axis=-1) * dt
-                q = np.minimum(P, (s_a - F) * ed / (D * dt))
-                q = np.minimum(
-                    q, np.where(np.isfinite(fin), (s_a + ec * k_post - fin) * ed / (D * dt), np.inf)
-                )
-                q = np.clip(q, 0.0, None)
-                need = np.clip(fin - (s_a - q * D * dt / ed), 0.0, None) / ec
-                H -= _greedy_use(np.minimum(P[..., None], H), need, post, dt)
-                tot += q
-            cap_down = _window_min(g + E[sl][:, None, None], win)
-            val = np.where(ok[sl][:, None], np.clip(np.minimum(tot, cap_down), 0.0, None), np.nan)
-            down[i, 1 + sl.start : 1 + sl.stop, :nA] = val
-            # ---------------- up
-            X = np.broadcast_to(
-                (p_[..., 0] * arr.fixed_it_kw[sl] + E[sl][:, None])[:, None, :], (S, nA, T)
-            ).copy()
-            tot = _window_min(base.pv_used_kw[sl][:, None, :], win)
-            for k in range(n_dslot):
-                b, Ac, Lw, M = (
-                    Db[k, sl][:, None, :],
-                    Dcum[k, sl][:, None, :],
-                    Dlow[k, sl][:, None, :],
-                    DM[k, sl],
-                )
-                slack = (Ac - Lw)[:, 0, :]  # (S, T)
-                lim1 = _window_min(M[:, None, None] - b, win)
-                prev = np.where(a[:, 0] >= 1, slack[:, np.clip(a[:, 0] - 1, 0, T - 1)], 0.0)  # (S, A)
-                lim2 = prev / (D * dt)
-                rem = (a + D - 1 - t) * dt  # (A, T)
-                inner = win & (rem > 0)
-                lim3 = _window_min(slack[:, None, :] / np.where(inner, rem, 1.0)[None], inner)
-                rho = np.clip(np.minimum(np.minimum(lim1, lim2), lim3), 0.0, None)
-                tot += pue[sl][:, None] * rho
-            for k in range(n_bslot):
-                P, ec, ed = Bp[k, sl][:, None], Bec[k, sl][:, None], Bed[k, sl][:, None]
-                s_init, F, smax, fin = (
-                    Bs0[k, sl][:, None],
-                    BF[k, sl][:, None],
-                    Bmax[k, sl][:, None],
-                    Bf[k, sl][:, None],
-                )
-                cap = np.minimum(P[..., None], X)
-                d_pre = np.where(pre[None], cap, 0.0).sum(axis=-1) * dt / ed  # SoC that can be emptied
-                s_low = np.maximum(F, s_init - d_pre)
-                q = np.clip(np.minimum(P, (smax - s_low) / (ec * D * dt)), 0.0, None)
-                q = np.where(fin > s_init + _TOL, 0.0, q)
-                need_soc = np.clip(s_init + ec * q * D * dt - smax, 0.0, None)
-                X -= _greedy_use(cap, need_soc * ed, pre, dt)
-                tot += q
-            cap_up = _window_min(H0, win)
-            val = np.where(ok[sl][:, None], np.clip(np.minimum(tot, cap_up), 0.0, None), np.nan)
-            up[i, 1 + sl.start : 1 + sl.stop, :nA] = val
-        down[i, 0, :nA] = np.nansum(down[i, 1:, :nA], axis=0)
-        up[i, 0, :nA] = np.nansum(up[i, 1:, :nA], axis=0)
-    return down, up

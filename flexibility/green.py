@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from flexibility.arrays import _array, _number
 from flexibility.errors import FlexibilityInputError
 
 
@@ -68,8 +69,6 @@ class GreenContract:
         Raises:
             FlexibilityInputError: naming the field.
         """
-        from flexibility.problem import _array, _number
-
         if not data.get("id"):
             raise FlexibilityInputError(f"{name}.id", "is required")
         if not data.get("zone"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -10,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 _INF = highspy.kHighsInf
+_BANNER_SHOWN = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,10 +30,31 @@ def _finite(a: np.ndarray) -> np.ndarray:
     return np.clip(a, -_INF, _INF)
 
 
+def _quiet_highs() -> highspy.Highs:
+    """``highspy.Highs()`` without the copyright banner that HiGHS (1.16 here) writes to the C-level stdout when the
+    first instance of a process is made (before ``output_flag`` can be set): it would corrupt JSON that the CLI
+    prints to stdout. Later instances print nothing, so only the first is made with fd 1 sent to /dev/null."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    _BANNER_SHOWN = True
+    return h
+
+
 def new_highs(*, threads: int | None = None, devex: bool = False) -> highspy.Highs:
     """A silent HiGHS instance; ``devex`` selects Devex dual pricing (cheaper iterations on warm starts,
     about 12-20 % less CPU on the block and coupled runs of :mod:`flexibility.decompose`)."""
-    h = highspy.Highs()
+    h = _quiet_highs()
     h.setOptionValue("output_flag", False)
     if devex:
         h.setOptionValue("simplex_dual_edge_weight_strategy", 1)

@@ -114,6 +114,54 @@ def run_backtest(
     origins = schedule.origins(start, end)
     if not origins:
         raise ValueError(f"no delivery day between {start} and {end}")
+    frame, fit_seconds, predict_seconds, n_fits = _rolling_forecasts(
+        forecaster, series, origins, weather, weather_forecast, train_days, refit_days
+    )
+    kind, mape_floor = _add_baselines(frame, series, origins, clear_sky, capacity)
+    names = [c for c in ("persistence", "seasonal_naive", "smart_persistence") if c in frame]
+    mask = frame[["actual", "p10", "p50", "p90", *names]].notna().all(axis=1)
+    notes = []
+    if kind == "pv":
+        mask &= frame["clear_sky"] > 0
+        notes.append(
+            "PV scores over daytime intervals (clear-sky power > 0); MAPE over actual > 5 % of capacity"
+        )
+    scored = frame[mask]
+    if scored.empty:
+        raise ValueError("no interval with an actual value and every forecast to score")
+    scores = {
+        name: score(
+            scored["actual"],
+            scored[["p10", "p50", "p90"]] if name == "model" else scored[name],
+            normaliser=capacity,
+            tz=schedule.tz,
+            mape_min_abs_actual=mape_floor,
+        )
+        for name in ("model", *names)
+    }
+    return BacktestResult(
+        forecasts=frame,
+        scores=scores,
+        n_forecasts=len(origins),
+        n_fits=n_fits,
+        fit_seconds=fit_seconds,
+        predict_seconds=predict_seconds,
+        kind=kind,
+        notes=tuple(notes),
+    )
+
+
+def _rolling_forecasts(
+    forecaster: GridForecaster | EnsembleForecaster,
+    series: pd.Series,
+    origins: list,
+    weather: pd.DataFrame | None,
+    weather_forecast: pd.DataFrame | None,
+    train_days: int | None,
+    refit_days: int,
+) -> tuple[pd.DataFrame, float, float, int]:
+    """The model's forecasts for every origin, refitted every ``refit_days`` origins at the first one's issue
+    time: (forecast frame, fit seconds, predict seconds, number of fits)."""
     parts, fit_seconds, predict_seconds, n_fits = [], 0.0, 0.0, 0
     for first in range(0, len(origins), refit_days):
         block = origins[first : first + refit_days]
@@ -128,52 +176,19 @@ def run_backtest(
         predict_seconds += time.perf_counter() - t1
         fit_seconds += t1 - t0
         n_fits += 1
-    frame = pd.concat(parts)
+    return pd.concat(parts), fit_seconds, predict_seconds, n_fits
+
+
+def _add_baselines(
+    frame: pd.DataFrame, series: pd.Series, origins: list, clear_sky: pd.Series | None, capacity: float | None
+) -> tuple[str, float]:
+    """Add the actual and the baseline columns to ``frame`` in place; returns (kind, MAPE floor): ``"pv"``
+    with smart persistence and a floor of 5 % of capacity when ``clear_sky`` is given, else ``"load"``, 0."""
     frame.insert(1, "actual", series.reindex(frame.index).to_numpy(float))
     frame["persistence"] = baselines.persistence(series, origins).to_numpy(float)
     frame["seasonal_naive"] = baselines.seasonal_naive(series, origins).to_numpy(float)
-    kind = "load"
-    mape_floor = 0.0
-    if clear_sky is not None:
-        kind = "pv"
-        frame["smart_persistence"] = baselines.smart_persistence(series, clear_sky, origins).to_numpy(float)
-        frame["clear_sky"] = clear_sky.reindex(frame.index).to_numpy(float)
-        mape_floor = 0.05 * (capacity or float(np.nanmax(series.to_numpy(float))))
-    names = [c for c in ("persistence", "seasonal_naive", "smart_persistence") if c in frame]
-    mask = frame[["actual", "p10", "p50", "p90", *names]].notna().all(axis=1)
-    notes = []
-    if kind == "pv":
-        mask &= frame["clear_sky"] > 0
-        notes.append(
-            "PV scores over daytime intervals (clear-sky power > 0); MAPE over actual > 5 % of capacity"
-        )
-    scored = frame[mask]
-    if scored.empty:
-        raise ValueError("no interval with an actual value and every forecast to score")
-    scores = {
-        "model": score(
-            scored["actual"],
-            scored[["p10", "p50", "p90"]],
-            normaliser=capacity,
-            tz=schedule.tz,
-            mape_min_abs_actual=mape_floor,
-        )
-    }
-    for name in names:
-        scores[name] = score(
-            scored["actual"],
-            scored[name],
-            normaliser=capacity,
-            tz=schedule.tz,
-            mape_min_abs_actual=mape_floor,
-        )
-    return BacktestResult(
-        forecasts=frame,
-        scores=scores,
-        n_forecasts=len(origins),
-        n_fits=n_fits,
-        fit_seconds=fit_seconds,
-        predict_seconds=predict_seconds,
-        kind=kind,
-        notes=tuple(notes),
-    )
+    if clear_sky is None:
+        return "load", 0.0
+    frame["smart_persistence"] = baselines.smart_persistence(series, clear_sky, origins).to_numpy(float)
+    frame["clear_sky"] = clear_sky.reindex(frame.index).to_numpy(float)
+    return "pv", 0.05 * (capacity or float(np.nanmax(series.to_numpy(float))))

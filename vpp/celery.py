@@ -2,7 +2,8 @@
 
 Queues: ``default`` for ordinary work, ``dispatch`` (high priority, its own workers in production),
 ``forecasts`` for the per-series forecast and retraining tasks the beat cycles fan out (CPU-bound model fits:
-add workers on this queue to scale forecasting out; every worker must list it, e.g. ``-Q default,dispatch,forecasts``).
+add workers on this queue to scale forecasting out; every worker must list it, e.g. ``-Q default,dispatch,forecasts``),
+``lp`` (blocks of the portfolio LP, :mod:`apps.markets.fanout`; its own workers, ``celery -A vpp worker -Q lp``).
 The beat schedule lives here so that every periodic task is visible in one place.
 """
 
@@ -40,6 +41,7 @@ app.conf.task_routes = {
     "apps.dispatch.tasks.*": {"queue": "dispatch"},
     "apps.forecasts.tasks.forecast_*": {"queue": "forecasts"},
     "apps.forecasts.tasks.retrain_series": {"queue": "forecasts"},
+    "apps.markets.lp_tasks.*": {"queue": "lp"},  # portfolio LP blocks (apps/markets/fanout.py), own workers
 }
 
 # Periodic tasks. Each carries ``expires`` so that a late run is dropped rather than executed stale.

@@ -24,6 +24,7 @@ from apps.assets.models import Site
 from apps.assets.selectors import active_site_list, site_list_by_ids
 from apps.core.clock import floor_to
 from apps.markets.choices import REGULATION_PRODUCTS
+from apps.markets.fanout import portfolio_solve
 from apps.markets.models import Activation
 from apps.markets.portfolio import portfolio_problem
 
@@ -125,7 +126,7 @@ def plan_reduction(
         include_migration_targets=include_migration_targets,
     )
     build_seconds = time.perf_counter() - t0
-    result = flexibility.solve(built.problem)
+    result = portfolio_solve(built.problem)  # across the lp workers when that pays
     delivered = result.commitments["activation"].delivered_kw
     starts = [begin + i * step for i in range(window_steps)]
     per_site = [
@@ -331,7 +332,7 @@ def plan_schedule(
         load_quantile="p50",
     )
     build_seconds = time.perf_counter() - t0
-    result = flexibility.solve(built.problem)
+    result = portfolio_solve(built.problem)  # across the lp workers when that pays
     starts = [start + i * step for i in range(n)]
     per_site = [
         _site_setpoints(s, result, built.problem, starts, n) for s in sites if str(s.pk) in result.sites

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from . import services
 from .flexibility_tasks import refresh_portfolio_flexibility  # noqa: F401  (registers the task)
+from .lp_tasks import solve_lp_blocks  # noqa: F401 - the lp queue's task (apps/markets/fanout.py)
 
 
 @shared_task(name="apps.markets.tasks.close_due_gates")

@@ -1,0 +1,118 @@
+"""The portfolio LP across Celery workers: the blocks of ``flexibility.plan_blocks`` go to the ``lp`` queue as a
+group, the whole LP is built here meanwhile, and ``flexibility.combine`` puts the optima together and repairs the
+commitment rows exactly: the same optimum as ``flexibility.solve`` (objective within rounding, 1e-9 relative).
+
+When it fans out: the problem has at least ``settings.LP_FANOUT_MIN_SITES`` sites (default 2,000: below that
+the messages and duplicated builds cost more than a second core saves, as measured in
+benchmarks/flexibility/README.md), more than one block, and a worker answers on the ``lp`` queue (asked once
+per ``_WORKER_CHECK_S``). Otherwise (the zero-config demo with its filesystem broker, tests without
+workers, a small portfolio) it solves in this process with ``flexibility.solve``, which runs the very same block
+API, so the two paths cannot drift apart. It also falls back in-process when the workers fail or do not answer
+within ``settings.LP_FANOUT_TIMEOUT_S`` (default 600 s): the solve is a pure computation, safe to repeat.
+
+Blocks travel by value as JSON (``BlockSpec.to_json``: the block's sub-problem, about 4 kB per site; results
+carry the primal values as base64 float64; 6.4 MB and 13 MB per 1,000 sites), in ``settings.LP_FANOUT_CHUNKS`` contiguous
+chunks (default 16), so identical neighbouring blocks warm-start each other inside a worker. The ``lp`` queue
+needs its own workers (``celery -A vpp worker -Q lp``): the caller waits for the group, which must not wait on
+a worker slot the caller itself holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from celery import current_app, group
+from django.conf import settings
+
+import flexibility
+from flexibility.checks import precheck
+from flexibility.model import build_model
+
+logger = logging.getLogger(__name__)
+
+LP_QUEUE = "lp"
+_WORKER_CHECK_S = 30.0
+_worker_seen: dict[str, float] = {}
+
+
+def lp_workers_available(*, timeout_s: float = 1.0) -> bool:
+    """True if a Celery worker consumes the ``lp`` queue (cached for ``_WORKER_CHECK_S`` when it does).
+
+    Any broker error (no broker, a transport without broadcast such as the demo's filesystem one) counts as
+    no worker."""
+    now = time.monotonic()
+    if now - _worker_seen.get(LP_QUEUE, -1e9) < _WORKER_CHECK_S:
+        return True
+    try:
+        replies = current_app.control.inspect(timeout=timeout_s).active_queues() or {}
+    except Exception:  # every failure here means "solve in process"
+        return False
+    found = any(q.get("name") == LP_QUEUE for queues in replies.values() for q in queues)
+    if found:
+        _worker_seen[LP_QUEUE] = now
+    return found
+
+
+def _chunks(specs: Sequence[flexibility.BlockSpec], n: int) -> list[list[dict[str, Any]]]:
+    size = -(-len(specs) // max(1, n))
+    return [[s.to_json() for s in specs[i : i + size]] for i in range(0, len(specs), size)]
+
+
+def portfolio_solve(
+    problem: flexibility.Problem,
+    *,
+    min_sites: int | None = None,
+    chunks: int | None = None,
+    timeout_s: float | None = None,
+) -> flexibility.Result:
+    """Cost-optimal schedule of ``problem`` (as :func:`flexibility.solve`), fanned out to the ``lp`` workers
+    when that pays (module docstring). ``Result.timings`` gains ``fanout_tasks`` (0 when solved in process).
+
+    Args:
+        problem: a validated :class:`flexibility.Problem`.
+        min_sites: fan out from this many sites (default ``settings.LP_FANOUT_MIN_SITES``, 2,000).
+        chunks: Celery tasks per solve (default ``settings.LP_FANOUT_CHUNKS``, 16).
+        timeout_s: seconds to wait for the workers (default ``settings.LP_FANOUT_TIMEOUT_S``, 600).
+
+    Raises:
+        flexibility.FlexibilityInputError, flexibility.FlexibilityInfeasible: as :func:`flexibility.solve`.
+    """
+    floor = getattr(settings, "LP_FANOUT_MIN_SITES", 2000) if min_sites is None else min_sites
+    if len(problem.sites) < floor:
+        return _in_process(problem)
+    specs = flexibility.plan_blocks(problem)
+    if len(specs) < 2 or not lp_workers_available():
+        return _in_process(problem)
+    n_chunks: int = chunks if chunks is not None else int(getattr(settings, "LP_FANOUT_CHUNKS", 16))
+    wait_s: float = (
+        timeout_s if timeout_s is not None else float(getattr(settings, "LP_FANOUT_TIMEOUT_S", 600.0))
+    )
+    from apps.markets.lp_tasks import solve_lp_blocks
+
+    t0 = time.perf_counter()
+    parts = _chunks(specs, n_chunks)
+    job = group(solve_lp_blocks.s(part) for part in parts).apply_async(queue=LP_QUEUE)
+    model = build_model(problem)  # while the workers solve
+    precheck(model)
+    build_s = time.perf_counter() - t0
+    try:
+        raw = job.get(timeout=wait_s, disable_sync_subtasks=False)
+    except Exception:  # a lost or late worker: the pure solve is safe to repeat here
+        logger.exception("lp fan-out of %d blocks failed; solving in process", len(specs))
+        job.revoke()
+        return _in_process(problem)
+    finally:
+        job.forget()
+    wait = time.perf_counter() - t0 - build_s
+    results = [flexibility.BlockResult.from_json(r) for part in raw for r in part]
+    timings = {"fanout_tasks": float(len(parts)), "fanout_wait_seconds": wait}
+    return flexibility.combine(problem, results, model=model, timings={"build_seconds": build_s, **timings})
+
+
+def _in_process(problem: flexibility.Problem) -> flexibility.Result:
+    result = flexibility.solve(problem)
+    result.timings["fanout_tasks"] = 0.0
+    return result

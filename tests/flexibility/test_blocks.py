@@ -1,0 +1,111 @@
+"""The block API: plan_blocks -> solve_block (anywhere, through JSON) -> combine gives solve()'s result."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from flexibility import BlockResult, BlockSpec, combine, plan_blocks, solve, solve_block
+from flexibility.blocks import solve_specs
+from flexibility.decompose import column_components, site_components
+from flexibility.model import build_model
+from flexibility.problem import Problem
+from flexibility.synthetic import synthetic_problem
+
+
+def _through_json(specs: list[BlockSpec]) -> list[BlockResult]:
+    """Solve each block as a remote worker would: spec and result both cross a JSON text boundary."""
+    out = []
+    for spec in specs:
+        remote = BlockSpec.from_json(json.loads(json.dumps(spec.to_json())))
+        out.append(BlockResult.from_json(json.loads(json.dumps(solve_block(remote).to_json()))))
+    return out
+
+
+def _with_green(d: dict) -> dict:
+    z = next(iter(d["zones"]))
+    d["zones"][z]["low_carbon_share"] = [0.3] * d["steps"]
+    members = [s["id"] for s in d["sites"] if s["zone"] == z]
+    d["green_contracts"] = [
+        {"id": "ppa", "zone": z, "profile_kwh": [400.0] * d["steps"], "price_per_mwh": 50, "sites": members},
+        {"id": "pau", "zone": z, "profile_kwh": [200.0] * d["steps"], "price_per_mwh": 45,
+         "sites": members[:1], "take_or_pay": False},
+    ]  # fmt: skip
+    d["sites"][0]["min_green_share"] = 0.2
+    d["sites"][0]["green_shortfall_price_per_mwh"] = 30
+    return d
+
+
+def test_blocks_partition_the_sites_into_migration_groups():
+    specs = plan_blocks(synthetic_problem(12))
+    assert [s.index for s in specs] == [0, 1, 2]
+    assert [s.sites for s in specs] == [(0, 1, 2, 3), (4, 5, 6, 7), (8, 9, 10, 11)]
+    assert all(not s.problem.commitments and not s.keep_basis for s in specs)
+    assert [x.id for x in specs[1].problem.sites] == ["s4", "s5", "s6", "s7"]
+
+
+@pytest.mark.parametrize("green", [False, True])
+def test_a_blocks_lp_is_its_diagonal_block_of_the_whole_lp(green):
+    d = synthetic_problem(9, seed=3)
+    p = Problem.from_json(_with_green(d) if green else d)
+    whole = build_model(p)
+    col_lab = column_components(whole, site_components(len(p.sites), whole.flex, whole.green))
+    for spec in plan_blocks(p):
+        sub = build_model(spec.problem, with_commitments=False, with_green=True)
+        cols = np.flatnonzero(col_lab == spec.index)
+        rows = np.unique(whole.A[:, cols].tocoo().row)
+        assert np.array_equal(sub.c, whole.c[cols])
+        assert np.array_equal(sub.col_lo, whole.col_lo[cols]) and np.array_equal(
+            sub.col_hi, whole.col_hi[cols]
+        )
+        assert np.array_equal(sub.row_lo, whole.row_lo[rows]) and np.array_equal(
+            sub.row_hi, whole.row_hi[rows]
+        )
+        assert (whole.A.tocsr()[rows][:, cols] != sub.A).nnz == 0
+
+
+@pytest.mark.parametrize("green", [False, True])
+def test_combine_from_json_blocks_in_any_order_equals_solve(green):
+    d = synthetic_problem(10, seed=1)
+    d = _with_green(d) if green else d
+    results = _through_json(plan_blocks(d))
+    random.Random(0).shuffle(results)
+    combined, direct = combine(d, results), solve(d)
+    # each block solved cold here, warm-started from its neighbour in solve(): the same optimum up to rounding
+    assert combined.objective == pytest.approx(direct.objective, rel=1e-12)
+    assert combined.objective != pytest.approx(0.0)
+
+
+def test_in_process_blocks_are_what_solve_runs():
+    d = synthetic_problem(10, seed=1)
+    combined, direct = combine(d, solve_specs(plan_blocks(d))), solve(d)
+    assert combined.objective == direct.objective
+    for sid, site in direct.sites.items():
+        assert np.array_equal(combined.sites[sid].grid_kw, site.grid_kw)
+    assert [m.kwh for m in combined.migrations] == [m.kwh for m in direct.migrations]
+
+
+def test_a_commitment_the_blocks_miss_is_repaired_exactly():
+    d = synthetic_problem(8, seed=2)
+    d["commitments"] = [{"id": "ev", "sites": "all", "start_step": 60, "end_step": 76,
+                         "reduction_kw": 15000, "shortfall_penalty_per_mwh": 5000}]  # fmt: skip
+    specs = plan_blocks(d)
+    assert all(s.keep_basis for s in specs)
+    results = _through_json(specs)
+    assert all(r.col_status is not None for r in results)
+    combined, direct = combine(d, results), solve(d, decompose=False)
+    unrepaired = sum(r.objective for r in results)
+    assert combined.objective > unrepaired + 1.0  # the blocks alone did not meet the commitment
+    assert combined.objective == pytest.approx(direct.objective, rel=1e-9)
+    assert combined.commitments["ev"].shortfall_kwh == pytest.approx(
+        direct.commitments["ev"].shortfall_kwh, abs=1e-3
+    )
+
+
+def test_results_of_another_problem_are_refused():
+    results = [solve_block(s) for s in plan_blocks(synthetic_problem(8))]
+    with pytest.raises(ValueError, match="block"):
+        combine(synthetic_problem(12), results)
