@@ -19,7 +19,7 @@ to ignore unrecognized request parameters.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -68,7 +68,12 @@ class StrictDateTimeField(serializers.DateTimeField):
                 self.fail("naive", value=value)
         elif isinstance(value, datetime) and timezone.is_naive(value):
             self.fail("naive", value=value.isoformat())
-        return super().to_internal_value(value)
+        parsed_value = super().to_internal_value(value)
+        try:
+            # In UTC inside (DESIGN.md); an offset the database cannot store (e.g. +19:00) is read correctly too.
+            return parsed_value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            self.fail("invalid", format="an ISO 8601 date-time within years 1..9999 in UTC")
 
 
 def _strict_datetime(field: serializers.Field) -> serializers.Field:

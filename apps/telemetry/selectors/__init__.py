@@ -363,7 +363,7 @@ def it_load_series(*, site: Any) -> TimeSeries | None:
     """The series a site's IT load is modelled from: its IT demand as it arrives (the ``it_power_kw`` series named
     :data:`~apps.telemetry.choices.IT_DEMAND_SERIES`) when it reports one, else its metered IT power; ``None``
     if it has neither."""
-    from .choices import IT_DEMAND_SERIES, Quantity
+    from ..choices import IT_DEMAND_SERIES, Quantity
 
     return series_for(quantity=Quantity.IT_POWER_KW, name=IT_DEMAND_SERIES, site=site) or series_for(
         quantity=Quantity.IT_POWER_KW, site=site
@@ -376,7 +376,7 @@ def it_load_series(*, site: Any) -> TimeSeries | None:
 def timeseries_pv_of_site(*, site: Any) -> list[TimeSeries]:
     """The site's PV power series: those owned by the site itself, or (when it has none) those of its PV
     arrays; each in the database's order."""
-    from .choices import Quantity
+    from ..choices import Quantity
 
     own = list(TimeSeries.objects.filter(quantity=Quantity.PV_POWER_KW, site=site))
     return own or list(TimeSeries.objects.filter(quantity=Quantity.PV_POWER_KW, pv_array__site=site))
