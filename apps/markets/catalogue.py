@@ -104,6 +104,34 @@ CATALOGUE: dict[str, ProgramTemplate] = {
         rule_source="ERCOT Nodal Protocols §3.14.3 Emergency Response Service (≥ 100 kW, ERS-10 ramp 10 min, "
         "≤ 8 cumulative hours per term).",
     ),
+    # NYISO Emergency Demand Response Program: ≥ 100 kW (aggregations), 2 hours' notice, events of at least
+    # 4 hours, paid the greater of 500 USD/MWh and the zonal real-time LBMP, with no capacity payment and no
+    # penalty for under-performance (NYISO EDRP Manual); performance against the Customer Baseline Load, the
+    # average of the 5 highest of the 10 most recent like days (the program's BaselineTerms: high 5 of 10).
+    "nyiso-edrp": ProgramTemplate(
+        code="nyiso-edrp",
+        name="NYISO EDRP",
+        product=Product.PEAK_SHAVING,
+        min_bid_kw=100,
+        bid_granularity_kw=10,
+        notice_minutes=120,
+        response_time_seconds=7200,
+        min_duration_minutes=240,
+        max_duration_minutes=480,
+        gate_closure_lead_minutes=60,
+        settlement_interval_minutes=60,
+        pricing_mode=PricingMode.FIXED,
+        capacity_price_per_mw_h=0.0,
+        energy_price_per_mwh=500.0,
+        price_cap_per_mwh=None,
+        baseline_method=BaselineMethod.HIGH_X_OF_Y,
+        performance_cap=1.0,
+        penalty_threshold=0.0,
+        shortfall_penalty_per_mwh=0.0,
+        rule_source="NYISO Emergency Demand Response Program Manual (≥ 100 kW, 2 h notice, 4 h minimum event, "
+        "energy paid at the greater of 500 USD/MWh and the zonal LBMP, no penalties); CBL: 5 highest of the 10 "
+        "most recent like days.",
+    ),
     # ERCOT ERS-30: the same service with a 30-minute ramp (Nodal Protocols §3.14.3).
     "ercot-ers-30": ProgramTemplate(
         code="ercot-ers-30",
@@ -229,7 +257,7 @@ DEMO_PROGRAMS = [
     ("ercot-ers-10", "ERCOT_HUB"),
     ("pjm-sync-reserve", "PJM_DOM"),
     ("pjm-regulation", "PJM_DOM"),
-    ("caiso-pdr-peak", "NYISO_CAPITL"),
+    ("nyiso-edrp", "NYISO_CAPITL"),
 ]
 
 

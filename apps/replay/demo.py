@@ -14,6 +14,8 @@ from apps.accounts.models import Organisation
 from apps.assets.models import Site
 from apps.greenpower.choices import ContractKind
 from apps.greenpower.models import GreenContract
+from apps.markets.models import Program
+from apps.settlement.models import BaselineTerms
 
 PPA_NAME = "Solar PPA, Central Valley (demo)"
 #: Peak contracted energy of the PPA in one hour (kWh), at local solar noon.
@@ -55,3 +57,14 @@ def demo_green_contracts_seed() -> GreenContract | None:
         if created:
             contract.sites.set([site])
     return contract
+
+
+def demo_baseline_terms_seed() -> int:
+    """Give each demo program whose rule book sets a high-X-of-Y baseline its X and Y (idempotent): NYISO's EDRP
+    measures against the Customer Baseline Load, the average of the 5 highest of the 10 most recent like days
+    (NYISO EDRP Manual). Returns how many programs got terms."""
+    created = 0
+    for program in Program.objects.filter(code__startswith="nyiso-edrp"):
+        _, made = BaselineTerms.objects.get_or_create(program=program, defaults={"high_x": 5, "high_y": 10})
+        created += int(made)
+    return created

@@ -42,7 +42,7 @@ from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity
 from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
 
 from . import shapes
-from .demo import demo_green_contracts_seed
+from .demo import demo_baseline_terms_seed, demo_green_contracts_seed
 
 STEP = timedelta(minutes=15)
 HISTORY_DAYS = 31
@@ -83,6 +83,7 @@ class Replay:
         demo_green_contracts_seed()
         operator = Organisation.objects.get(slug="demo-operator")
         demo_programs_seed(operator=operator)
+        demo_baseline_terms_seed()
         call_command("load_bundled_data", "--skip-sites", verbosity=0)
         self.sites = list(active_site_list().prefetch_related("workload_classes", "batteries", "pv_arrays"))
         index = pd.date_range(

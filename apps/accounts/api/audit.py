@@ -11,12 +11,13 @@ from apps.accounts.audit import audit_entries
 from apps.accounts.models import AuditAction, AuditEntry
 from apps.accounts.permissions import IsMember
 from apps.accounts.principal import principal_for
+from apps.core.api.filters import StrictFilterSet
 from apps.core.api.schema import PROBLEM_RESPONSES
 
 from .serializers import AuditEntrySerializer
 
 
-class AuditEntryFilter(django_filters.FilterSet):
+class AuditEntryFilter(StrictFilterSet):
     """``?action=``, ``?object_type=``, ``?object_id=`` and a ``[since, until)`` window on ``created_at``."""
 
     action = django_filters.ChoiceFilter(choices=AuditAction.choices)

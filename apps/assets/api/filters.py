@@ -3,9 +3,10 @@
 import django_filters
 
 from apps.assets.models import Battery, PVArray, Site, WorkloadClass
+from apps.core.api.filters import StrictFilterSet
 
 
-class SiteFilter(django_filters.FilterSet):
+class SiteFilter(StrictFilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
     owner = django_filters.CharFilter(field_name="owner__slug")
 
@@ -14,19 +15,19 @@ class SiteFilter(django_filters.FilterSet):
         fields = ["name", "owner", "market_zone", "enrolment_status"]
 
 
-class WorkloadClassFilter(django_filters.FilterSet):
+class WorkloadClassFilter(StrictFilterSet):
     class Meta:
         model = WorkloadClass
         fields = ["site", "kind", "interruptible"]
 
 
-class BatteryFilter(django_filters.FilterSet):
+class BatteryFilter(StrictFilterSet):
     class Meta:
         model = Battery
         fields = ["site"]
 
 
-class PVArrayFilter(django_filters.FilterSet):
+class PVArrayFilter(StrictFilterSet):
     class Meta:
         model = PVArray
         fields = ["site"]

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import django_filters
 
+from apps.core.api.filters import StrictFilterSet
 from apps.dispatch.models import Delivery, DispatchPlan
 
 
-class DeliveryFilter(django_filters.FilterSet):
+class DeliveryFilter(StrictFilterSet):
     """Deliveries by site id, plan id, status, channel and the plan's activation id."""
 
     site = django_filters.NumberFilter(field_name="site_id", label="site id")
@@ -22,7 +23,7 @@ class DeliveryFilter(django_filters.FilterSet):
         fields = ["site", "plan", "status", "channel", "activation"]
 
 
-class PlanFilter(django_filters.FilterSet):
+class PlanFilter(StrictFilterSet):
     """Plans by activation id, status, kind, and the time they take effect (``valid_from``, half-open window)."""
 
     activation = django_filters.NumberFilter(field_name="activation_id", label="activation id")

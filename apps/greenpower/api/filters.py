@@ -8,11 +8,12 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 
+from apps.core.api.filters import StrictFilterSet
 from apps.greenpower.choices import ContractKind
 from apps.greenpower.models import GreenContract, WorkUnitDefinition
 
 
-class GreenContractFilter(django_filters.FilterSet):
+class GreenContractFilter(StrictFilterSet):
     """``site``: contracts that list the site; ``zone``: market-zone code; ``kind``; ``active_on``: the term
     includes that UTC date; ``term_from``/``term_to``: the term overlaps ``[term_from, term_to]`` (dates)."""
 
@@ -39,7 +40,7 @@ class GreenContractFilter(django_filters.FilterSet):
         return queryset.filter(term_start__lte=value, term_end__gte=value)
 
 
-class WorkUnitFilter(django_filters.FilterSet):
+class WorkUnitFilter(StrictFilterSet):
     """``site``: the site's work unit; ``window_start``/``window_end`` (ISO 8601, half-open ``[start, end)``): work
     units that reported work done in that window (either bound may be left out)."""
 

@@ -13,11 +13,12 @@ from datetime import datetime
 import django_filters
 from django.db.models import Q, QuerySet
 
+from apps.core.api.filters import StrictFilterSet
 from apps.markets.choices import Product
 from apps.markets.models import Activation, Bid, Event, Program
 
 
-class ProgramFilter(django_filters.FilterSet):
+class ProgramFilter(StrictFilterSet):
     """Programs by zone code, product and whether they are active."""
 
     class Meta:
@@ -25,7 +26,7 @@ class ProgramFilter(django_filters.FilterSet):
         fields = ["zone", "product", "is_active"]
 
 
-class EventFilter(django_filters.FilterSet):
+class EventFilter(StrictFilterSet):
     """Events by status, program id, zone code, product and time window."""
 
     program = django_filters.NumberFilter(field_name="program_id", label="program id")
@@ -43,7 +44,7 @@ class EventFilter(django_filters.FilterSet):
         fields = ["program", "status", "zone", "product", "window_start", "window_end"]
 
 
-class BidFilter(django_filters.FilterSet):
+class BidFilter(StrictFilterSet):
     """Bids by event id, status and the event's program id."""
 
     event = django_filters.NumberFilter(field_name="event_id", label="event id")
@@ -54,7 +55,7 @@ class BidFilter(django_filters.FilterSet):
         fields = ["event", "status", "program"]
 
 
-class ActivationFilter(django_filters.FilterSet):
+class ActivationFilter(StrictFilterSet):
     """Activations by event id, status, the event's program id and time window (an open activation, no end yet,
     counts as running on)."""
 

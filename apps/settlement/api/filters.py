@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import django_filters
 
+from apps.core.api.filters import StrictFilterSet
 from apps.settlement.models import SettlementRun, SiteSettlement
 
 
-class SettlementRunFilter(django_filters.FilterSet):
+class SettlementRunFilter(StrictFilterSet):
     program = django_filters.CharFilter(field_name="event__program__code")
 
     class Meta:
@@ -15,7 +16,7 @@ class SettlementRunFilter(django_filters.FilterSet):
         fields = ["event", "status", "version", "program"]
 
 
-class PerformanceFilter(django_filters.FilterSet):
+class PerformanceFilter(StrictFilterSet):
     program = django_filters.CharFilter(field_name="event__program__code")
 
     class Meta:
@@ -23,7 +24,7 @@ class PerformanceFilter(django_filters.FilterSet):
         fields = ["event", "program"]
 
 
-class SiteSettlementFilter(django_filters.FilterSet):
+class SiteSettlementFilter(StrictFilterSet):
     event = django_filters.NumberFilter(field_name="run__event_id")
     program = django_filters.CharFilter(field_name="run__event__program__code")
 

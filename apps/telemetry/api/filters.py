@@ -6,11 +6,12 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
+from apps.core.api.filters import StrictFilterSet
 from apps.telemetry.choices import Quantity
 from apps.telemetry.models import TimeSeries
 
 
-class TimeSeriesFilter(django_filters.FilterSet):
+class TimeSeriesFilter(StrictFilterSet):
     owner = django_filters.CharFilter(
         field_name="owner_key", help_text='owner key, e.g. "site:12" or "zone:PJM_DOM"'
     )

@@ -70,3 +70,9 @@ def test_seed_programs_copies_every_template_field(world: World) -> None:
 def test_seed_programs_needs_a_market_operator(world: World) -> None:
     with pytest.raises(CommandError, match="no market operator"):
         call_command("seed_programs", "--operator", world.owner_a.slug, stdout=io.StringIO())
+
+
+def test_every_demo_program_runs_in_its_own_market() -> None:
+    """A program's rule book belongs to one ISO: the demo never runs CAISO rules in NYISO (issue #18)."""
+    for code, zone_code in DEMO_PROGRAMS:
+        assert code.split("-")[0].upper() == zone_code.split("_")[0], (code, zone_code)
