@@ -94,7 +94,8 @@ class StrictInputMixin:
 
     ``to_internal_value`` (the step DRF runs on each object of the input, nested ones included) adds
     ``{key: "unknown field; accepted: …"}`` for every key of a mapping input that is not a writable field of
-    the serializer, together with the fields' own errors, so one 400 names everything wrong. ``get_fields`` swaps
+    the serializer, and refuses a string holding a NUL character (which PostgreSQL text cannot store), before
+    the fields' own validation runs (so a relation lookup never sees such a value). ``get_fields`` swaps
     plain ``DateTimeField``\\s for :class:`StrictDateTimeField`.
     """
 
@@ -105,6 +106,7 @@ class StrictInputMixin:
     def to_internal_value(self, data: Any) -> Any:
         fields: Mapping[str, serializers.Field] = self.fields  # type: ignore[attr-defined]
         unknown: dict[str, list[str]] = {}
+        nul: dict[str, list[str]] = {}
         if isinstance(data, Mapping):
             writable = [name for name, field in fields.items() if not field.read_only]
             for key in data:
@@ -112,6 +114,11 @@ class StrictInputMixin:
                     unknown[str(key)] = [unknown_field_reason(writable)]
                 elif fields[key].read_only:
                     unknown[str(key)] = [read_only_field_reason(writable)]
+                elif isinstance(data[key], str) and "\x00" in data[key]:
+                    # PostgreSQL text cannot hold NUL: refused here, before a lookup sends it to the database.
+                    nul[str(key)] = ["must not contain a NUL character."]
+        if nul:
+            raise serializers.ValidationError({**unknown, **nul})
         try:
             value = super().to_internal_value(data)  # type: ignore[misc]
         except serializers.ValidationError as exc:

@@ -1,4 +1,5 @@
-"""The API's FilterSet base: NUL characters and out-of-range offsets in query parameters are 400s, not 500s."""
+"""Values PostgreSQL cannot store (NUL characters, offsets beyond ±15:59) are 400s naming the parameter or field,
+not 500s: the API's FilterSet base and strict serializers."""
 
 from __future__ import annotations
 
@@ -28,3 +29,12 @@ def test_a_date_time_that_leaves_the_calendar_in_utc_is_a_400(world: World, api_
     )
     assert response.status_code == 400
     assert "valid_from_before" in response.content.decode()
+
+
+def test_a_nul_character_in_a_body_field_is_a_400_naming_it(world: World, api_as) -> None:  # type: ignore[no-untyped-def]
+    response = api_as("operator").post(
+        "/api/v1/market/programs/", {"code": "x", "name": "x", "zone": "CAISO\x00NP15"}, format="json"
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "zone" in body and "NUL" in body
