@@ -17,8 +17,7 @@ from apps.accounts.choices import OrganisationKind, Role
 from apps.accounts.models import Organisation
 from apps.accounts.selectors import organisation_get_by_slug, username_taken
 from apps.accounts.services import organisation_create, user_create, user_make_superuser
-from apps.core.models import MarketZone
-from apps.core.selectors import market_zone_get
+from apps.core.selectors import market_zone_require
 
 from .choices import EnrolmentStatus, WorkloadKind
 from .models import Battery, EnrolmentTransition, PVArray, Site, WorkloadClass
@@ -198,13 +197,6 @@ def demo_portfolio_seed(*, password: str) -> SeedResult:
     return SeedResult(created=created, sites=sites, usernames=[u[0] for u in USERS])
 
 
-def _zone(code: str) -> MarketZone:
-    zone = market_zone_get(code=code)
-    if zone is None:
-        raise ValueError(f"no market zone {code!r} (manage.py migrate seeds them)")
-    return zone
-
-
 def _site_seed(spec: DemoSite, owner: Organisation) -> Site:
     site = Site.objects.filter(owner=owner, name=spec.name).first()
     if site is not None:
@@ -215,7 +207,7 @@ def _site_seed(spec: DemoSite, owner: Organisation) -> Site:
         latitude=spec.latitude,
         longitude=spec.longitude,
         timezone=spec.timezone,
-        market_zone=_zone(spec.zone),
+        market_zone=market_zone_require(code=spec.zone),
         grid_import_limit_kw=spec.grid_import_limit_kw,
         grid_export_limit_kw=0.0,
         pue=spec.pue,

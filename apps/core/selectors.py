@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from .errors import DomainError
 from .models import MarketZone
 
 # System-job reads (no caller scoping)
@@ -12,6 +13,20 @@ from .models import MarketZone
 def market_zone_get(*, code: str) -> MarketZone | None:
     """The market zone with code ``code``, or ``None``."""
     return MarketZone.objects.filter(pk=code).first()
+
+
+def market_zone_require(*, code: str) -> MarketZone:
+    """The market zone with code ``code``.
+
+    Raises:
+        DomainError: no such zone (``field="zone"``); ``manage.py migrate`` seeds the known zones.
+    """
+    zone = market_zone_get(code=code)
+    if zone is None:
+        raise DomainError(
+            f"unknown market zone {code!r} (manage.py migrate seeds the known zones).", field="zone"
+        )
+    return zone
 
 
 def market_zone_list() -> QuerySet[MarketZone]:

@@ -11,9 +11,8 @@ from dataclasses import asdict, dataclass
 from django.db import transaction
 
 from apps.accounts.models import Organisation
-from apps.core.errors import DomainError
 from apps.core.models import MarketZone
-from apps.core.selectors import market_zone_get
+from apps.core.selectors import market_zone_require
 
 from .choices import BaselineMethod, PricingMode, Product
 from .models import Program
@@ -271,22 +270,12 @@ def program_from_template(*, operator: Organisation, zone: MarketZone, template:
     return program
 
 
-def _zone(code: str) -> MarketZone:
-    """The market zone ``code``.
-
-    Raises:
-        DomainError: no such zone (load the market zones first: ``manage.py migrate`` seeds them).
-    """
-    zone = market_zone_get(code=code)
-    if zone is None:
-        raise DomainError(f"unknown market zone {code!r}.", field="zone")
-    return zone
-
-
 def demo_programs_seed(*, operator: Organisation) -> list[Program]:
     """The demo operator's programs in the four US demo zones (idempotent)."""
     with transaction.atomic():
         return [
-            program_from_template(operator=operator, zone=_zone(zone), template=CATALOGUE[key])
+            program_from_template(
+                operator=operator, zone=market_zone_require(code=zone), template=CATALOGUE[key]
+            )
             for key, zone in DEMO_PROGRAMS
         ]

@@ -21,19 +21,20 @@ from tqdm import tqdm
 from apps.assets.demo_portfolio import SITES as DEMO_SITES
 from apps.assets.models import PVArray, Site
 from apps.assets.selectors import pv_array_first_of_site_named, pv_array_get_by_id, site_get_by_reference
+from apps.core.errors import DomainError
 from apps.core.models import MarketZone
-from apps.core.selectors import market_zone_get
+from apps.core.selectors import market_zone_require
 from apps.telemetry.bundled import DATA_DIR, PDU_FILE, POA_FILE, ZONE_CODES, BundledFile, zone_file
 from apps.telemetry.importer import ImportRefused, Owner, csv_import
 
 _DEMO_NAMES = {spec.key: spec.name for spec in DEMO_SITES}
 
 
-def _zone(code: str) -> MarketZone:
-    zone = market_zone_get(code=code)
-    if zone is None:
-        raise CommandError(f"no market zone '{code}' (manage.py migrate seeds them).")
-    return zone
+def _zone_or_fail(code: str) -> MarketZone:
+    try:
+        return market_zone_require(code=code)
+    except DomainError as exc:
+        raise CommandError(exc.reason) from exc
 
 
 class Command(BaseCommand):
@@ -58,7 +59,9 @@ class Command(BaseCommand):
         data_dir: Path = options["data_dir"]
         if not data_dir.is_dir():
             raise CommandError(f"{data_dir}: no such folder (the bundled slices live in data/).")
-        jobs: list[tuple[BundledFile, Owner]] = [(zone_file(code), _zone(code)) for code in options["zones"]]
+        jobs: list[tuple[BundledFile, Owner]] = [
+            (zone_file(code), _zone_or_fail(code)) for code in options["zones"]
+        ]
         if not options["skip_sites"]:
             site = self._site(options["site"])
             if site is not None:
