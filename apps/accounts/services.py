@@ -57,6 +57,16 @@ class IssuedCredentials:
     client_secret: str
 
 
+def new_client_secret() -> str:
+    """A fresh client secret: 32 random bytes, URL-safe base64 (43 characters), never starting with ``-``, so
+    it can be passed as a command-line value (``run_site_agent --client-secret SECRET``) without being read as
+    an option (``token_urlsafe`` starts with ``-`` one time in 64)."""
+    while True:
+        secret = secrets.token_urlsafe(32)
+        if not secret.startswith("-"):
+            return secret
+
+
 def api_client_create(
     *,
     organisation: Organisation,
@@ -75,7 +85,7 @@ def api_client_create(
     if role == ApiClientRole.BL and organisation.kind != OrganisationKind.AGGREGATOR:
         raise DomainError("role 'bl' (OpenADR business logic) is for the aggregator.", field="role")
     client_id = f"{organisation.slug[:20]}-{secrets.token_hex(8)}"
-    client_secret = secrets.token_urlsafe(32)
+    client_secret = new_client_secret()
     api_client = ApiClient.objects.create(
         organisation=organisation,
         name=name or f"{organisation.name} {role}",
@@ -95,7 +105,7 @@ def api_client_issue_named(
     client = ApiClient.objects.filter(organisation=organisation, name=name).first()
     if client is None:
         return api_client_create(organisation=organisation, role=role, name=name, scopes=scopes)
-    secret = secrets.token_urlsafe(32)
+    secret = new_client_secret()
     with transaction.atomic():
         ApiClient.objects.filter(pk=client.pk).update(secret_hash=digest(secret), role=role, is_active=True)
         AccessToken.objects.filter(api_client=client).delete()
