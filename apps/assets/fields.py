@@ -27,6 +27,8 @@ WORKLOAD_CLASS_FIELDS: tuple[str, ...] = (
     "migratable_to",
     "min_power_fraction",
     "ramp_kw_per_min",
+    "migration_overhead_kwh_per_kwh",
+    "migration_lead_time_h",
 )
 
 #: A battery (UPS or on-site storage) of a site.

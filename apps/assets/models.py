@@ -84,8 +84,12 @@ class WorkloadClass(TimeStampedModel):
     """A class of compute at a site and how flexible it is.
 
     ``share_pct`` is its share of the site's IT load; a site's shares add up to at most 100 %.
-    ``max_delay_h`` empty means not deferrable. ``min_power_fraction`` is the lowest fraction of its nominal
-    power it can run at when interrupted; ``ramp_kw_per_min`` limits how fast its power may change.
+    ``max_delay_h`` empty means not deferrable. ``min_power_fraction`` is the lowest fraction of the power that
+    arrives that it must still run at when the scheduler holds it back; ``ramp_kw_per_min`` limits how fast the
+    scheduler may change its power. ``migration_overhead_kwh_per_kwh`` is the extra IT energy a receiving site
+    spends per kWh migrated to it (data transfer, warm-up), ``migration_lead_time_h`` how long migrated work
+    takes before it can run there. The scheduling LP honours every one of them (:mod:`flexibility.sites`);
+    combinations it could not honour are refused (:func:`apps.assets.validators.workload_class_errors`).
     """
 
     site = models.ForeignKey(
@@ -102,7 +106,7 @@ class WorkloadClass(TimeStampedModel):
         validators=[MinValueValidator(0.0), MaxValueValidator(168.0)],
         verbose_name="maximum deferral (h)",
     )
-    interruptible = models.BooleanField(default=False, verbose_name="interruptible")
+    interruptible = models.BooleanField(default=True, verbose_name="interruptible")
     migratable_to = models.ManyToManyField(
         Site, blank=True, related_name="migratable_from", verbose_name="migratable to sites"
     )
@@ -111,6 +115,16 @@ class WorkloadClass(TimeStampedModel):
     )
     ramp_kw_per_min = models.FloatField(
         null=True, blank=True, validators=[validate_positive], verbose_name="ramp limit (kW/min)"
+    )
+    migration_overhead_kwh_per_kwh = models.FloatField(
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        verbose_name="migration energy overhead (kWh per kWh migrated)",
+    )
+    migration_lead_time_h = models.FloatField(
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(24.0)],
+        verbose_name="migration lead time (h)",
     )
 
     class Meta:

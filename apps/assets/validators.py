@@ -68,12 +68,35 @@ def pv_array_errors(values: Mapping[str, Any]) -> dict[str, str]:
 
 
 def workload_class_errors(values: Mapping[str, Any]) -> dict[str, str]:
-    """Cross-field rules of a workload class: inference is latency-critical, so neither deferrable nor
-    migratable (DESIGN.md: "keep latency-critical inference near its users")."""
+    """Cross-field rules of a workload class, so that every field it declares is one the scheduler honours:
+
+    - inference is latency-critical, so neither deferrable nor migratable (DESIGN.md: "keep latency-critical
+      inference near its users");
+    - a deferrable class must be interruptible: the scheduling LP models a class as a fluid of work whose power
+      it may lower at any interval, which pauses running jobs; it cannot keep a started job running to its end;
+    - ``ramp_kw_per_min`` limits how fast the *scheduler* changes a class's power, so it needs a class the
+      scheduler moves (deferrable or migratable); a fixed class runs its load as it arrives;
+    - a migration overhead or lead time needs sites to migrate to.
+    """
     errors: dict[str, str] = {}
+    deferrable = bool(values.get("max_delay_h"))
+    migratable = bool(values.get("migratable_to"))
     if values.get("kind") == "inference":
-        if values.get("max_delay_h"):
+        if deferrable:
             errors["max_delay_h"] = "Inference workloads are not deferrable; leave max_delay_h empty."
-        if values.get("migratable_to"):
+        if migratable:
             errors["migratable_to"] = "Inference workloads are not migratable."
+    if deferrable and values.get("interruptible") is False:
+        errors["interruptible"] = (
+            "A deferrable class must be interruptible: the scheduler defers work by pausing it and cannot keep "
+            "started jobs running to their end. Make it interruptible, or leave max_delay_h empty."
+        )
+    if values.get("ramp_kw_per_min") is not None and not (deferrable or migratable):
+        errors["ramp_kw_per_min"] = (
+            "A ramp limit applies to classes the scheduler moves (deferrable or migratable); this class runs "
+            "its load as it arrives. Leave ramp_kw_per_min empty."
+        )
+    for field in ("migration_overhead_kwh_per_kwh", "migration_lead_time_h"):
+        if (values.get(field) or 0) > 0 and not migratable:
+            errors[field] = f"{field} needs sites to migrate to: set migratable_to, or leave it 0."
     return errors

@@ -140,6 +140,43 @@ def test_inference_is_neither_deferrable_nor_migratable(world: World, api_as) ->
     assert _fields(response) == {"max_delay_h", "migratable_to"}
 
 
+UNHONOURABLE = [
+    ({"max_delay_h": 6, "interruptible": False}, "interruptible"),
+    ({"max_delay_h": None, "ramp_kw_per_min": 50}, "ramp_kw_per_min"),
+    ({"migration_overhead_kwh_per_kwh": 0.05}, "migration_overhead_kwh_per_kwh"),
+    ({"migration_lead_time_h": 0.5}, "migration_lead_time_h"),
+]
+
+
+@pytest.mark.parametrize(("changes", "field"), UNHONOURABLE)
+def test_fields_the_scheduler_could_not_honour_are_refused(  # type: ignore[no-untyped-def]
+    world: World, api_as, changes: dict, field: str
+) -> None:
+    """A declared field is honoured by the LP or refused here, naming it; nothing is stored."""
+    site = SiteFactory(owner=world.owner_a)
+    body = {**workload_body(site.pk), **changes}
+    response = api_as("owner_a").post("/api/v1/workload-classes/", body, format="json")
+    assert response.status_code == 400
+    assert _fields(response) == {field}
+    assert not WorkloadClass.objects.filter(site=site).exists()
+
+
+def test_migration_overhead_accepted_with_migration_targets(world: World, api_as) -> None:  # type: ignore[no-untyped-def]
+    site = SiteFactory(owner=world.owner_a)
+    other = SiteFactory(owner=world.owner_a)
+    body = {
+        **workload_body(site.pk),
+        "migratable_to": [other.pk],
+        "migration_overhead_kwh_per_kwh": 0.05,
+        "migration_lead_time_h": 0.5,
+        "ramp_kw_per_min": 100,
+    }
+    response = api_as("owner_a").post("/api/v1/workload-classes/", body, format="json")
+    assert response.status_code == 201, response.json()
+    stored = WorkloadClass.objects.get(pk=response.json()["id"])
+    assert (stored.migration_overhead_kwh_per_kwh, stored.migration_lead_time_h) == (0.05, 0.5)
+
+
 def test_migration_only_to_own_other_sites(world: World, api_as) -> None:  # type: ignore[no-untyped-def]
     site = SiteFactory(owner=world.owner_a)
     foreign = SiteFactory(owner=world.owner_b)

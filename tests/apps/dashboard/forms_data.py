@@ -26,6 +26,7 @@ def workload_form(name: str = "batch-x", **changes: Any) -> dict[str, Any]:
         "kind": "batch",
         "share_pct": 20,
         "max_delay_h": 6,
+        "interruptible": "on",
         "min_power_fraction": 0,
         **changes,
     }
