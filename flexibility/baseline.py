@@ -88,12 +88,18 @@ def commitment_site_mask(problem: Problem) -> np.ndarray:
 
 def baseline_costs(problem: Problem, arrays: SiteArrays, base: Baseline) -> tuple[dict[str, float], float]:
     """Baseline cost breakdown and emissions (kg). The baseline delivers no commitment reduction, so each
-    commitment's shortfall is ``max(reduction_kw, 0)`` over its window."""
+    commitment's shortfall is ``max(reduction_kw, 0)`` over its window (with an absolute target, the baseline's
+    excess over ``max_grid_kw``)."""
     dt = arrays.dt_hours
-    penalty = sum(
-        c.shortfall_penalty_per_mwh * max(c.reduction_kw, 0.0) * (c.end_step - c.start_step) * dt / 1000
-        for c in problem.commitments
-    )
+    masks = commitment_site_mask(problem)
+    penalty = 0.0
+    for c, members in zip(problem.commitments, masks, strict=True):
+        if c.max_grid_kw is not None:  # an absolute target: the baseline's excess over it
+            grid = base.grid_kw[members][:, c.start_step : c.end_step].sum(axis=0)
+            short_kwh = float(np.maximum(grid - c.max_grid_kw, 0.0).sum()) * dt
+        else:
+            short_kwh = max(c.reduction_kw, 0.0) * (c.end_step - c.start_step) * dt
+        penalty += c.shortfall_penalty_per_mwh * short_kwh / 1000
     return (
         cost_breakdown(problem, arrays, base.import_kw, base.export_kw, 0.0, penalty),
         emissions_kg(arrays, base.import_kw),

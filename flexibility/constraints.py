@@ -356,7 +356,8 @@ def green_share_rows(p: Parts, r: int) -> Rows | None:
 
 
 def commitment_rows(p: Parts, r: int) -> Rows | None:
-    """Per commitment window step (≤): ``Σ_sites (imp − exp) − short_t ≤ Σ_sites baseline_grid − reduction_kw``."""
+    """Per commitment window step (≤): ``Σ_sites (imp − exp) − short_t ≤ Σ_sites baseline_grid − reduction_kw``
+    (or ``≤ max_grid_kw`` for a commitment with an absolute target)."""
     if not p.comm:
         return None
     T, off = p.T, p.off
@@ -375,7 +376,10 @@ def commitment_rows(p: Parts, r: int) -> Rows | None:
         cols.append(off["short"] + k + np.arange(L))
         vals.append(-np.ones(L))
         lo.append(np.full(L, -np.inf))
-        hi.append(p.base.grid_kw[members][:, steps].sum(axis=0) - cm.reduction_kw)
+        if cm.max_grid_kw is not None:  # an absolute target (Commitment docstring)
+            hi.append(np.asarray(cm.max_grid_kw, dtype=np.float64))
+        else:
+            hi.append(p.base.grid_kw[members][:, steps].sum(axis=0) - cm.reduction_kw)
         k += L
     if not k:
         return None

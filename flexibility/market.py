@@ -62,7 +62,14 @@ class Zone:
 @dataclass(frozen=True, eq=False)
 class Commitment:
     """An obligation of the listed sites together to stay ``reduction_kw`` below their baseline grid power
-    in steps ``[start_step, end_step)``; any shortfall (kW) costs ``shortfall_penalty_per_mwh``."""
+    in steps ``[start_step, end_step)``; any shortfall (kW) costs ``shortfall_penalty_per_mwh``.
+
+    ``max_grid_kw`` (optional, shape ``(end_step − start_step,)``, kW): an absolute target instead — the sites'
+    total grid power must stay at or below it in each window step (e.g. the settlement baseline the market will
+    measure against, minus the awarded kW: a program settled on a customer baseline pays for baseline − metered,
+    not for a reduction below the aggregator's own forecast). ``reduction_kw`` is then what was awarded, kept for
+    the record.
+    """
 
     id: str
     sites: tuple[str, ...] | str
@@ -70,6 +77,7 @@ class Commitment:
     end_step: int
     reduction_kw: float
     shortfall_penalty_per_mwh: float
+    max_grid_kw: np.ndarray | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], steps: int, name: str = "commitment") -> Commitment:
@@ -86,11 +94,13 @@ class Commitment:
             raise FlexibilityInputError(
                 f"{name}.start_step", f"need integers 0 <= start_step < end_step <= {steps}"
             )
+        cap = data.get("max_grid_kw")
         return cls(
             id=str(data["id"]),
             sites=sites,
             start_step=start,
             end_step=end,
+            max_grid_kw=None if cap is None else _array(cap, end - start, f"{name}.max_grid_kw"),
             reduction_kw=float(_number(data.get("reduction_kw"), f"{name}.reduction_kw")),  # type: ignore[arg-type]
             shortfall_penalty_per_mwh=float(
                 _number(data.get("shortfall_penalty_per_mwh"), f"{name}.shortfall_penalty_per_mwh", minimum=0)  # type: ignore[arg-type]
@@ -99,7 +109,7 @@ class Commitment:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-ready dict (issue 5 field names); ``from_json`` reads it back."""
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "sites": self.sites if isinstance(self.sites, str) else list(self.sites),
             "start_step": self.start_step,
@@ -107,3 +117,6 @@ class Commitment:
             "reduction_kw": self.reduction_kw,
             "shortfall_penalty_per_mwh": self.shortfall_penalty_per_mwh,
         }
+        if self.max_grid_kw is not None:
+            out["max_grid_kw"] = _list(self.max_grid_kw)
+        return out

@@ -206,8 +206,12 @@ def _commitments(
         short = x[off["short"] + k : off["short"] + k + steps.size]
         k += steps.size
         short_cost += cm.shortfall_penalty_per_mwh * float(short.sum()) * dt / 1000
+        if cm.max_grid_kw is not None:  # an absolute target: the shortfall is the excess over it
+            excess = grid_kw[members][:, steps].sum(axis=0) - cm.max_grid_kw
+        else:
+            excess = cm.reduction_kw - delivered
         commitments[cm.id] = CommitmentResult(
-            delivered_kw=delivered, shortfall_kwh=float(np.maximum(cm.reduction_kw - delivered, 0).sum() * dt)
+            delivered_kw=delivered, shortfall_kwh=float(np.maximum(excess, 0).sum() * dt)
         )
     return commitments, short_cost
 

@@ -169,3 +169,27 @@ def test_carbon_price_and_emissions_count_import_only():
     assert r.cost["carbon"] == pytest.approx(0.40, abs=1e-9)
     assert r.cost["energy"] == pytest.approx(-0.10, abs=1e-9)
     assert r.baseline_emissions_kg == pytest.approx(4.0, abs=1e-9)
+
+
+def test_commitment_with_an_absolute_grid_target():
+    # Baseline grid 13 kW (a 3 kW fixed load and a 10 kW job deferrable by one hour). The target is absolute:
+    # at most 2 kW of grid in hour 0 (a settlement baseline minus the award), whatever the LP's own baseline.
+    # Deferring the whole job leaves 3 kW: 1 kWh short of the target; delivered (vs the LP baseline) 10 kW.
+    job = {"id": "job", "baseline_kw": [10, 10], "max_delay_steps": 1, "max_kw": 20}
+    fixed = {"id": "fixed", "baseline_kw": [3, 3]}
+    p = problem(
+        2,
+        {"z": zone([50, 50])},
+        [site("a", workloads=[job, fixed])],
+        commitments=[{"id": "ev", "sites": "all", "start_step": 0, "end_step": 1, "reduction_kw": 5,
+                      "shortfall_penalty_per_mwh": 1000, "max_grid_kw": [2]}],
+    )  # fmt: skip
+    r = flexibility.solve(p)
+    assert r.sites["a"].grid_kw[0] == pytest.approx(3.0, abs=1e-9)
+    assert r.commitments["ev"].delivered_kw.tolist() == pytest.approx([10.0], abs=1e-9)
+    assert r.commitments["ev"].shortfall_kwh == pytest.approx(1.0, abs=1e-9)
+    assert r.cost["shortfall_penalty"] == pytest.approx(1.0, abs=1e-9)
+    # the baseline is 11 kW above the target: 11 kWh at 1000 $/MWh
+    assert r.baseline_cost["shortfall_penalty"] == pytest.approx(11.0, abs=1e-9)
+    again = flexibility.Problem.from_json(flexibility.Problem.from_json(p).to_json())
+    assert again.commitments[0].max_grid_kw.tolist() == [2.0]
