@@ -24,7 +24,15 @@ class Channel(models.TextChoices):
 
 class PlanKind(models.TextChoices):
     """``schedule``: the day-ahead cost-optimal operation of the portfolio; ``activation``: the split of a market
-    activation, which takes precedence over the schedule while it lasts."""
+    activation, which takes precedence over the schedule while it lasts; ``replan``: the closed loop's intraday
+    re-plan from the live site state (only the setpoints that changed; the newest plan's setpoint applies)."""
 
     SCHEDULE = "schedule", "Day-ahead schedule"
     ACTIVATION = "activation", "Activation"
+    REPLAN = "replan", "Intraday re-plan"
+
+
+class ReplanStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

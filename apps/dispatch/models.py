@@ -11,7 +11,7 @@ from apps.assets.models import Site
 from apps.core.models import TimeStampedModel
 from apps.markets.models import Activation
 
-from .choices import Channel, DeliveryStatus, PlanKind, PlanStatus
+from .choices import Channel, DeliveryStatus, PlanKind, PlanStatus, ReplanStatus
 
 
 class WebhookEndpoint(TimeStampedModel):
@@ -88,7 +88,8 @@ class DispatchPlan(TimeStampedModel):
 class Setpoint(models.Model):
     """What one site should do in ``[start, end)``: planned grid power and the import cap that enforces it,
     battery power, and per workload class how much is deferred or migrated (``workloads``:
-    ``{class: {"served_kw", "baseline_kw", "defer_kw", "migrate_kw": {site_id: kw}}}``)."""
+    ``{class: {"served_kw", "baseline_kw", "defer_kw", "catch_up_kw", "migrate_kw": {site_id: kw}}}``: work held
+    back, queued work run, work sent to other sites; each ≥ 0)."""
 
     plan = models.ForeignKey(
         DispatchPlan, on_delete=models.CASCADE, related_name="setpoints", verbose_name="plan"
@@ -204,3 +205,36 @@ class PreparedPlan(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"prepared {self.reduction_kw:.0f} kW for {self.event}"
+
+
+class ReplanRun(models.Model):
+    """One intraday re-plan of the portfolio (:mod:`apps.dispatch.services.replan`), claimed by its interval
+    ``slot`` (unique: of several workers running the beat task, one re-plans), with what it found and did."""
+
+    slot = models.DateTimeField(unique=True, verbose_name="interval re-planned from")
+    status = models.CharField(
+        max_length=10, choices=ReplanStatus.choices, default=ReplanStatus.RUNNING, verbose_name="status"
+    )
+    started_at = models.DateTimeField(auto_now_add=True, verbose_name="started at")
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name="finished at")
+    plan = models.ForeignKey(
+        DispatchPlan,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replan_runs",
+        verbose_name="plan (when setpoints changed)",
+    )
+    changed_setpoints = models.PositiveIntegerField(default=0, verbose_name="setpoints changed")
+    build_seconds = models.FloatField(null=True, blank=True, verbose_name="build time (s)")
+    solve_seconds = models.FloatField(null=True, blank=True, verbose_name="solve time (s)")
+    cpu_seconds = models.FloatField(null=True, blank=True, verbose_name="CPU time (s)")
+    detail = models.JSONField(default=dict, blank=True, verbose_name="detail")
+
+    class Meta:
+        ordering = ["-slot"]
+        verbose_name = "re-plan run"
+        verbose_name_plural = "re-plan runs"
+
+    def __str__(self) -> str:
+        return f"re-plan {self.slot:%Y-%m-%d %H:%M}: {self.status}"

@@ -163,12 +163,14 @@ def _site_setpoints(
                 for m in result.migrations
                 if m.workload == wid and m.from_site == key and m.kw[i] > 1e-6
             }
-            defer = float(baseline[i]) - float(served_here) - sum(migrated.values())
+            held = float(baseline[i]) - float(served_here) - sum(migrated.values())
             name = wid.split(":", 1)[1]
             actions[name] = {
                 "baseline_kw": round(float(baseline[i]), 3),
                 "served_kw": round(float(served_here), 3),
-                "defer_kw": round(defer, 3),  # negative: catching up work deferred earlier
+                # two actions, never one signed number: hold arriving work back, or run queued work
+                "defer_kw": round(max(held, 0.0), 3),
+                "catch_up_kw": round(max(-held, 0.0), 3),
                 "migrate_kw": {k: round(v, 3) for k, v in migrated.items()},
             }
         workloads.append(actions)
@@ -272,6 +274,7 @@ def draft_from_json(data: dict, *, scale: float = 1.0) -> PlanDraft:
                         action["baseline_kw"] + scale * (action["served_kw"] - action["baseline_kw"]), 3
                     ),
                     "defer_kw": round(scale * action["defer_kw"], 3),
+                    "catch_up_kw": round(scale * action.get("catch_up_kw", 0.0), 3),
                     "migrate_kw": {k: round(scale * v, 3) for k, v in action["migrate_kw"].items()},
                 }
                 if "served_kw" in action

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from apps.accounts.principal import Principal
 from apps.assets.selectors import site_list
 
-from .models import Delivery, DeliveryCheck, DispatchPlan, Setpoint, WebhookEndpoint
+from .models import Delivery, DeliveryCheck, DispatchPlan, ReplanRun, Setpoint, WebhookEndpoint
 
 
 def delivery_list(*, principal: Principal) -> QuerySet[Delivery]:
@@ -63,7 +63,9 @@ def check_outcome(check: DeliveryCheck) -> str:
 
 
 def setpoint_at(*, site_id: int, moment: datetime) -> Setpoint | None:
-    """The setpoint of ``site_id`` covering ``moment`` in the newest active plan, or ``None``."""
+    """The setpoint of ``site_id`` covering ``moment`` in the newest active plan (the latest decision: a
+    re-dispatch over its activation's plan, an activation plan over the day-ahead schedule, an intraday re-plan
+    over both once it includes the activation), or ``None``."""
     from .choices import PlanStatus
 
     return (
@@ -71,9 +73,31 @@ def setpoint_at(*, site_id: int, moment: datetime) -> Setpoint | None:
             site_id=site_id, start__lte=moment, end__gt=moment, plan__status=PlanStatus.ACTIVE
         )
         .select_related("plan")
-        .order_by("-plan__version", "-plan__created_at")
+        .order_by("-plan__created_at", "-plan_id")  # the latest decision wins
         .first()
     )
+
+
+def setpoints_in_force(
+    *, site_ids: list[int], start: datetime, end: datetime
+) -> dict[tuple[int, datetime], tuple[float, float]]:
+    """(site id, interval start) → (target kW, battery kW) of the setpoint that applies to each interval starting
+    in ``[start, end)`` — the newest active plan's, as :func:`setpoint_at` chooses — in one query."""
+    from .choices import PlanStatus
+
+    rows = (
+        Setpoint.objects.filter(
+            site_id__in=site_ids, start__gte=start, start__lt=end, plan__status=PlanStatus.ACTIVE
+        )
+        .order_by("plan__created_at", "plan_id")
+        .values_list("site_id", "start", "target_kw", "battery_kw")
+    )
+    return {(site, t): (target, battery) for site, t, target, battery in rows}  # newest last: it wins
+
+
+def replan_run_latest() -> ReplanRun | None:
+    """The most recent intraday re-plan run, or ``None``."""
+    return ReplanRun.objects.order_by("-slot").first()
 
 
 def deliveries_pending_for(*, site_id: int) -> QuerySet[Delivery]:

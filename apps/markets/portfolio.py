@@ -7,9 +7,10 @@ site primary keys as strings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,8 @@ from apps.forecasts.compute_power import derived_it_series_of
 from apps.forecasts.selectors import Expected, series_expected
 from apps.telemetry.choices import Quantity
 from apps.telemetry.selectors import it_load_series, series_for
+
+from .workloads import workload_models
 
 #: Typical IT utilisation used when a site has no metered or forecast load yet (Google 2019 cell traces show
 #: mean cluster utilisation around 60–70 %; Tirmazi et al., EuroSys 2020).
@@ -74,33 +77,52 @@ def _filled(expected: Expected) -> np.ndarray:
     return values
 
 
-def _site(
-    site: Site,
-    start: datetime,
-    steps: int,
-    resolution_s: int,
-    belief: datetime,
-    quantile: str,
-    members: set[int],
-    notes: dict,
-) -> flexibility.Site:
-    """The flexibility model of one site over ``steps`` steps of ``resolution_s`` s from ``start``, from what
-    is known at ``belief`` (the IT load at ``quantile``); each input's source is noted in ``notes``."""
-    key = str(site.pk)
+@dataclass(frozen=True)
+class Horizon:
+    """What every site of one problem is read for: ``steps`` intervals of ``resolution_s`` s from ``start``, as
+    known at ``belief`` (IT load at ``quantile``; with ``headroom_quantile``, receiving sites keep the gap
+    between it and the load quantile free; with ``perfect_foresight`` the actual IT demand and PV are used)."""
+
+    start: datetime
+    steps: int
+    resolution_s: int
+    belief: datetime
+    quantile: str
+    headroom_quantile: str | None = None
+    perfect_foresight: bool = False
+
+
+def _it_expected(site: Site, h: Horizon, quantile: str) -> Expected:
     # a site that reports only utilisation: its IT load forecast derived through its compute-power model
     it_series = it_load_series(site=site) or derived_it_series_of(site=site)
-    it = series_expected(
+    return series_expected(
         series=it_series,
-        start=start,
-        steps=steps,
-        resolution_s=resolution_s,
-        belief_time=belief,
+        start=h.start,
+        steps=h.steps,
+        resolution_s=h.resolution_s,
+        belief_time=h.belief,
         quantile=quantile,
         nominal=NOMINAL_IT_UTILISATION * site.it_capacity_kw,
+        use_actuals=h.perfect_foresight,
     )
+
+
+def _site(
+    site: Site, h: Horizon, members: set[int], notes: dict, state: Any | None = None
+) -> flexibility.Site:
+    """The flexibility model of one site over the horizon ``h``; each input's source is noted in ``notes``.
+    ``state`` (an :class:`apps.telemetry.selectors.LiveState`, optional) is the site's live state: its queued
+    work enters as each class's queue with its deadlines, its battery SoC as the initial SoC."""
+    key = str(site.pk)
+    it = _it_expected(site, h, h.quantile)
     notes[f"site:{key}:it_load"] = it.source
     it_kw = np.clip(it.values, 0.0, None)
-    pv_kw = _site_pv_kw(site, start, steps, resolution_s, belief, notes)
+    reserve = None
+    if h.headroom_quantile and h.headroom_quantile != h.quantile and not h.perfect_foresight:
+        upper = _it_expected(site, h, h.headroom_quantile)
+        reserve = np.clip(np.nan_to_num(upper.values - it.values), 0.0, None)
+        notes[f"site:{key}:it_headroom"] = f"{h.headroom_quantile} − {h.quantile}: {upper.source}"
+    pv_kw = _site_pv_kw(site, h.start, h.steps, h.resolution_s, h.belief, notes, h.perfect_foresight)
     return flexibility.Site(
         id=key,
         zone=site.market_zone_id,
@@ -109,45 +131,23 @@ def _site(
         pue=site.pue,
         pv_kw=pv_kw if pv_kw.any() else None,
         it_capacity_kw=site.it_capacity_kw,
-        workloads=_site_workloads(site, it_kw, resolution_s, members),
-        batteries=_site_batteries(site, resolution_s, belief, notes),
+        **({"it_reserve_kw": reserve} if reserve is not None and reserve.any() else {}),
+        workloads=workload_models(site, it_kw, h.start, h.resolution_s, members, state),
+        batteries=_site_batteries(site, h.resolution_s, h.belief, notes, state),
     )
 
 
-def _site_workloads(
-    site: Site, it_kw: np.ndarray, resolution_s: int, members: set[int]
-) -> tuple[flexibility.Workload, ...]:
-    """One workload per workload class (its share of the IT load ``it_kw``, kW per step; deferrable classes
-    may move up to their max delay and migrate to the classes' targets among ``members``), and the rest of
-    the IT load as an inflexible ``other``."""
-    key = str(site.pk)
-    workloads = []
-    total_share = 0.0
-    for wc in site.workload_classes.all():
-        share = wc.share_pct / 100.0
-        total_share += share
-        deferrable = bool(wc.max_delay_h)
-        max_delay_steps = int((wc.max_delay_h or 0.0) * 3600 // resolution_s) if deferrable else None
-        targets = tuple(str(t.pk) for t in wc.migratable_to.all() if t.pk in members) if deferrable else ()
-        workloads.append(
-            flexibility.Workload(
-                id=f"{key}:{wc.name}",
-                baseline_kw=it_kw * share,
-                max_delay_steps=max_delay_steps,
-                max_kw=site.it_capacity_kw * min(1.0, 1.5 * share) if deferrable else None,
-                migratable_to=targets,
-            )
-        )
-    if total_share < 1.0 - 1e-9:
-        workloads.append(flexibility.Workload(id=f"{key}:other", baseline_kw=it_kw * (1.0 - total_share)))
-    return tuple(workloads)
-
-
 def _site_pv_kw(
-    site: Site, start: datetime, steps: int, resolution_s: int, belief: datetime, notes: dict
+    site: Site,
+    start: datetime,
+    steps: int,
+    resolution_s: int,
+    belief: datetime,
+    notes: dict,
+    actual: bool = False,
 ) -> np.ndarray:
     """Expected PV output of the site's arrays, kW per step (each array clipped to its AC limit; zeros
-    without arrays)."""
+    without arrays); with ``actual``, the metered output where it is stored."""
     pv_kw = np.zeros(steps)
     for array in site.pv_arrays.all():
         pv = series_expected(
@@ -157,6 +157,7 @@ def _site_pv_kw(
             resolution_s=resolution_s,
             belief_time=belief,
             nominal=0.0,
+            use_actuals=actual,
         )
         notes[f"pv_array:{array.pk}"] = pv.source
         pv_kw += np.clip(pv.values, 0.0, array.ac_limit_kw)
@@ -164,13 +165,20 @@ def _site_pv_kw(
 
 
 def _site_batteries(
-    site: Site, resolution_s: int, belief: datetime, notes: dict
+    site: Site, resolution_s: int, belief: datetime, notes: dict, state: Any | None = None
 ) -> tuple[flexibility.Battery, ...]:
     """The site's batteries, each starting from its last known state of charge (kWh, clipped to
-    [max(SoC min, backup reserve), SoC max]) and required to end no lower."""
+    [max(SoC min, backup reserve), SoC max]: the live state's when it reports one, else the last metered) and
+    required to end no lower."""
     batteries = []
+    live_soc = getattr(state, "battery_soc_kwh", None) or {}
     for battery in site.batteries.all():
         floor = max(battery.soc_min_kwh, battery.backup_reserve_kwh)
+        if battery.pk in live_soc:
+            soc_initial = float(np.clip(live_soc[battery.pk], floor, battery.soc_max_kwh))
+            notes[f"battery:{battery.pk}:soc"] = f"live state at {state.reported_at:%Y-%m-%d %H:%M}"
+            batteries.append(_battery_model(battery, soc_initial))
+            continue
         soc = series_expected(
             series=series_for(battery=battery, quantity=Quantity.SOC_KWH),
             start=belief - timedelta(seconds=resolution_s),
@@ -182,21 +190,23 @@ def _site_batteries(
         )
         soc_initial = float(np.clip(soc.values[0], floor, battery.soc_max_kwh))
         notes[f"battery:{battery.pk}:soc"] = soc.source
-        batteries.append(
-            flexibility.Battery(
-                energy_kwh=battery.energy_capacity_kwh,
-                power_kw=min(battery.max_charge_kw, battery.max_discharge_kw),
-                charge_efficiency=battery.charge_efficiency,
-                discharge_efficiency=battery.discharge_efficiency,
-                soc_initial_kwh=soc_initial,
-                soc_min_kwh=battery.soc_min_kwh,
-                soc_max_kwh=battery.soc_max_kwh,
-                backup_reserve_kwh=battery.backup_reserve_kwh,
-                soc_final_min_kwh=soc_initial,
-                cycle_cost_per_mwh=battery.degradation_cost_per_mwh,
-            )
-        )
+        batteries.append(_battery_model(battery, soc_initial))
     return tuple(batteries)
+
+
+def _battery_model(battery: Any, soc_initial: float) -> flexibility.Battery:
+    return flexibility.Battery(
+        energy_kwh=battery.energy_capacity_kwh,
+        power_kw=min(battery.max_charge_kw, battery.max_discharge_kw),
+        charge_efficiency=battery.charge_efficiency,
+        discharge_efficiency=battery.discharge_efficiency,
+        soc_initial_kwh=soc_initial,
+        soc_min_kwh=battery.soc_min_kwh,
+        soc_max_kwh=battery.soc_max_kwh,
+        backup_reserve_kwh=battery.backup_reserve_kwh,
+        soc_final_min_kwh=soc_initial,
+        cycle_cost_per_mwh=battery.degradation_cost_per_mwh,
+    )
 
 
 def portfolio_problem(
@@ -211,6 +221,10 @@ def portfolio_problem(
     carbon_price_per_tonne: float = 0.0,
     include_migration_targets: bool = True,
     exclude_site_ids: frozenset[int] = frozenset(),
+    live_states: Mapping[int, Any] | None = None,
+    headroom_quantile: str | None = None,
+    lateness_penalty_per_mwh: float | None = None,
+    perfect_foresight: bool = False,
 ) -> PortfolioProblem:
     """Build the flexibility problem of ``sites`` over ``steps`` intervals of ``resolution_s`` from ``start``.
 
@@ -223,6 +237,13 @@ def portfolio_problem(
     run up to 1.5× their share of IT capacity and move to the sites they are migratable to (when those are in
     the problem); each site runs at most its IT capacity (its fixed load, caught-up and migrated-in work). Sites in ``exclude_site_ids`` are left out, also as migration targets (a re-dispatch must not
     move work to a site that is under-delivering). ``sources`` in the result says which input came from where.
+
+    Closed loop (all optional): ``live_states`` (site pk → :class:`apps.telemetry.selectors.LiveState`) start the
+    horizon from each site's live state (queued work with its deadlines, battery SoC); ``headroom_quantile``
+    (e.g. ``"p90"``) keeps the gap between that IT forecast quantile and ``load_quantile`` free on every site for
+    added work; ``lateness_penalty_per_mwh`` makes deadlines soft at that price per MWh and hour late (the LP then
+    minimises lateness where no plan meets them all; ``None``: hard); ``perfect_foresight`` reads the actual IT
+    demand and PV instead of forecasts (the oracle of :mod:`apps.replay.oracle`).
 
     Raises:
         ValueError: no sites, a naive ``start``, or ``start`` not aligned to ``resolution_s``.
@@ -246,10 +267,17 @@ def portfolio_problem(
     notes: dict[str, str] = {}
     zone_codes = sorted({s.market_zone_id for s in by_pk.values()})
     zones = {z: _zone(z, start, steps, resolution_s, belief_time, notes) for z in zone_codes}
-    flex_sites = tuple(
-        _site(s, start, steps, resolution_s, belief_time, load_quantile, members, notes)
-        for s in by_pk.values()
+    horizon = Horizon(
+        start=start,
+        steps=steps,
+        resolution_s=resolution_s,
+        belief=belief_time,
+        quantile=load_quantile,
+        headroom_quantile=headroom_quantile,
+        perfect_foresight=perfect_foresight,
     )
+    states = live_states or {}
+    flex_sites = tuple(_site(s, horizon, members, notes, states.get(s.pk)) for s in by_pk.values())
     currency = by_pk[next(iter(by_pk))].market_zone.currency
     problem = flexibility.Problem(
         start=ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -260,5 +288,6 @@ def portfolio_problem(
         currency=currency,
         carbon_price_per_tonne=carbon_price_per_tonne,
         commitments=tuple(commitments),
+        **({"lateness_penalty_per_mwh": lateness_penalty_per_mwh} if lateness_penalty_per_mwh else {}),
     )
     return PortfolioProblem(problem=problem, sites={str(k): v for k, v in by_pk.items()}, sources=notes)

@@ -106,6 +106,19 @@ def activation_list_started_with_plans(*, now: datetime) -> QuerySet[Activation]
 # System-job reads (no caller scoping)
 
 
+def event_list_committed_between(*, start: datetime, end: datetime) -> list[Event]:
+    """Awarded or active events overlapping ``[start, end)`` (what the portfolio has promised), with their
+    program, zone and activations (ordered by start)."""
+    return list(
+        Event.objects.filter(
+            status__in=[EventStatus.AWARDED, EventStatus.ACTIVE], start__lt=end, end__gt=start
+        )
+        .select_related("program__zone")
+        .prefetch_related("activations")
+        .order_by("start", "pk")
+    )
+
+
 def event_get_locked(*, event_id: int) -> Event:
     """The event ``event_id`` with its program and zone, locked (``SELECT … FOR UPDATE``) until the caller's
     transaction ends; for a job that must not run twice at once on the same event (settlement).

@@ -1,0 +1,103 @@
+"""A site's workload classes as LP workloads: each class's share of the IT load, with every constraint its owner
+declared (:class:`apps.assets.models.WorkloadClass`) and, from the site's live state, the work it has queued.
+
+Field by field (the LP's semantics in :class:`flexibility.Workload`):
+
+- ``max_delay_h`` → ``max_delay_steps`` (whole steps, rounded down: a deadline is never stretched);
+- ``migratable_to`` → the targets that are in the problem (deferrable or not: a class that is only migratable
+  is served elsewhere as it arrives);
+- ``min_power_fraction`` → the class runs at least that share of what arrives, every step;
+- ``ramp_kw_per_min`` → the limit on how fast the scheduler changes its power (classes it moves only; the
+  enrolment refuses one on a fixed class);
+- ``migration_overhead_kwh_per_kwh``, ``migration_lead_time_h`` → extra energy at the receiving site and the
+  steps migrated work takes to get there (lead rounded up);
+- queued work of the class (live state) → the workload's queue, each entry due at the step that ends at or
+  before its deadline plus less than one step (rounded up: a 15-minute plan cannot do better), entries past
+  their deadline due at once.
+
+Deferrable classes may run up to 1.5× their share of the site's IT capacity (catching up); the rest of the IT
+load is an inflexible ``other``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+import flexibility
+from apps.assets.models import Site
+
+#: A deferrable class may run at up to this multiple of its share of the site's IT capacity (catching up).
+CATCH_UP_CAPACITY_FACTOR = 1.5
+
+
+def _queue(state: Any | None, class_id: int, start: datetime, resolution_s: int) -> list[dict]:
+    """The class's queued work as LP queue entries ``{"energy_kwh", "due_step"}``."""
+    entries = []
+    for entry in getattr(state, "queue", ()) or ():
+        if entry.workload_class_id != class_id or entry.energy_kwh <= 0:
+            continue
+        due = math.ceil((entry.deadline - start).total_seconds() / resolution_s)
+        entries.append({"energy_kwh": float(entry.energy_kwh), "due_step": int(due)})
+    return entries
+
+
+def workload_models(
+    site: Site,
+    it_kw: np.ndarray,
+    start: datetime,
+    resolution_s: int,
+    members: set[int],
+    state: Any | None = None,
+) -> tuple[flexibility.Workload, ...]:
+    """One LP workload per workload class of ``site`` (its share of ``it_kw``, kW per step ``(steps,)``), with
+    the constraints of the module docstring, and an inflexible ``other`` for the rest of the IT load.
+
+    ``members``: primary keys of the sites in the problem (migration targets outside it are dropped); ``state``:
+    the site's live state (:class:`apps.telemetry.selectors.LiveState`) or ``None``.
+    """
+    key = str(site.pk)
+    workloads = []
+    total_share = 0.0
+    for wc in site.workload_classes.all():
+        share = wc.share_pct / 100.0
+        total_share += share
+        deferrable = bool(wc.max_delay_h)
+        targets = tuple(str(t.pk) for t in wc.migratable_to.all() if t.pk in members)
+        flexible = deferrable or bool(targets)
+        extra: dict[str, Any] = {}
+        if flexible:
+            extra["min_power_fraction"] = float(wc.min_power_fraction or 0.0)
+            if wc.ramp_kw_per_min is not None:
+                extra["ramp_kw_per_min"] = float(wc.ramp_kw_per_min)
+        if targets:
+            extra["migration_overhead"] = float(wc.migration_overhead_kwh_per_kwh or 0.0)
+            extra["migration_lead_steps"] = math.ceil((wc.migration_lead_time_h or 0.0) * 3600 / resolution_s)
+        if deferrable:
+            queue = _queue(state, wc.pk, start, resolution_s)
+            if queue:
+                extra["queue"] = queue
+        workloads.append(
+            flexibility.Workload.from_json(
+                {
+                    "id": f"{key}:{wc.name}",
+                    "baseline_kw": it_kw * share,
+                    "max_delay_steps": int((wc.max_delay_h or 0.0) * 3600 // resolution_s)
+                    if deferrable
+                    else None,
+                    "max_kw": site.it_capacity_kw * min(1.0, CATCH_UP_CAPACITY_FACTOR * share)
+                    if deferrable
+                    else None,
+                    "migratable_to": list(targets),
+                    **extra,
+                },
+                len(it_kw),
+                f"site {site.name} ({key}).workload {wc.name}",
+            )
+        )
+    if total_share < 1.0 - 1e-9:
+        workloads.append(flexibility.Workload(id=f"{key}:other", baseline_kw=it_kw * (1.0 - total_share)))
+    return tuple(workloads)
