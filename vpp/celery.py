@@ -66,6 +66,11 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55, "queue": "dispatch"},
     },
+    "dispatch-replan": {  # the intraday re-plan (MPC) every 15 minutes, claimed per interval
+        "task": "apps.dispatch.tasks.replan",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 600, "queue": "dispatch"},
+    },
     "forecasts-day-ahead-cycle": {
         "task": "apps.forecasts.tasks.day_ahead_cycle",
         "schedule": crontab(minute=0),

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+from django.conf import settings
 
 import flexibility
 from apps.assets.models import Site
@@ -122,6 +123,7 @@ def plan_reduction(
         belief_time=belief_time,
         resolution_s=int(step.total_seconds()),
         load_quantile="p50",
+        carbon_price_per_tonne=float(getattr(settings, "VPP_CARBON_PRICE_PER_TONNE", 0.0)),
         commitments=[commitment],
         include_migration_targets=include_migration_targets,
     )
@@ -333,6 +335,7 @@ def plan_schedule(
         belief_time=belief_time,
         resolution_s=int(step.total_seconds()),
         load_quantile="p50",
+        carbon_price_per_tonne=float(getattr(settings, "VPP_CARBON_PRICE_PER_TONNE", 0.0)),
     )
     build_seconds = time.perf_counter() - t0
     result = portfolio_solve(built.problem)  # across the lp workers when that pays

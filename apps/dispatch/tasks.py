@@ -66,6 +66,17 @@ def closed_loop() -> int:
     return len(due)
 
 
+@shared_task(name="apps.dispatch.tasks.replan")
+def replan() -> int | None:
+    """Re-plan the portfolio from the live site state (claimed per interval: one worker re-plans it) and send
+    the setpoints that changed; returns the plan id, or ``None`` when nothing changed or another worker had it."""
+    run = services.portfolio_replan(now=clock.now())
+    if run is not None and run.plan_id:
+        services.deliveries_send(plan_id=run.plan_id)
+        return run.plan_id
+    return None
+
+
 @shared_task(name="apps.dispatch.tasks.check_interval", acks_late=True)
 def check_interval(activation_id: int, interval_start: str) -> str | None:
     check = services.delivery_check(

@@ -196,6 +196,10 @@ class Replay:
                 agent.step(t, STEP)
         for activation_id, start in dispatch.checks_due(now=t):
             dispatch.delivery_check(activation_id=activation_id, interval_start=start)
+        if t >= self.start:  # the beat's intraday re-plan from the state the sites just reported
+            run = dispatch.portfolio_replan(now=t)
+            if run is not None and run.plan_id:
+                dispatch.deliveries_send(plan_id=run.plan_id)
         markets.events_complete_finished()
         if t.minute == 0 and t.hour % 2 == 0:  # settlement runs every two simulated hours, like its beat job
             for event_id in settlement.events_due_for_settlement(now=t):

@@ -16,7 +16,10 @@ from apps.assets.models import Site
 from apps.dispatch.models import DispatchPlan, Setpoint
 from apps.greenpower.selectors import site_green_ledger
 from apps.markets.models import Activation, Award, Bid, Event
-from apps.settlement.selectors import period_savings, settled_totals
+from apps.settlement.selectors import event_figures, period_savings, settled_totals
+from apps.telemetry.selectors import sla_outcomes
+
+from .oracle import OracleFigures
 
 
 def aggregator_principal() -> Principal:
@@ -31,17 +34,53 @@ def _round(value: float | None, digits: int) -> float | None:
 
 
 def replay_summary(
-    *, start: datetime, end: datetime, sites: list[Site], unserved_it_kwh: dict[int, float] | None = None
+    *,
+    start: datetime,
+    end: datetime,
+    sites: list[Site],
+    unserved_it_kwh: dict[int, float] | None = None,
+    oracle: OracleFigures | None = None,
+    carbon_price_per_tonne: float = 0.0,
 ) -> dict:
     """Figures of ``[start, end)`` (see the module docstring). ``unserved_it_kwh`` (IT kWh by site id): deferred
     work still waiting at the end; by default what the replay stored
-    (:data:`apps.settlement.selectors.BACKLOG_SERIES`)."""
+    (:data:`apps.settlement.selectors.BACKLOG_SERIES`). The SLA figures come from the sites' reported queues
+    (:func:`apps.telemetry.selectors.sla_outcomes`), delivery per event from
+    :func:`apps.settlement.selectors.event_figures`; ``oracle`` (the perfect-foresight solve of
+    :mod:`apps.replay.oracle`) adds its cost saving and the share of it the product captured."""
     events = Event.objects.filter(start__gte=start, start__lt=end)
     plans = DispatchPlan.objects.filter(valid_from__gte=start - pd.Timedelta(days=1), valid_from__lt=end)
-    settled = settled_totals(principal=aggregator_principal(), start=start, end=end)
+    settled = settled_totals(principal=aggregator_principal(), start=start, end=end)  # one principal
     savings = period_savings(sites=sites, start=start, end=end, unserved_it_kwh=unserved_it_kwh)
+    principal = aggregator_principal()
+    per_event = event_figures(principal=principal, event_ids=list(settled.event_ids))
+    names = dict(Event.objects.filter(pk__in=per_event).values_list("pk", "program__name"))
+    sla = sla_outcomes(sites=sites, start=start, end=end)
+    savings_pct = savings.cost_savings_pct
     return {
         "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "sla_late_kwh": round(sla.late_kwh, 1),
+        "sla_late_jobs": sla.late_jobs,
+        "max_lateness_h": round(sla.max_lateness_h, 2),
+        "waiting_past_deadline_kwh": round(sla.waiting_past_deadline_kwh, 1),
+        "event_delivery": [
+            {
+                "event": event_id,
+                "program": names.get(event_id, ""),
+                "awarded_kwh": round(f.awarded_kwh, 1),
+                "delivered_kwh": round(f.delivered_kwh, 1),
+                "delivered_over_awarded": _round(f.delivered_kwh / f.awarded_kwh, 3)
+                if f.awarded_kwh
+                else None,
+                "performance_factor": _round(f.performance_factor, 3),
+            }
+            for event_id, f in sorted(per_event.items())
+        ],
+        "carbon_price_per_tonne": carbon_price_per_tonne,
+        "oracle_cost_savings_pct": None if oracle is None else _round(oracle.saving_pct, 2),
+        "oracle_share_pct": None
+        if oracle is None or not oracle.saving_pct or savings_pct is None
+        else round(100 * savings_pct / oracle.saving_pct, 1),
         "events": events.count(),
         "bids": Bid.objects.filter(event__in=events).count(),
         "awards": Award.objects.filter(bid__event__in=events).count(),
@@ -138,7 +177,27 @@ def summary_table(summary: dict) -> str:
             f"{_num(summary['energy_kwh'], 'kWh')} vs {_num(summary['baseline_energy_kwh'], 'kWh')}",
         ),
         ("Unserved work at the end (charged)", _num(summary["unserved_work_kwh"], "kWh")),
+        (
+            "SLA: late kWh / late jobs / max lateness",
+            f"{_num(summary.get('sla_late_kwh'), 'kWh')} / {summary.get('sla_late_jobs')} / "
+            f"{_num(summary.get('max_lateness_h'), 'h', 2)}",
+        ),
+        ("SLA: waiting past deadline at the end", _num(summary.get("waiting_past_deadline_kwh"), "kWh")),
+        (
+            "Perfect-foresight oracle: cost saving / share captured",
+            f"{_pct(summary.get('oracle_cost_savings_pct'))} / {_pct(summary.get('oracle_share_pct'), 1)}",
+        ),
     ]
+    for e in summary.get("event_delivery", []):
+        ratio = e["delivered_over_awarded"]
+        pf = e["performance_factor"]
+        rows.append(
+            (
+                f"  event {e['event']} {e['program']}"[:60],
+                f"{_num(e['delivered_kwh'], 'kWh')} of {_num(e['awarded_kwh'], 'kWh')}"
+                f" ({_pct(None if ratio is None else 100 * ratio, 1)}), PF {_pct(None if pf is None else 100 * pf, 1)}",
+            )
+        )
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {value}" for label, value in rows]
     lines.append("")

@@ -164,6 +164,13 @@ VPP_ACTIVATION_TASK = env.str("VPP_ACTIVATION_TASK", default="apps.dispatch.task
 VPP_AWARD_TASK = env.str("VPP_AWARD_TASK", default="apps.dispatch.tasks.prepare_plan")
 # Webhooks per committed delivery batch: a worker killed mid-fan-out resends at most one batch.
 VPP_DISPATCH_DELIVERY_BATCH = env.int("VPP_DISPATCH_DELIVERY_BATCH", default=250)
+# The closed loop (apps/dispatch/replanning.py): carbon price the plans weigh (currency per tonne CO2; 0 = cost
+# only), the IT forecast quantile receiving sites keep headroom against, the price of a late deferred MWh per hour
+# (above every shortfall penalty: deadlines come first), and the floor of a promise's shortfall price.
+VPP_CARBON_PRICE_PER_TONNE = env.float("VPP_CARBON_PRICE_PER_TONNE", default=0.0)
+VPP_HEADROOM_QUANTILE = env.str("VPP_HEADROOM_QUANTILE", default="p90")
+VPP_LATENESS_PENALTY_PER_MWH = env.float("VPP_LATENESS_PENALTY_PER_MWH", default=1e6)
+VPP_MIN_SHORTFALL_PENALTY_PER_MWH = env.float("VPP_MIN_SHORTFALL_PENALTY_PER_MWH", default=2000.0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- OpenADR VTN notifiers (apps.openadr.notifications) ---------------------------------------------------

@@ -5,6 +5,7 @@
 - :mod:`.deliveries`: sending setpoints (webhooks, OpenADR, polling), retries, acknowledgements, webhooks;
 - :mod:`.activation`: the worker's dispatch of one activation (plan, then deliver, timed);
 - :mod:`.closed_loop`: metered shortfalls re-dispatched after each settlement interval;
+- :mod:`.replan`: the intraday re-plan of the whole portfolio from the live site state (MPC);
 - :mod:`.payloads`: the JSON a site receives.
 """
 
@@ -34,6 +35,7 @@ from .plans import (
     plan_store,
     schedule_day,
 )
+from .replan import portfolio_replan
 
 __all__ = [
     "MAX_WEBHOOK_ATTEMPTS",
@@ -56,6 +58,7 @@ __all__ = [
     "plan_current",
     "plan_prepare",
     "plan_store",
+    "portfolio_replan",
     "schedule_day",
     "setpoint_json",
     "webhook_endpoint_register",

@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+import flexibility
 from apps.core.workers import celery_worker
+from apps.replay.oracle import oracle_figures
 from apps.replay.reset import replay_records, replay_records_remove
 from apps.replay.runner import Replay, ReplayOptions
 from apps.replay.summary import replay_summary, summary_table
@@ -42,6 +45,12 @@ class Command(BaseCommand):
             help="start a Celery worker: plans at award and activation are made by it",
         )
         parser.add_argument("--no-server", action="store_true", help="do not serve the dashboard afterwards")
+        parser.add_argument(
+            "--carbon-price",
+            type=float,
+            default=None,
+            help="carbon price per tonne CO2 the plans weigh (default: the VPP_CARBON_PRICE_PER_TONNE setting, 0)",
+        )
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--json", dest="json_file", help="write the summary to this file")
         parser.add_argument("--password", default="vpp-demo-2022", help="password of the demo users")
@@ -75,6 +84,11 @@ class Command(BaseCommand):
             password=str(opts["password"]),
             progress=progress,
         )
+        if opts["carbon_price"] is not None:
+            if opts["carbon_price"] < 0:
+                raise CommandError("--carbon-price must be >= 0 (currency per tonne CO2).")
+            settings.VPP_CARBON_PRICE_PER_TONNE = float(opts["carbon_price"])
+        carbon_price = float(getattr(settings, "VPP_CARBON_PRICE_PER_TONNE", 0.0))
         replay = Replay(options)
         self.stdout.write(f"Setting up the demo portfolio and {31} days of metered history …")
         replay.setup()
@@ -84,8 +98,21 @@ class Command(BaseCommand):
         else:
             replay.run()
         bar.close()
+        self.stdout.write("Solving the perfect-foresight oracle over the period …")
+        try:
+            oracle = oracle_figures(
+                sites=replay.sites, start=replay.start, end=replay.end, carbon_price_per_tonne=carbon_price
+            )
+        except (ValueError, flexibility.FlexibilityError) as exc:
+            self.stdout.write(f"no oracle: {exc}")
+            oracle = None
         summary = replay_summary(
-            start=replay.start, end=replay.end, sites=replay.sites, unserved_it_kwh=replay.unserved_it_kwh()
+            start=replay.start,
+            end=replay.end,
+            sites=replay.sites,
+            unserved_it_kwh=replay.unserved_it_kwh(),
+            oracle=oracle,
+            carbon_price_per_tonne=carbon_price,
         )
         for line in options.log[-40:]:
             self.stdout.write(line)
