@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from apps.accounts.choices import OrganisationKind, Role
 from apps.accounts.models import Organisation
 from apps.accounts.principal import Principal
 from apps.assets.models import Site
-from apps.dispatch.models import DispatchPlan, Setpoint
+from apps.dispatch.models import DispatchPlan, ReplanRun, Setpoint
 from apps.greenpower.selectors import site_green_ledger
 from apps.markets.models import Activation, Award, Bid, Event
 from apps.settlement.selectors import event_figures, period_savings, settled_totals
@@ -77,6 +78,7 @@ def replay_summary(
             for event_id, f in sorted(per_event.items())
         ],
         "carbon_price_per_tonne": carbon_price_per_tonne,
+        "replans": _replans(start, end),
         "oracle_cost_savings_pct": None if oracle is None else _round(oracle.saving_pct, 2),
         "oracle_share_pct": None
         if oracle is None or not oracle.saving_pct or savings_pct is None
@@ -109,6 +111,26 @@ def replay_summary(
     }
 
 
+def _replans(start: datetime, end: datetime) -> dict:
+    """The intraday re-plans of the period: how many ran, failed and changed setpoints, and their time (s)."""
+    runs = list(
+        ReplanRun.objects.filter(slot__gte=start, slot__lt=end).values_list(
+            "status", "changed_setpoints", "build_seconds", "solve_seconds", "cpu_seconds"
+        )
+    )
+    wall = [b + s for _, _, b, s, _ in runs if b is not None and s is not None]
+    cpu = [c for *_, c in runs if c is not None]
+    return {
+        "runs": len(runs),
+        "failed": sum(1 for status, *_ in runs if status == "failed"),
+        "with_changes": sum(1 for _, n, *_ in runs if n),
+        "setpoints_changed": sum(n for _, n, *_ in runs),
+        "wall_seconds_median": round(float(np.median(wall)), 3) if wall else None,
+        "wall_seconds_max": round(max(wall), 3) if wall else None,
+        "cpu_seconds_median": round(float(np.median(cpu)), 3) if cpu else None,
+    }
+
+
 def _green(sites: list[Site], start: datetime, end: datetime) -> dict:
     """Per site: the hourly-matched green share (24/7 CFE score), the annual-matching share and the measured
     PUE over the period, from the green ledger (:func:`apps.greenpower.selectors.site_green_ledger`)."""
@@ -132,6 +154,15 @@ def _num(value: float | None, unit: str, digits: int = 1) -> str:
 
 def _pct(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f} %"
+
+
+def _replan_line(r: dict) -> str:
+    if not r.get("runs"):
+        return "—"
+    return (
+        f"{r['runs']} / {r['failed']} / {r['with_changes']}; {_num(r['wall_seconds_median'], 's', 3)}, "
+        f"{_num(r['wall_seconds_max'], 's', 3)} (CPU {_num(r['cpu_seconds_median'], 's', 3)})"
+    )
 
 
 def summary_table(summary: dict) -> str:
@@ -183,6 +214,10 @@ def summary_table(summary: dict) -> str:
             f"{_num(summary.get('max_lateness_h'), 'h', 2)}",
         ),
         ("SLA: waiting past deadline at the end", _num(summary.get("waiting_past_deadline_kwh"), "kWh")),
+        (
+            "Intraday re-plans: runs / failed / with changes; time median, max",
+            _replan_line(summary.get("replans") or {}),
+        ),
         (
             "Perfect-foresight oracle: cost saving / share captured",
             f"{_pct(summary.get('oracle_cost_savings_pct'))} / {_pct(summary.get('oracle_share_pct'), 1)}",
