@@ -1,4 +1,6 @@
-"""Check a replay summary (CI): every required figure present, and the product actually worked end to end."""
+"""Check a replay summary (CI): every required figure present, the product worked end to end, and its promises
+held (issue 17): no deferred kWh ran late or waits past its deadline, and every settled event delivered at least
+MIN_DELIVERED_OVER_AWARDED of its awarded energy."""
 
 import json
 import sys
@@ -21,7 +23,10 @@ REQUIRED = [
     "baseline_emissions_kg",
     "carbon_savings_pct",
     "currency",
+    "sla_late_kwh",
+    "waiting_past_deadline_kwh",
 ]
+MIN_DELIVERED_OVER_AWARDED = 0.9
 
 with open(sys.argv[1]) as handle:
     summary = json.load(handle)
@@ -32,6 +37,16 @@ for key in ("events", "bids", "awards", "activations", "setpoints", "settled_eve
         problems.append(f"{key} is {summary.get(key)!r}, expected > 0")
 if summary.get("baseline_energy_cost", 0) <= 0:
     problems.append("no baseline energy cost")
+for key in ("sla_late_kwh", "waiting_past_deadline_kwh"):
+    if (summary.get(key) or 0) > 0:
+        problems.append(f"{key} is {summary[key]} kWh: deferred work broke its deadline")
+for event in summary.get("event_delivery", []):
+    ratio = event.get("delivered_over_awarded")
+    if ratio is not None and ratio < MIN_DELIVERED_OVER_AWARDED:
+        problems.append(
+            f"event {event['event']} ({event['program']}) delivered {ratio:.3f} of its awarded energy, "
+            f"below {MIN_DELIVERED_OVER_AWARDED}"
+        )
 print(json.dumps(summary, indent=2))
 if problems:
     print("replay summary check FAILED:", "; ".join(problems))
