@@ -27,7 +27,9 @@ Operating constraints (issue 17, all optional): a workload's ``min_power_fractio
 ``initial_kw``, ``migration_overhead`` and ``migration_lead_steps``, its ``queue`` of waiting work with deadlines
 (:class:`Workload`), a site's ``it_reserve_kw`` (:class:`Site`), and the problem's ``lateness_penalty_per_mwh``
 (top level; absent/null = deadlines are hard; a number > 0 makes them soft: kWh behind a deadline cost that
-much per MWh per hour late). Without them the problem and its LP are unchanged.
+much per MWh per hour late). Work still late at the end of the horizon is priced for the hours inside it
+only, so a penalty below the energy price can leave work undone: choose it well above the prices. Without them
+the problem and its LP are unchanged.
 
 Green extension (issue 12, all optional): a zone's ``low_carbon_share`` ([..steps], fraction 0…1), a site's
 ``min_green_share`` (fraction) and ``green_shortfall_price_per_mwh`` (absent = hard constraint), and
