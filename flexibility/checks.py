@@ -23,13 +23,27 @@ def fastest_cumulative_kwh(cum_kwh: np.ndarray, cap_kw: np.ndarray, dt_hours: fl
 
     S_fast(t) = min(A(t), min_{τ ≤ t} [A(τ−1) + (t − τ + 1) · cap · Δt]) with A(−1) = 0
     (the classic "earliest finish" of a fluid queue with arrivals A and service rate cap), vectorised over
-    workloads with a running minimum. Shapes: cum_kwh ``(n, T)``, cap_kw ``(n,)`` (``inf`` allowed).
+    workloads with a running minimum. Shapes: cum_kwh ``(n, T)``, cap_kw ``(n,)`` (``inf`` allowed) or
+    ``(n, T)`` for a rate that changes by step, where (t − τ + 1) · cap · Δt becomes C(t) − C(τ − 1) with C the
+    cumulative capacity Σ_{u ≤ t} cap_u Δt (a row is either finite at every step or unlimited at every step).
+
+    Raises:
+        ValueError: a ``(n, T)`` row that is unlimited at some steps only.
     """
     n, T = cum_kwh.shape
     if n == 0 or T == 0:
         return cum_kwh.copy()
-    capdt = np.where(np.isfinite(cap_kw), cap_kw, 0.0)[:, None] * dt_hours
     a_prev = np.concatenate([np.zeros((n, 1)), cum_kwh[:, :-1]], axis=1)
+    if cap_kw.ndim == 2:
+        finite = np.isfinite(cap_kw)
+        rows_finite = finite.all(axis=1)
+        if np.any(finite.any(axis=1) & ~rows_finite):
+            raise ValueError("cap_kw: a row must be finite at every step or unlimited at every step")
+        C = np.cumsum(np.where(finite, cap_kw, 0.0) * dt_hours, axis=1)
+        C_prev = np.concatenate([np.zeros((n, 1)), C[:, :-1]], axis=1)
+        fast = np.minimum(cum_kwh, np.minimum.accumulate(a_prev - C_prev, axis=1) + C)
+        return np.where(rows_finite[:, None], fast, cum_kwh)
+    capdt = np.where(np.isfinite(cap_kw), cap_kw, 0.0)[:, None] * dt_hours
     tau = np.arange(T)[None, :]
     run_min = np.minimum.accumulate(a_prev - tau * capdt, axis=1)
     fast = np.minimum(cum_kwh, run_min + (tau + 1) * capdt)
@@ -80,9 +94,10 @@ def precheck(model: Model) -> None:
                 site=site,
             )
     fl = model.flex
-    if fl.origin.size:
-        # the backlog is available at step 0: it counts as arriving in the first step
-        arrived = fl.cum_kwh + fl.backlog_kwh[:, None]
+    _check_min_power(model)
+    if fl.origin.size and p.lateness_penalty_per_mwh is None:  # soft deadlines cannot be missed
+        # queued work is available at step 0: it counts as arriving in the first step
+        arrived = fl.cum_kwh + fl.queued_kwh[:, None]
         fast = fastest_cumulative_kwh(arrived, fl.max_kw, dt)
         lower = fl.lower_kwh()
         late = fast < lower - _TOL * np.maximum(1.0, np.abs(lower))
@@ -91,8 +106,10 @@ def precheck(model: Model) -> None:
             w = fl.workloads[f]
             site = sid[fl.origin[f]]
             why = f"max_delay_steps={w.max_delay_steps}" if w.deferrable else "its baseline (not deferrable)"
-            if fl.backlog_kwh[f] > 0:
-                why += f" and its backlog_kwh={fl.backlog_kwh[f]:g} due in {int(fl.backlog_due[f])} steps"
+            if w.backlog_kwh > 0:
+                why += f" and its backlog_kwh={w.backlog_kwh:g} due in {w.backlog_due(T)} steps"
+            if w.queue:
+                why += f" and its queue of {sum(q.energy_kwh for q in w.queue):g} kWh by its due steps"
             raise FlexibilityInfeasible(
                 "deferrable_deadline",
                 f"deferrable workload {w.id} at site {site} cannot finish within {why}: "
@@ -113,6 +130,24 @@ def precheck(model: Model) -> None:
             f"non-deferrable load at site {sid[s]} needs {need[s, t]:.6g} kW from the grid at step {t}, above "
             f"grid_import_limit_kw={a.import_limit_kw[s]:g} even with all PV and full battery discharge",
             site=sid[s],
+            step=t,
+        )
+
+
+def _check_min_power(model: Model) -> None:
+    """``min_power_fraction`` × baseline above ``max_kw`` cannot be served (family ``min_power_fraction``)."""
+    fl = model.flex
+    need = fl.min_fraction[:, None] * fl.baseline_kw
+    over = need > fl.max_kw[:, None] + _TOL
+    if over.any():
+        f, t = map(int, np.argwhere(over)[0])
+        w, site = fl.workloads[f], model.problem.sites[fl.origin[f]].id
+        raise FlexibilityInfeasible(
+            "min_power_fraction",
+            f"workload {w.id} at site {site} must run min_power_fraction={w.min_power_fraction:g} x "
+            f"{w.baseline_kw[t]:g} kW at step {t}, above its max_kw={w.max_kw:g}",
+            site=site,
+            workload=w.id,
             step=t,
         )
 

@@ -8,95 +8,32 @@ the family is empty for this problem. :func:`flexibility.model.build_model` stac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from flexibility.arrays import SiteArrays
-from flexibility.baseline import Baseline
 from flexibility.lp_inputs import Batteries, Flex, GreenLayout
-from flexibility.problem import Commitment, Problem
+from flexibility.lp_parts import Parts, Rows, _block, _placement_sum
+from flexibility.workload_rows import (
+    it_capacity_rows,
+    lateness_rows,
+    migration_lead_rows,
+    min_power_rows,
+    ramp_rows,
+    workload_columns,
+)
 
-
-@dataclass(frozen=True, eq=False)
-class Parts:
-    """Everything the column and row builders read: the problem, its arrays and the column offsets.
-
-    ``comm`` are the commitments in the LP (none for the envelope), ``cmask`` their ``(n_comm, n_sites)``
-    membership; ``off`` maps column block name -> first column (:func:`column_layout`)."""
-
-    problem: Problem
-    a: SiteArrays
-    base: Baseline
-    fl: Flex
-    bt: Batteries
-    gl: GreenLayout
-    comm: tuple[Commitment, ...]
-    cmask: np.ndarray
-    off: dict[str, int]
-
-    @property
-    def T(self) -> int:
-        """Number of time steps."""
-        return self.problem.steps
-
-    @property
-    def n(self) -> int:
-        """Number of sites."""
-        return len(self.problem.sites)
-
-    @property
-    def n_places(self) -> np.ndarray:
-        """Placements per flexible workload, ``(n_flex,)``."""
-        nf = self.fl.origin.size
-        return np.bincount(self.fl.place_flex, minlength=nf) if nf else np.zeros(0, dtype=np.int64)
-
-
-@dataclass(frozen=True, eq=False)
-class Rows:
-    """One constraint family: COO triplets (``rows``, ``cols``, ``vals``: lists of equal-length arrays, absolute
-    indices) and its ``n`` rows' bounds ``lo`` / ``hi`` (``(n,)`` each)."""
-
-    rows: list[np.ndarray]
-    cols: list[np.ndarray]
-    vals: list[np.ndarray]
-    lo: np.ndarray
-    hi: np.ndarray
-
-    @property
-    def n(self) -> int:
-        """Number of rows in the family."""
-        return self.lo.size
-
-
-def _block(sites: np.ndarray, T: int, offset: int) -> np.ndarray:
-    """Column/row indices ``offset + sites[k] * T + t`` as a ``(len(sites), T)`` array."""
-    return offset + sites[:, None] * T + np.arange(T)[None, :]
-
-
-def _placement_sum(
-    group_of_place: np.ndarray, n_groups: int, selected: np.ndarray, T: int, r: int, x_offset: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """COO triplets of rows ``r + k·T + t`` = Σ ``x_t`` over the placements whose group (workload or site index
-    in ``group_of_place``) is ``selected[k]``: one row per selected group and step."""
-    remap = np.full(n_groups, -1)
-    remap[selected] = np.arange(selected.size)
-    pl = np.flatnonzero(remap[group_of_place] >= 0)
-    return (
-        _block(remap[group_of_place[pl]], T, r).ravel(),
-        _block(pl, T, x_offset).ravel(),
-        np.ones(pl.size * T),
-    )
+__all__ = ["FAMILIES", "Parts", "Rows", "column_data", "column_layout"]
 
 
 def column_layout(
-    n: int, T: int, fl: Flex, bt: Batteries, gl: GreenLayout, short_len: int
+    n: int, T: int, fl: Flex, bt: Batteries, gl: GreenLayout, short_len: int, *, soft_deadlines: bool = False
 ) -> tuple[dict[str, int], int]:
-    """First column of every block (order of the :mod:`flexibility.model` table) and the column count."""
+    """First column of every block (order of the :mod:`flexibility.model` table) and the column count;
+    ``soft_deadlines`` adds the ``late`` block (one column per flexible workload and step)."""
     off: dict[str, int] = {}
     pos = 0
     nb, nf, npl = bt.site.size, fl.origin.size, fl.place_flex.size
     ngp, ntg = gl.place_contract.size, gl.target_site.size
+    n_late, n_lead = (nf if soft_deadlines else 0), fl.lead_flex().size
     for name, size in (
         ("imp", n * T),
         ("exp", n * T),
@@ -108,6 +45,8 @@ def column_layout(
         ("cum", nf * T),
         ("green", ngp * T),
         ("gshort", ntg * T),
+        ("late", n_late * T),
+        ("rcum", n_lead * T),
         ("short", short_len),
     ):
         off[name] = pos
@@ -191,11 +130,13 @@ def column_data(p: Parts, n_cols: int, short_len: int) -> tuple[np.ndarray, np.n
     _flex_columns(p, lo, hi)
     _green_columns(p, c, hi)
     _short_columns(p, c, hi, short_len)
+    workload_columns(p, c, lo, hi)
     return c, lo, hi
 
 
 def balance_rows(p: Parts, r: int) -> Rows:
-    """Power balance per site and step (=): ``imp − exp + pv − Σch + Σdis − PUE·Σx = PUE·fixed_IT``."""
+    """Power balance per site and step (=): ``imp − exp + pv − Σch + Σdis − PUE·Σ k·x = PUE·fixed_IT`` with
+    k = 1 at a workload's origin and 1 + ``migration_overhead`` at a destination."""
     T, n, off, bt, fl = p.T, p.n, p.off, p.bt, p.fl
     nb, npl = bt.site.size, fl.place_flex.size
     sites = np.arange(n)
@@ -214,7 +155,10 @@ def balance_rows(p: Parts, r: int) -> Rows:
     if npl:
         rows.append(_block(fl.place_site, T, r).ravel())
         cols.append(_block(np.arange(npl), T, off["x"]).ravel())
-        vals.append(np.repeat(-p.a.pue[fl.place_site], T))
+        coef = p.a.pue[fl.place_site]
+        if fl.overhead.any():  # a destination runs (1 + migration_overhead) × the migrated work
+            coef = coef * fl.place_coef
+        vals.append(np.repeat(-coef, T))
     rhs = (p.a.pue[:, None] * p.a.fixed_it_kw).ravel()
     return Rows(rows, cols, vals, rhs, rhs)
 
@@ -270,28 +214,6 @@ def max_kw_rows(p: Parts, r: int) -> Rows | None:
         return None
     rr, cc, vv = _placement_sum(fl.place_flex, nf, capped, p.T, r, p.off["x"])
     return Rows([rr], [cc], [vv], np.full(capped.size * p.T, -np.inf), np.repeat(fl.max_kw[capped], p.T))
-
-
-def it_capacity_rows(p: Parts, r: int) -> Rows | None:
-    """IT-capacity room per site with a finite capacity where flexible work may run, and step (≤; the room
-    formula and why run-as-it-arrives stays feasible are in the :mod:`flexibility.model` docstring)."""
-    T, n, fl, a, dt = p.T, p.n, p.fl, p.a, p.a.dt_hours
-    if not fl.origin.size:
-        return None
-    cap_sites = np.flatnonzero(np.isfinite(a.it_capacity_kw) & np.isin(np.arange(n), fl.place_site))
-    if not cap_sites.size:
-        return None
-    rr, cc, vv = _placement_sum(fl.place_site, n, cap_sites, T, r, p.off["x"])
-    own_flexible = a.baseline_it_kw[cap_sites] - a.fixed_it_kw[cap_sites]
-    if fl.backlog_kwh.any():
-        # the backlog spread evenly until it is due stays feasible (module docstring)
-        rate = np.zeros((n, T))
-        for f in np.flatnonzero(fl.backlog_kwh > 0):
-            d = int(fl.backlog_due[f])
-            rate[fl.origin[f], :d] += fl.backlog_kwh[f] / (d * dt)
-        own_flexible = own_flexible + rate[cap_sites]
-    room = np.maximum(a.it_capacity_kw[cap_sites, None] - a.fixed_it_kw[cap_sites], own_flexible)
-    return Rows([rr], [cc], [vv], np.full(cap_sites.size * T, -np.inf), room.ravel())
 
 
 def green_match_rows(p: Parts, r: int) -> Rows | None:
@@ -386,7 +308,8 @@ def commitment_rows(p: Parts, r: int) -> Rows | None:
     return Rows(rows, cols, vals, np.concatenate(lo), np.concatenate(hi))
 
 
-#: the constraint families in row order: (row-offset name, builder)
+#: the constraint families in row order: (row-offset name, builder); the issue-17 families
+#: (:mod:`flexibility.workload_rows`) are empty unless a workload or the problem sets their fields
 FAMILIES = (
     ("balance", balance_rows),
     ("soc", soc_rows),
@@ -396,5 +319,9 @@ FAMILIES = (
     ("green_match", green_match_rows),
     ("green_volume", green_volume_rows),
     ("green_share", green_share_rows),
-    ("commitment", commitment_rows),
+    ("min_power", min_power_rows),
+    ("ramp", ramp_rows),
+    ("migration_lead", migration_lead_rows),
+    ("lateness", lateness_rows),
+    ("commitment", commitment_rows),  # last: flexibility.decompose treats the rows from here on as coupling
 )

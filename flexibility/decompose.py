@@ -89,6 +89,8 @@ def column_components(model: Model, site_comp: np.ndarray) -> np.ndarray:
         np.repeat(site_comp[fl.origin], T),  # cum
         np.repeat(site_comp[model.green.place_site], T),  # green
         np.repeat(site_comp[model.green.target_site], T),  # gshort
+        np.repeat(site_comp[fl.origin], T)[: model.offsets["rcum"] - model.offsets["late"]],  # late
+        np.repeat(site_comp[fl.origin[fl.lead_flex()]], T),  # rcum
     ]
     labels = np.concatenate(parts)
     assert labels.size == model.offsets["short"]

@@ -35,6 +35,10 @@ Two methods:
     * Resources are allocated the import headroom one after another (deferrable catch-up, then batteries),
       and the site total is capped by ``min_W(baseline + export limit)`` (down) and
       ``min_W(import limit − baseline)`` (up); scaling a plan down keeps it feasible, so the sum is feasible.
+    * Workload constraints (issue 17): a deferrable workload with a ``min_power_fraction`` f is planned as a
+      fixed part f × baseline plus a flexible part (1 − f) × baseline with cap ``max_kw`` − f × max baseline
+      (the sum meets every bound, and the served power never drops below f × baseline); a workload with a
+      ``ramp_kw_per_min`` is counted as running its baseline (its plan's jumps could break the ramp).
     * Migration is not counted (conservative); the portfolio value is the sum of the sites' values, which
       is achievable because sites are otherwise independent.
     * It assumes the baseline itself is feasible at the site (within the import limit, ``max_kw`` ≥ baseline,
@@ -139,7 +143,8 @@ def envelope(
     chunk_sites: int = 64,
 ) -> Envelope:
     """Flexibility envelope of every site and of the portfolio (definition and methods: module docstring).
-    Work already waiting (a workload's ``backlog_kwh``) is left out: the envelope is around run-as-it-arrives.
+    Work already waiting (a workload's ``backlog_kwh`` and ``queue``) is left out and deadlines are hard: the
+    envelope is around run-as-it-arrives.
 
     Args:
         problem: a :class:`Problem` or its JSON dict.
@@ -189,12 +194,19 @@ def envelope(
 
 
 def _without_backlog(p: Problem) -> Problem:
-    """The envelope is flexibility around run-as-it-arrives: work already waiting (``backlog_kwh``) is left out
-    (it would only add up-flexibility the site owes anyway)."""
-    if not any(w.backlog_kwh for s in p.sites for w in s.workloads):
+    """The envelope is flexibility around run-as-it-arrives with hard deadlines: work already waiting
+    (``backlog_kwh``, ``queue``) is left out (it would only add up-flexibility the site owes anyway) and a
+    ``lateness_penalty_per_mwh`` is ignored (a bid must not rely on missing a deadline)."""
+    p = replace(p, lateness_penalty_per_mwh=None) if p.lateness_penalty_per_mwh is not None else p
+    if not any(w.backlog_kwh or w.queue for s in p.sites for w in s.workloads):
         return p
     sites = tuple(
-        replace(s, workloads=tuple(replace(w, backlog_kwh=0.0, backlog_due_steps=None) for w in s.workloads))
+        replace(
+            s,
+            workloads=tuple(
+                replace(w, backlog_kwh=0.0, backlog_due_steps=None, queue=()) for w in s.workloads
+            ),
+        )
         for s in p.sites
     )
     return replace(p, sites=sites)

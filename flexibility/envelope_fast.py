@@ -98,7 +98,10 @@ def _deferrable(fl: Flex, fidx: np.ndarray, lower: np.ndarray, base_kw: np.ndarr
     mk = np.full((K, n), np.inf)
     for k, f in enumerate(fidx):
         s, r = fl.origin[f], rank[k]
-        b[r, s], cum[r, s], low[r, s], mk[r, s] = base_kw[f], fl.cum_kwh[f], lower[f], fl.max_kw[f]
+        # the flexible share: 1 − min_power_fraction, none with a ramp limit (envelope docstring)
+        share = 0.0 if np.isfinite(fl.ramp_kw[f]) else 1.0 - fl.min_fraction[f]
+        b[r, s], cum[r, s], low[r, s] = share * base_kw[f], share * fl.cum_kwh[f], share * lower[f]
+        mk[r, s] = fl.max_kw[f] - (1.0 - share) * base_kw[f].max(initial=0.0)
     return _Deferrable(b, cum, low, np.minimum(mk, _BIG))
 
 

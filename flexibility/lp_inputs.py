@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,9 +19,15 @@ class Flex:
     Attributes:
         origin: ``(n_flex,)`` origin site index; workloads: the :class:`Workload` objects.
         delay: ``(n_flex,)`` max_delay_steps (0 for migratable-only); max_kw: ``(n_flex,)`` (inf when none).
-        cum_kwh: ``(n_flex, T)`` cumulative baseline energy A(t) (work as it arrives; the backlog excluded).
-        backlog_kwh: ``(n_flex,)`` work already waiting at the start, kWh; backlog_due: ``(n_flex,)`` its due
-            step D in ``[1, T]`` (it must have run by the end of step D − 1).
+        cum_kwh: ``(n_flex, T)`` cumulative baseline energy A(t) (work as it arrives; queued work excluded).
+        baseline_kw: ``(n_flex, T)`` the baseline (arrivals) in kW.
+        queued_kwh: ``(n_flex,)`` work already waiting at the start (backlog + queue), kWh.
+        due_kwh: ``(n_flex, T)`` queued work due by the end of step t, kWh (cumulative; last = ``queued_kwh``).
+        spread_kw: ``(n_flex, T)`` the queued work run evenly until each entry is due, kW.
+        min_fraction: ``(n_flex,)`` ``min_power_fraction`` (0 when none).
+        ramp_kw: ``(n_flex,)`` largest change of the origin power per step, kW (ramp × 60 × Δt; inf when none).
+        initial_kw: ``(n_flex,)`` power just before the horizon (NaN when unknown).
+        overhead: ``(n_flex,)`` ``migration_overhead``; lead: ``(n_flex,)`` ``migration_lead_steps``.
         place_flex, place_site: ``(n_place,)`` workload index and site index of each placement
             (the origin placement comes first for each workload).
     """
@@ -30,30 +37,69 @@ class Flex:
     delay: np.ndarray
     max_kw: np.ndarray
     cum_kwh: np.ndarray
+    baseline_kw: np.ndarray
     place_flex: np.ndarray
     place_site: np.ndarray
-    backlog_kwh: np.ndarray
-    backlog_due: np.ndarray
+    queued_kwh: np.ndarray
+    due_kwh: np.ndarray
+    spread_kw: np.ndarray
+    min_fraction: np.ndarray
+    ramp_kw: np.ndarray
+    initial_kw: np.ndarray
+    overhead: np.ndarray
+    lead: np.ndarray
 
     def lower_kwh(self) -> np.ndarray:
-        """The lower bound of S(t), ``(n_flex, T)``: :func:`cumulative_lower_kwh` with the backlogs."""
-        return cumulative_lower_kwh(self.cum_kwh, self.delay, self.backlog_kwh, self.backlog_due)
+        """The lower bound of S(t), ``(n_flex, T)``: :func:`cumulative_lower_kwh` with the queued work."""
+        return cumulative_lower_kwh(self.cum_kwh, self.delay, self.due_kwh)
 
     def upper_kwh(self) -> np.ndarray:
-        """The upper bound of S(t), ``(n_flex, T)``: A(t) + B (the backlog is available from step 0)."""
-        return self.cum_kwh + self.backlog_kwh[:, None]
+        """The upper bound of S(t), ``(n_flex, T)``: A(t) + queued work (available from step 0)."""
+        return self.cum_kwh + self.queued_kwh[:, None]
+
+    def lead_flex(self) -> np.ndarray:
+        """Indices of the workloads with a ``migration_lead_steps`` > 0 and somewhere else to run."""
+        has_remote = np.zeros(self.origin.size, dtype=bool)
+        has_remote[self.place_flex[self.remote]] = True
+        return np.flatnonzero((self.lead > 0) & has_remote)
+
+    def origin_place(self) -> np.ndarray:
+        """``(n_flex,)`` index of each workload's origin placement (placements are grouped by workload)."""
+        return np.searchsorted(self.place_flex, np.arange(self.origin.size))
+
+    @property
+    def remote(self) -> np.ndarray:
+        """``(n_place,)`` True for a placement away from the workload's origin."""
+        return self.place_site != self.origin[self.place_flex]
+
+    @property
+    def place_coef(self) -> np.ndarray:
+        """``(n_place,)`` IT power per kW of work served: 1 at the origin, 1 + ``migration_overhead`` elsewhere."""
+        return np.where(self.remote, 1.0 + self.overhead[self.place_flex], 1.0)
+
+
+def _queue_arrays(w: Workload, T: int, dt: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """Total queued kWh, the cumulative kWh due by the end of each step ``(T,)`` and the even spread ``(T,)`` kW."""
+    due = np.zeros(T)
+    spread = np.zeros(T)
+    total = 0.0
+    for q in w.queued(T):
+        if q.energy_kwh <= 0:
+            continue
+        total += q.energy_kwh
+        due[q.due_index(T)] += q.energy_kwh
+        d = q.spread_steps(T)
+        spread[:d] += q.energy_kwh / (d * dt)
+    return total, np.cumsum(due), spread
 
 
 def flex_workloads(problem: Problem) -> Flex:
     """Collect the flexible workloads of every site and their placements (origin + ``migratable_to``)."""
     idx = problem.site_index()
-    origin: list[int] = []
+    T, dt = problem.steps, problem.dt_hours
     wls: list[Workload] = []
-    delay: list[int] = []
-    maxkw: list[float] = []
-    base: list[np.ndarray] = []
-    backlog: list[float] = []
-    due: list[int] = []
+    origin: list[int] = []
+    queued: list[tuple[float, np.ndarray, np.ndarray]] = []
     pf, ps = [], []
     for si, s in enumerate(problem.sites):
         for w in s.workloads:
@@ -62,47 +108,50 @@ def flex_workloads(problem: Problem) -> Flex:
             f = len(wls)
             origin.append(si)
             wls.append(w)
-            delay.append(w.max_delay_steps or 0)
-            maxkw.append(np.inf if w.max_kw is None else w.max_kw)
-            base.append(w.baseline_kw)
-            backlog.append(w.backlog_kwh)
-            due.append(w.backlog_due(problem.steps))
+            queued.append(_queue_arrays(w, T, dt))
             dests = [si] + [idx[d] for d in dict.fromkeys(w.migratable_to) if idx[d] != si]
             pf.extend([f] * len(dests))
             ps.extend(dests)
-    T = problem.steps
-    cum = np.cumsum(np.array(base).reshape(len(wls), T), axis=1) * problem.dt_hours
+    nf = len(wls)
+    base = np.array([w.baseline_kw for w in wls]).reshape(nf, T)
+
+    def per(values: Sequence[float], dtype: type = np.float64) -> np.ndarray:
+        return np.array(values, dtype=dtype)
+
     return Flex(
-        origin=np.array(origin, dtype=np.int64),
+        origin=per(origin, np.int64),
         workloads=tuple(wls),
-        delay=np.array(delay, dtype=np.int64),
-        max_kw=np.array(maxkw, dtype=np.float64),
-        cum_kwh=cum,
-        place_flex=np.array(pf, dtype=np.int64),
-        place_site=np.array(ps, dtype=np.int64),
-        backlog_kwh=np.array(backlog, dtype=np.float64),
-        backlog_due=np.array(due, dtype=np.int64),
+        delay=per([w.max_delay_steps or 0 for w in wls], np.int64),
+        max_kw=per([np.inf if w.max_kw is None else w.max_kw for w in wls]),
+        cum_kwh=np.cumsum(base, axis=1) * dt,
+        baseline_kw=base,
+        place_flex=per(pf, np.int64),
+        place_site=per(ps, np.int64),
+        queued_kwh=per([q[0] for q in queued]),
+        due_kwh=np.array([q[1] for q in queued]).reshape(nf, T),
+        spread_kw=np.array([q[2] for q in queued]).reshape(nf, T),
+        min_fraction=per([w.min_power_fraction for w in wls]),
+        ramp_kw=per([np.inf if w.ramp_kw_per_min is None else w.ramp_kw_per_min * 60 * dt for w in wls]),
+        initial_kw=per([np.nan if w.initial_kw is None else w.initial_kw for w in wls]),
+        overhead=per([w.migration_overhead for w in wls]),
+        lead=per([w.migration_lead_steps for w in wls], np.int64),
     )
 
 
 def cumulative_lower_kwh(
-    cum_kwh: np.ndarray,
-    delay: np.ndarray,
-    backlog_kwh: np.ndarray | None = None,
-    backlog_due: np.ndarray | None = None,
+    cum_kwh: np.ndarray, delay: np.ndarray, due_kwh: np.ndarray | None = None
 ) -> np.ndarray:
     """A(t − d) per workload, ``(n_flex, T)``; 0 where t − d < 0; the last step equals A(T−1).
 
-    With ``backlog_kwh`` B and ``backlog_due`` D (each ``(n_flex,)``) the work already waiting is added from
-    step D − 1 on (it must have run by the end of that step), so the last step equals A(T−1) + B."""
+    With ``due_kwh`` ``(n_flex, T)`` (queued work due by the end of each step, cumulative: Σ_{k: D_k − 1 ≤ t} E_k)
+    it is added, so the last step equals A(T−1) + all queued work."""
     T = cum_kwh.shape[1]
     t = np.arange(T)[None, :] - delay[:, None]
     lower = np.where(t >= 0, np.take_along_axis(cum_kwh, np.clip(t, 0, T - 1), axis=1), 0.0)
     if T:
         lower[:, -1] = cum_kwh[:, -1]
-    if backlog_kwh is not None and backlog_due is not None and backlog_kwh.size:
-        due = np.arange(T)[None, :] >= (backlog_due[:, None] - 1)
-        lower = lower + np.where(due, backlog_kwh[:, None], 0.0)
+    if due_kwh is not None and due_kwh.size:
+        lower = lower + due_kwh
     return lower
 
 

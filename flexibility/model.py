@@ -16,24 +16,33 @@ block        size               meaning (units)
 ``green``    n_gplace · T       green-contract energy matched at one eligible site, kW, in [0, profile/Δt]
 ``gshort``   n_target · T       clean-energy shortfall below a site's ``min_green_share``, kW, >= 0
                                 (upper bound 0 when the share is a hard constraint)
+``late``     n_flex · T         kWh behind the deadline at the end of step t, >= 0 (only with a
+                                ``lateness_penalty_per_mwh``; :mod:`flexibility.workload_rows`)
+``rcum``     n_lead · T         cumulative work served away from the origin, kWh, in [0, A(t − lead) + queued]
+                                (only for workloads with a ``migration_lead_steps``)
 ``short``    Σ window lengths   commitment shortfall, kW, >= 0
 ===========  =================  ==========================================================================
 
 Rows:
 
-* balance (n_sites · T, =): ``imp − exp + pv − Σch + Σdis − PUE · Σx = PUE · fixed_IT``
+* balance (n_sites · T, =): ``imp − exp + pv − Σch + Σdis − PUE · Σ k·x = PUE · fixed_IT`` (k = 1 at a
+  workload's origin, 1 + ``migration_overhead`` at a destination)
   i.e. grid = import − export = PUE × IT − PV used + charge − discharge.
 * soc (n_batt · T, =): ``soc_t − soc_{t−1} − η_c Δt ch_t + Δt/η_d dis_t = soc_initial·[t = 0]``.
 * cumulative (n_flex · T, =): ``S_t − S_{t−1} − Δt Σ_sites x_t = 0``; S bounds carry
-  S(t) ≤ A(t) + B, S(t) ≥ A(t − max_delay_steps) + B·[t ≥ D − 1] and S(T−1) = A(T−1) + B, with B the
-  workload's ``backlog_kwh`` (work already waiting, 0 when none) and D its due step (``Workload.backlog_due``).
+  S(t) ≤ A(t) + ΣE, S(t) ≥ A(t − max_delay_steps) + Σ_{k: D_k − 1 ≤ t} E_k and S(T−1) = A(T−1) + ΣE, with
+  E_k, D_k the workload's queued work and due steps (``backlog_kwh`` is one entry, ``queue`` the others; none
+  by default). With soft deadlines the lower bound moves into the ``lateness`` rows.
 * max_kw (per migratable workload with a cap, T rows, ≤): ``Σ_sites x_t ≤ max_kw`` (single-site caps are bounds).
 * it_capacity (per site with a finite ``it_capacity_kw`` where a flexible workload may run, T rows, ≤):
-  ``Σ_{placements at the site} x_t ≤ max(it_capacity_kw − fixed_IT_t, own_flexible_baseline_t + own_backlog_t)``:
+  ``Σ_{placements at the site} k·x_t ≤ max(it_capacity_kw − fixed_IT_t − it_reserve_t, own_flexible_baseline_t
+  + own_backlog_t)`` (k as in the balance; ``it_reserve_kw`` 0 when not given):
   the capacity limits work *added* at the site (caught up or migrated in); the site's own work as it arrives
   stays feasible (a load forecast above the capacity is one the site meets somehow), so run-as-it-arrives is
   always a solution; ``own_backlog_t`` = Σ B/(D·Δt) over its own workloads with a backlog for t < D (the backlog
   run evenly until it is due), so that run-as-it-arrives plus the backlog spread evenly stays one too.
+* min_power, ramp, migration_lead, lateness: the issue-17 workload constraints (:mod:`flexibility.workload_rows`),
+  empty unless a workload or the problem sets their fields.
 * green_match (per site with contracts, T rows, ≤): ``Σ_contracts green − imp ≤ 0`` (contract energy covers import).
 * green_volume (per contract with several eligible sites, T rows, ≤): ``Σ_sites green ≤ profile_kwh / Δt``.
 * green_share (per site with ``min_green_share`` σ, T rows, ≥ 0), with the zone's low-carbon share lc:
@@ -42,7 +51,7 @@ Rows:
 * commitment (per window step, ≤): ``Σ_sites (imp − exp) − short_t ≤ Σ_sites baseline_grid − reduction_kw``.
 
 Objective (currency): Σ (price × imp − export_price × exp) Δt/1000 + carbon_price × Σ CI × imp Δt/10⁶
-+ cycle_cost × Σ dis Δt/1000 + Σ penalty × short Δt/1000
++ cycle_cost × Σ dis Δt/1000 + Σ penalty × short Δt/1000 + lateness_penalty × Σ late Δt/1000
 + Σ (contract price − zone price) × green Δt/1000 (pay-as-used contracts; take-or-pay ones cost a constant, so
 their columns cost 0 and the result tops their match up afterwards) + Σ green_shortfall_price × gshort Δt/1000.
 The green blocks and rows are empty unless the problem has green contracts or a ``min_green_share``, so other
@@ -145,7 +154,8 @@ def build_model(
     cmask = commitment_site_mask(problem) if with_commitments else np.zeros((0, n), dtype=bool)
     short_len = sum(c.end_step - c.start_step for c in comm)
     gl = green_layout(problem, enabled=with_commitments if with_green is None else with_green)
-    off, n_cols = column_layout(n, T, fl, bt, gl, short_len)
+    soft = problem.lateness_penalty_per_mwh is not None
+    off, n_cols = column_layout(n, T, fl, bt, gl, short_len, soft_deadlines=soft)
     parts = Parts(problem, a, baseline(problem, a), fl, bt, gl, comm, cmask, off)
     c, lo, hi = column_data(parts, n_cols, short_len)
     rows: list[np.ndarray] = []

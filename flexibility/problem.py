@@ -11,12 +11,25 @@ JSON format (issue 5; extended, never renamed)::
                 "workloads": [{"id": "inference", "baseline_kw": [..]},
                               {"id": "training", "baseline_kw": [..], "max_delay_steps": 32, "max_kw": 8000,
                                "migratable_to": ["dal1"],
-                               "backlog_kwh": 1200 (optional), "backlog_due_steps": 8 (optional)}],
+                               "backlog_kwh": 1200 (optional), "backlog_due_steps": 8 (optional),
+                               "min_power_fraction": 0.3 (optional, 0…1), "ramp_kw_per_min": 50 (optional),
+                               "initial_kw": 4000 (optional), "migration_overhead": 0.05 (optional, kWh/kWh),
+                               "migration_lead_steps": 1 (optional),
+                               "queue": [{"energy_kwh": 900, "due_step": 4}, ...] (optional)}],
+                "it_reserve_kw": [..steps] (optional),
                 "battery": {...} (optional) or "batteries": [{...}, ...] (extension: several per site)}],
      "commitments": [{"id": "ev1", "sites": ["sj1"] or "all", "start_step": 68, "end_step": 84,
                       "reduction_kw": 3000, "shortfall_penalty_per_mwh": 2000}],
      "green_contracts": [{"id": "ppa1", "zone": "CAISO_NP15", "profile_kwh": [..steps], "price_per_mwh": 55,
                           "sites": "all" or ["sj1"], "take_or_pay": true}]}
+
+Operating constraints (issue 17, all optional): a workload's ``min_power_fraction``, ``ramp_kw_per_min`` with
+``initial_kw``, ``migration_overhead`` and ``migration_lead_steps``, its ``queue`` of waiting work with deadlines
+(:class:`Workload`), a site's ``it_reserve_kw`` (:class:`Site`), and the problem's ``lateness_penalty_per_mwh``
+(top level; absent/null = deadlines are hard; a number > 0 makes them soft: kWh behind a deadline cost that
+much per MWh per hour late). Work still late at the end of the horizon is priced for the hours inside it
+only, so a penalty below the energy price can leave work undone: choose it well above the prices. Without them
+the problem and its LP are unchanged.
 
 Green extension (issue 12, all optional): a zone's ``low_carbon_share`` ([..steps], fraction 0…1), a site's
 ``min_green_share`` (fraction) and ``green_shortfall_price_per_mwh`` (absent = hard constraint), and
@@ -96,6 +109,7 @@ class Problem:
     carbon_price_per_tonne: float = 0.0
     commitments: tuple[Commitment, ...] = field(default=())
     green_contracts: tuple[GreenContract, ...] = field(default=())
+    lateness_penalty_per_mwh: float | None = None
 
     @property
     def dt_hours(self) -> float:
@@ -148,6 +162,7 @@ class Problem:
             ),
             commitments=commitments,
             green_contracts=contracts,
+            lateness_penalty_per_mwh=_lateness(data.get("lateness_penalty_per_mwh")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -164,6 +179,8 @@ class Problem:
         }
         if self.green_contracts:
             out["green_contracts"] = [c.to_json() for c in self.green_contracts]
+        if self.lateness_penalty_per_mwh is not None:
+            out["lateness_penalty_per_mwh"] = self.lateness_penalty_per_mwh
         return out
 
     def contract_sites(self) -> list[list[int]]:
@@ -178,6 +195,16 @@ class Problem:
                 ]
             )
         return out
+
+
+def _lateness(value: Any) -> float | None:
+    """``lateness_penalty_per_mwh``: None (hard deadlines) or a finite number > 0 (currency per MWh per hour)."""
+    x = _number(value, "lateness_penalty_per_mwh", allow_none=True)
+    if x is not None and not (math.isfinite(x) and x > 0):
+        raise FlexibilityInputError(
+            "lateness_penalty_per_mwh", "must be a finite number > 0 (null keeps deadlines hard)"
+        )
+    return x
 
 
 def _check_references(
@@ -260,6 +287,7 @@ def validate(problem: Problem) -> Problem:
     if not isinstance(T, int) or T < 1:
         raise FlexibilityInputError("steps", "must be a positive integer")
     resolution_hours(problem.resolution)
+    _lateness(problem.lateness_penalty_per_mwh)
     if not problem.sites:
         raise FlexibilityInputError("sites", "at least one site is required")
     for name, z in problem.zones.items():
@@ -269,6 +297,8 @@ def validate(problem: Problem) -> Problem:
     for i, s in enumerate(problem.sites):
         if s.pv_kw is not None:
             _check_series(s.pv_kw, T, f"sites[{i}].pv_kw", nonnegative=True)
+        if s.it_reserve_kw is not None:
+            _check_series(s.it_reserve_kw, T, f"sites[{i}].it_reserve_kw", nonnegative=True)
         for j, w in enumerate(s.workloads):
             _check_series(w.baseline_kw, T, f"sites[{i}].workloads[{j}].baseline_kw", nonnegative=True)
             _check_backlog(w, f"sites[{i}].workloads[{j}]")

@@ -5,10 +5,11 @@ JSON format (issue 5; extended, never renamed)::
     {"status": "optimal", "objective": 123.4, "currency": "USD",
      "cost": {"energy", "carbon", "degradation", "shortfall_penalty"}, "baseline_cost": {...same keys},
      "savings_pct": 12.3 (null when the baseline costs nothing), "emissions_kg", "baseline_emissions_kg",
+     "late_kwh_hours": Σ_workloads Σ_t late_kwh × Δt (kWh × hours behind deadlines; 0 with hard deadlines),
      "sites": {site_id: {"grid_kw": [..T], "it_kw": [..T], "battery_kw": [..T] (charge − discharge),
                          "soc_kwh": [..T] or null (summed over the site's batteries), "import_kw", "export_kw",
                          "pv_used_kw", "baseline_grid_kw",
-                         "workloads": {workload_id: {"served_kw": [..T]},
+                         "workloads": {workload_id: {"served_kw": [..T], "late_kwh": [..T] (flexible only)},
                                        "<origin>/<workload_id>": {"served_kw": [..T], "origin": "<origin>"}}}},
      "migrations": [{"workload": id, "from": origin, "to": site, "kw": [..T], "kwh": total}],
      "commitments": {id: {"delivered_kw": [..window], "shortfall_kwh": x}},
@@ -21,8 +22,10 @@ energy it displaces) and ``"green_shortfall"``; ``"green"`` is ``{"sites": {site
 "shortfall_kwh", "baseline_hourly_matched_share"}}, "contracts": {id: {"profile_kwh", "matched_kwh",
 "cost"}}}`` (:mod:`flexibility.green` defines the shares).
 
-``served_kw`` is IT power served *at that site*: a workload's own entry is what runs at its origin; work
-migrated in from another site appears at the destination under ``"<origin>/<workload_id>"``.
+``served_kw`` is work served *at that site*: a workload's own entry is what runs at its origin; work
+migrated in from another site appears at the destination under ``"<origin>/<workload_id>"`` (the site's
+``it_kw`` adds ``migration_overhead`` × that work). With a ``lateness_penalty_per_mwh`` ``cost`` and
+``baseline_cost`` gain ``"lateness_penalty"``.
 """
 
 from __future__ import annotations
@@ -44,22 +47,32 @@ def _list(a: np.ndarray | None) -> list[float] | None:
 
 @dataclass(frozen=True, eq=False)
 class WorkloadResult:
-    """IT power of one workload served at one site, kW, shape ``(T,)``; ``origin`` set for migrated-in work."""
+    """Work of one workload served at one site, kW, shape ``(T,)``; ``origin`` set for migrated-in work.
+    ``late_kwh`` ``(T,)`` (a flexible workload's own entry only; zeros with hard deadlines): kWh behind its
+    deadlines at the end of each step (``lateness_penalty_per_mwh``)."""
 
     served_kw: np.ndarray
     origin: str | None = None
+    late_kwh: np.ndarray | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-ready dict (see the module docstring)."""
         out: dict[str, Any] = {"served_kw": _list(self.served_kw)}
         if self.origin is not None:
             out["origin"] = self.origin
+        if self.late_kwh is not None:
+            out["late_kwh"] = _list(self.late_kwh)
         return out
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> WorkloadResult:
         """Read the dict written by ``to_json``."""
-        return cls(served_kw=_arr(d["served_kw"]), origin=d.get("origin"))
+        late = d.get("late_kwh")
+        return cls(
+            served_kw=_arr(d["served_kw"]),
+            origin=d.get("origin"),
+            late_kwh=None if late is None else _arr(late),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,6 +177,7 @@ class Result:
     currency: str = "USD"
     lp: dict[str, int] = field(default_factory=dict)
     green: dict[str, Any] | None = None
+    late_kwh_hours: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """The result as a JSON-ready dict (see module docstring)."""
@@ -181,6 +195,7 @@ class Result:
             "commitments": {k: c.to_json() for k, c in self.commitments.items()},
             "timings": dict(self.timings),
             "lp": dict(self.lp),
+            "late_kwh_hours": self.late_kwh_hours,
             **({"green": self.green} if self.green is not None else {}),
         }
 
@@ -202,4 +217,5 @@ class Result:
             timings={k: float(v) for k, v in d.get("timings", {}).items()},
             lp={k: int(v) for k, v in d.get("lp", {}).items()},
             green=d.get("green"),
+            late_kwh_hours=float(d.get("late_kwh_hours", 0.0)),
         )

@@ -136,7 +136,7 @@ def extract(model: Model, x: np.ndarray, timings: dict[str, float]) -> Result:
     ch, dis, soc = block("ch", nb), block("dis", nb), block("soc", nb)
     xs = block("x", npl)
     it = a.fixed_it_kw.copy()
-    np.add.at(it, fl.place_site, xs)
+    np.add.at(it, fl.place_site, xs * fl.place_coef[:, None] if fl.overhead.any() else xs)
     batt_kw = np.zeros((n, T))
     np.add.at(batt_kw, bt.site, ch - dis)
     soc_site = np.zeros((n, T))
@@ -154,9 +154,14 @@ def extract(model: Model, x: np.ndarray, timings: dict[str, float]) -> Result:
         green = green_accounting(model, imp, exp, pv, matched)
         cost.update(green.pop("_cost"))
         base_cost.update(green.pop("_baseline_cost"))
+    late = np.zeros((fl.origin.size, T))
+    if p.lateness_penalty_per_mwh is not None:
+        late = block("late", fl.origin.size)
+        cost["lateness_penalty"] = p.lateness_penalty_per_mwh * float(late.sum()) * dt / 1000
+        base_cost["lateness_penalty"] = 0.0
     total, base_total = sum(cost.values()), sum(base_cost.values())
 
-    site_wl, migrations = _workloads(model, xs)
+    site_wl, migrations = _workloads(model, xs, late)
     sids = [s.id for s in p.sites]
     sites = {
         sids[i]: SiteResult(
@@ -187,6 +192,7 @@ def extract(model: Model, x: np.ndarray, timings: dict[str, float]) -> Result:
         timings=timings,
         lp={"rows": model.n_rows, "cols": model.n_cols, "nonzeros": int(model.A.nnz)},
         green=green,
+        late_kwh_hours=float(late.sum() * dt),
     )
 
 
@@ -216,9 +222,12 @@ def _commitments(
     return commitments, short_cost
 
 
-def _workloads(model: Model, xs: np.ndarray) -> tuple[list[dict[str, WorkloadResult]], list[Migration]]:
+def _workloads(
+    model: Model, xs: np.ndarray, late: np.ndarray
+) -> tuple[list[dict[str, WorkloadResult]], list[Migration]]:
     """Served power per workload per site (a migrated share keyed ``origin/workload`` at its destination) and
-    the migrations above a tolerance, from the placement values ``xs`` ``(n_place, T)`` kW."""
+    the migrations above a tolerance, from the placement values ``xs`` ``(n_place, T)`` kW; a flexible
+    workload's own entry carries its ``late_kwh`` (row of ``late`` ``(n_flex, T)`` kWh, zeros when hard)."""
     p, fl, dt = model.problem, model.flex, model.arrays.dt_hours
     site_wl: list[dict[str, WorkloadResult]] = [{} for _ in p.sites]
     for si, s in enumerate(p.sites):
@@ -232,7 +241,7 @@ def _workloads(model: Model, xs: np.ndarray) -> tuple[list[dict[str, WorkloadRes
         w, origin = fl.workloads[f], fl.origin[f]
         served = xs[k_pl]
         if dest == origin:
-            site_wl[dest][w.id] = WorkloadResult(served_kw=served)
+            site_wl[dest][w.id] = WorkloadResult(served_kw=served, late_kwh=late[f].copy())
         else:
             site_wl[dest][f"{sids[origin]}/{w.id}"] = WorkloadResult(served_kw=served, origin=sids[origin])
             if served.max(initial=0.0) > _MIGRATION_TOL_KW:

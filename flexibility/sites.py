@@ -12,6 +12,7 @@ import numpy as np
 
 from flexibility.arrays import _array, _limit_out, _list, _number
 from flexibility.errors import FlexibilityInputError
+from flexibility.workload_fields import QueuedWork, check_fields, fields_from_json, fields_to_json
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,6 +31,18 @@ class Workload:
     ``max_delay_steps``, at least 1, at most ``steps``). With B the backlog and D the due step the rule becomes
     A(t - d) + B·[t >= D - 1] <= S(t) <= A(t) + B, S(T-1) = A(T-1) + B: the backlog may run at any step from 0
     and never counts as arriving later. Without a backlog (0) the workload is exactly as above.
+
+    Operating constraints (issue 17; all optional, the defaults leave the LP unchanged; checks and JSON in
+    :mod:`flexibility.workload_fields`, LP rows in :mod:`flexibility.workload_rows`):
+
+    * ``min_power_fraction`` (0…1): total served power over all placements ≥ fraction × ``baseline_kw[t]``.
+    * ``ramp_kw_per_min`` (kW/min, > 0; flexible workloads only): |x_t − x_{t−1}| ≤ ramp × 60 × Δt_hours for
+      the power served at its own site; with ``initial_kw`` (kW it ran at just before the horizon) also at t = 0.
+    * ``migration_overhead`` (kWh of extra IT energy per migrated kWh): a destination runs (1 + overhead) × the
+      migrated work's power; ``migration_lead_steps``: migrated work runs at a destination no sooner than that
+      many steps after it arrived (remote power 0 before, remote cumulative work ≤ A(t − lead) + queued work).
+    * ``queue``: :class:`~flexibility.workload_fields.QueuedWork` entries (generalising the backlog, which is one
+      more entry): lower bound A(t − d) + Σ_{k: D_k − 1 ≤ t} E_k, upper A(t) + ΣE, final A(T−1) + ΣE.
     """
 
     id: str
@@ -39,6 +52,17 @@ class Workload:
     migratable_to: tuple[str, ...] = ()
     backlog_kwh: float = 0.0
     backlog_due_steps: int | None = None
+    min_power_fraction: float = 0.0
+    ramp_kw_per_min: float | None = None
+    initial_kw: float | None = None
+    migration_overhead: float = 0.0
+    migration_lead_steps: int = 0
+    queue: tuple[QueuedWork, ...] = ()
+
+    def queued(self, steps: int) -> tuple[QueuedWork, ...]:
+        """All work waiting at the start: the backlog (if any, due at :meth:`backlog_due`) then ``queue``."""
+        head = (QueuedWork(self.backlog_kwh, self.backlog_due(steps)),) if self.backlog_kwh > 0 else ()
+        return head + tuple(self.queue)
 
     def backlog_due(self, steps: int) -> int:
         """The step by whose end the backlog must have run, as a count of steps from the horizon start:
@@ -83,6 +107,7 @@ class Workload:
             migratable_to=tuple(str(s) for s in migr),
             backlog_kwh=float(backlog),  # type: ignore[arg-type]
             backlog_due_steps=due,
+            **fields_from_json(data, name),
         )
         _check_backlog(workload, name)
         return workload
@@ -100,11 +125,13 @@ class Workload:
             out["backlog_kwh"] = self.backlog_kwh
         if self.backlog_due_steps is not None:
             out["backlog_due_steps"] = self.backlog_due_steps
+        out.update(fields_to_json(self))
         return out
 
 
 def _check_backlog(w: Workload, name: str) -> None:
-    """A backlog must be a finite kWh >= 0 of a deferrable workload, with a positive integer due step."""
+    """A backlog must be a finite kWh >= 0 of a deferrable workload, with a positive integer due step; the
+    issue-17 fields as :func:`flexibility.workload_fields.check_fields`."""
     if not (math.isfinite(w.backlog_kwh) and w.backlog_kwh >= 0):
         raise FlexibilityInputError(f"{name}.backlog_kwh", "must be a finite number >= 0 (kWh)")
     if w.backlog_due_steps is not None and (
@@ -117,6 +144,7 @@ def _check_backlog(w: Workload, name: str) -> None:
         raise FlexibilityInputError(
             f"{name}.backlog_kwh", "only a deferrable workload (with max_delay_steps) can have work waiting"
         )
+    check_fields(w, name)
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,6 +222,9 @@ class Site:
     matched green contracts, the grid's low-carbon share of the rest; :mod:`flexibility.green`) be at least that
     share of its consumption; with ``green_shortfall_price_per_mwh`` the missing clean energy is priced
     instead of forbidden (a soft constraint).
+    ``it_reserve_kw`` (optional, ``(steps,)`` kW ≥ 0) is IT headroom the site keeps free against forecast error
+    (e.g. p90 − p50 of its IT forecast): work added at the site may use max(it_capacity − fixed − reserve,
+    own flexible + own queue spread) (:func:`flexibility.workload_rows.it_capacity_rows`).
     """
 
     id: str
@@ -207,6 +238,7 @@ class Site:
     it_capacity_kw: float = math.inf
     min_green_share: float | None = None
     green_shortfall_price_per_mwh: float | None = None
+    it_reserve_kw: np.ndarray | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], steps: int, name: str = "site") -> Site:
@@ -226,6 +258,7 @@ class Site:
             raise FlexibilityInputError(f"{name}.pue", "must be > 0")
         it_cap = _number(data.get("it_capacity_kw"), f"{name}.it_capacity_kw", minimum=0, allow_none=True)
         pv = data.get("pv_kw")
+        reserve = data.get("it_reserve_kw")
         batteries: list[Battery] = []
         if data.get("battery") is not None:
             batteries.append(Battery.from_json(data["battery"], f"{name}.battery"))
@@ -259,6 +292,9 @@ class Site:
             it_capacity_kw=math.inf if it_cap is None else it_cap,
             min_green_share=share,
             green_shortfall_price_per_mwh=short_price,
+            it_reserve_kw=None
+            if reserve is None
+            else _array(reserve, steps, f"{name}.it_reserve_kw", nonnegative=True),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -283,4 +319,6 @@ class Site:
             out["min_green_share"] = self.min_green_share
         if self.green_shortfall_price_per_mwh is not None:
             out["green_shortfall_price_per_mwh"] = self.green_shortfall_price_per_mwh
+        if self.it_reserve_kw is not None:
+            out["it_reserve_kw"] = _list(self.it_reserve_kw)
         return out
