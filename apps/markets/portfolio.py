@@ -131,7 +131,7 @@ def _site(
         pue=site.pue,
         pv_kw=pv_kw if pv_kw.any() else None,
         it_capacity_kw=site.it_capacity_kw,
-        **({"it_reserve_kw": reserve} if reserve is not None and reserve.any() else {}),
+        it_reserve_kw=reserve if reserve is not None and reserve.any() else None,
         workloads=workload_models(site, it_kw, h.start, h.resolution_s, members, state),
         batteries=_site_batteries(site, h.resolution_s, h.belief, notes, state),
     )
@@ -288,6 +288,6 @@ def portfolio_problem(
         currency=currency,
         carbon_price_per_tonne=carbon_price_per_tonne,
         commitments=tuple(commitments),
-        **({"lateness_penalty_per_mwh": lateness_penalty_per_mwh} if lateness_penalty_per_mwh else {}),
+        lateness_penalty_per_mwh=lateness_penalty_per_mwh,
     )
     return PortfolioProblem(problem=problem, sites={str(k): v for k, v in by_pk.items()}, sources=notes)

@@ -116,3 +116,48 @@ def test_horizon_starting_inside_an_hour_holds_that_hours_price(two_sites) -> No
         include_migration_targets=False,
     )
     assert list(built.problem.zones["CAISO_NP15"].price_per_mwh) == [50.0, 50.0, 50.0, 100.0]
+
+
+def test_every_declared_workload_constraint_and_the_live_queue_reach_the_lp(two_sites) -> None:  # type: ignore[no-untyped-def]
+    """min_power_fraction, ramp, migration overhead and lead time are passed on, queued work enters with its
+    deadlines (rounded up to a step; past deadlines due at once), and the live SoC replaces the metered one."""
+    from types import SimpleNamespace
+
+    a, _ = two_sites
+    training = a.workload_classes.get(name="training")
+    training.min_power_fraction = 0.3
+    training.ramp_kw_per_min = 20.0
+    training.migration_overhead_kwh_per_kwh = 0.05
+    training.migration_lead_time_h = 0.4  # 24 min: two 15-minute steps
+    training.save()
+    battery = a.batteries.get()
+    state = SimpleNamespace(
+        reported_at=START,
+        battery_soc_kwh={battery.pk: 333.0},
+        queue=(
+            SimpleNamespace(
+                workload_class_id=training.pk, energy_kwh=50.0, deadline=START + timedelta(minutes=40)
+            ),
+            SimpleNamespace(
+                workload_class_id=training.pk, energy_kwh=5.0, deadline=START - timedelta(hours=1)
+            ),
+        ),
+    )
+    built = portfolio_problem(
+        sites=[a],
+        start=START,
+        steps=16,
+        belief_time=START,
+        live_states={a.pk: state},
+        lateness_penalty_per_mwh=1e6,
+    )
+    site_a = built.problem.sites[0]
+    w = next(w for w in site_a.workloads if w.id.endswith("training"))
+    assert (w.min_power_fraction, w.ramp_kw_per_min) == (0.3, 20.0)
+    assert (w.migration_overhead, w.migration_lead_steps) == (0.05, 2)
+    assert [(q.energy_kwh, q.due_step) for q in w.queue] == [(50.0, 3), (5.0, -4)]
+    assert site_a.batteries[0].soc_initial_kwh == 333.0
+    assert built.problem.lateness_penalty_per_mwh == 1e6
+    result = flexibility.solve(built.problem)
+    served = result.sites[str(a.pk)].workloads[w.id].served_kw
+    assert np.all(served >= 0.3 * w.baseline_kw - 1e-6)
