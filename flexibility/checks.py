@@ -93,8 +93,28 @@ def precheck(model: Model) -> None:
                 f"(at most {min(reach, bt.soc_max_kwh[b]) / k:g} kWh by the end of the horizon)",
                 site=site,
             )
-    fl = model.flex
     _check_min_power(model)
+    _check_deadlines(model)
+    a = model.arrays
+    batt_power = np.zeros(len(p.sites))
+    np.add.at(batt_power, bt.site, bt.power_kw)
+    need = a.pue[:, None] * a.fixed_it_kw - a.pv_kw - batt_power[:, None]
+    over = need > a.import_limit_kw[:, None] + _TOL
+    if over.any():
+        s, t = map(int, np.argwhere(over)[0])
+        raise FlexibilityInfeasible(
+            "grid_import_limit",
+            f"non-deferrable load at site {sid[s]} needs {need[s, t]:.6g} kW from the grid at step {t}, above "
+            f"grid_import_limit_kw={a.import_limit_kw[s]:g} even with all PV and full battery discharge",
+            site=sid[s],
+            step=t,
+        )
+
+
+def _check_deadlines(model: Model) -> None:
+    """Hard deadlines that ``max_kw`` alone cannot meet (family ``deferrable_deadline``; none when soft)."""
+    p, fl, dt, T = model.problem, model.flex, model.arrays.dt_hours, model.problem.steps
+    sid = [s.id for s in p.sites]
     if fl.origin.size and p.lateness_penalty_per_mwh is None:  # soft deadlines cannot be missed
         # queued work is available at step 0: it counts as arriving in the first step
         arrived = fl.cum_kwh + fl.queued_kwh[:, None]
@@ -118,20 +138,6 @@ def precheck(model: Model) -> None:
                 workload=w.id,
                 step=t,
             )
-    a = model.arrays
-    batt_power = np.zeros(len(p.sites))
-    np.add.at(batt_power, bt.site, bt.power_kw)
-    need = a.pue[:, None] * a.fixed_it_kw - a.pv_kw - batt_power[:, None]
-    over = need > a.import_limit_kw[:, None] + _TOL
-    if over.any():
-        s, t = map(int, np.argwhere(over)[0])
-        raise FlexibilityInfeasible(
-            "grid_import_limit",
-            f"non-deferrable load at site {sid[s]} needs {need[s, t]:.6g} kW from the grid at step {t}, above "
-            f"grid_import_limit_kw={a.import_limit_kw[s]:g} even with all PV and full battery discharge",
-            site=sid[s],
-            step=t,
-        )
 
 
 def _check_min_power(model: Model) -> None:

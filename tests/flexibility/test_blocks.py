@@ -39,6 +39,26 @@ def _with_green(d: dict) -> dict:
     return d
 
 
+def _with_workload_constraints(d: dict) -> dict:
+    """Every issue-17 field set: min power, ramp, migration overhead and lead, a queue, soft deadlines, reserve."""
+    d["lateness_penalty_per_mwh"] = 3000.0
+    for i, s in enumerate(d["sites"]):
+        s["it_capacity_kw"] = 3 * max(s["workloads"][0]["baseline_kw"])
+        s["it_reserve_kw"] = [50.0] * d["steps"]
+        for w in s["workloads"]:
+            if w.get("max_delay_steps") is None:
+                continue
+            w.update(
+                min_power_fraction=0.3, ramp_kw_per_min=20.0, migration_overhead=0.05, migration_lead_steps=2
+            )
+            w["queue"] = [{"energy_kwh": 500.0 + i, "due_step": 6}, {"energy_kwh": 100.0, "due_step": 0}]
+    return d
+
+
+def _variant(d: dict, kind: str) -> dict:
+    return _with_green(d) if kind == "green" else _with_workload_constraints(d) if kind == "workload" else d
+
+
 def test_blocks_partition_the_sites_into_migration_groups():
     specs = plan_blocks(synthetic_problem(12))
     assert [s.index for s in specs] == [0, 1, 2]
@@ -47,10 +67,9 @@ def test_blocks_partition_the_sites_into_migration_groups():
     assert [x.id for x in specs[1].problem.sites] == ["s4", "s5", "s6", "s7"]
 
 
-@pytest.mark.parametrize("green", [False, True])
-def test_a_blocks_lp_is_its_diagonal_block_of_the_whole_lp(green):
-    d = synthetic_problem(9, seed=3)
-    p = Problem.from_json(_with_green(d) if green else d)
+@pytest.mark.parametrize("kind", ["plain", "green", "workload"])
+def test_a_blocks_lp_is_its_diagonal_block_of_the_whole_lp(kind):
+    p = Problem.from_json(_variant(synthetic_problem(9, seed=3), kind))
     whole = build_model(p)
     col_lab = column_components(whole, site_components(len(p.sites), whole.flex, whole.green))
     for spec in plan_blocks(p):
@@ -67,10 +86,9 @@ def test_a_blocks_lp_is_its_diagonal_block_of_the_whole_lp(green):
         assert (whole.A.tocsr()[rows][:, cols] != sub.A).nnz == 0
 
 
-@pytest.mark.parametrize("green", [False, True])
-def test_combine_from_json_blocks_in_any_order_equals_solve(green):
-    d = synthetic_problem(10, seed=1)
-    d = _with_green(d) if green else d
+@pytest.mark.parametrize("kind", ["plain", "green", "workload"])
+def test_combine_from_json_blocks_in_any_order_equals_solve(kind):
+    d = _variant(synthetic_problem(10, seed=1), kind)
     results = _through_json(plan_blocks(d))
     random.Random(0).shuffle(results)
     combined, direct = combine(d, results), solve(d)
@@ -109,3 +127,13 @@ def test_results_of_another_problem_are_refused():
     results = [solve_block(s) for s in plan_blocks(synthetic_problem(8))]
     with pytest.raises(ValueError, match="block"):
         combine(synthetic_problem(12), results)
+
+
+def test_workload_constraints_split_across_blocks_give_the_one_lp_optimum():
+    d = _with_workload_constraints(synthetic_problem(8, seed=2))
+    d["commitments"] = [{"id": "ev", "sites": "all", "start_step": 60, "end_step": 76,
+                         "reduction_kw": 15000, "shortfall_penalty_per_mwh": 5000}]  # fmt: skip
+    combined, direct = combine(d, _through_json(plan_blocks(d))), solve(d, decompose=False)
+    assert combined.objective == pytest.approx(direct.objective, rel=1e-9)
+    assert "lateness_penalty" in combined.cost
+    assert combined.late_kwh_hours == pytest.approx(direct.late_kwh_hours, abs=1e-3)

@@ -90,3 +90,21 @@ def test_site_with_infeasible_baseline_is_not_assessed():
     assert env.unassessed == ("s1",)
     assert np.isnan(env.down_kw[0, 2]).all()
     assert env.down_kw[0, 0, :24] == pytest.approx(env.down_kw[0, 1, :24])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fast_stays_sound_with_min_power_fraction_and_ramps(seed):
+    p = synthetic_problem(3, steps=24, resolution="PT1H", seed=seed)
+    for s in p["sites"]:
+        for w in s["workloads"]:
+            if w["id"] == "training":
+                w["min_power_fraction"] = 0.5
+            if w["id"] == "batch":
+                w["ramp_kw_per_min"] = 50.0
+    plain = envelope(synthetic_problem(3, steps=24, resolution="PT1H", seed=seed), durations=(1, 3))
+    fast = envelope(p, durations=(1, 3))
+    exact = envelope(p, durations=(1, 3), method="exact")
+    for name in ("down_kw", "up_kw"):
+        f, e = getattr(fast, name), getattr(exact, name)
+        assert np.nanmax(f - e) <= 1e-6  # never promises more than can be held
+    assert np.nansum(fast.down_kw) < np.nansum(plain.down_kw)  # the constraints do take flexibility away
