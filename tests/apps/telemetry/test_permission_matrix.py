@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-
 from django.utils import timezone
 
 from apps.telemetry.models import DataPoint, SiteState, TimeSeries
