@@ -11,6 +11,7 @@ from apps.greenpower.api.urls import register as register_greenpower
 from apps.markets.api.urls import register as register_markets
 from apps.settlement.api.urls import register as register_settlement
 from apps.telemetry.api.urls import register as register_telemetry
+from apps.telemetry.api.urls import urlpatterns as telemetry_urls
 
 router = DefaultRouter()
 register_accounts(router)
@@ -24,5 +25,6 @@ register_greenpower(router)
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("auth/token", TokenView.as_view(), name="auth-token"),
+    *telemetry_urls,
     *router.urls,
 ]

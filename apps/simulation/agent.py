@@ -33,8 +33,8 @@ import pandas as pd
 from apps.accounts.principal import Principal
 from apps.assets.models import Site
 from apps.dispatch import selectors, services
-from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity
-from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
+from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity, StateSource
+from apps.telemetry.services import datapoints_ingest, site_state_report, timeseries_get_or_create
 
 REBOUND_FRACTION = 0.5
 
@@ -100,6 +100,8 @@ class SiteAgent:
         self.deferrable_share = sum(w.share_pct for w in deferrable) / 100.0
         #: the tightest deadline of the site's deferrable classes: work this old must run (its SLA)
         self.max_delay = timedelta(hours=min((w.max_delay_h or 0.0 for w in deferrable), default=0.0) or 1.0)
+        #: the class the backlog is reported under: the deferrable class with the tightest deadline
+        self.queue_class = min(deferrable, key=lambda w: (w.max_delay_h, w.pk)) if deferrable else None
         self.batteries = list(site.batteries.all())
         floor = sum(max(b.soc_min_kwh, b.backup_reserve_kwh) for b in self.batteries)
         start_soc = sum(
@@ -186,8 +188,44 @@ class SiteAgent:
         grid = target + (previous - target) * lag + self.rng.normal(0.0, self.noise * abs(baseline) + 1e-9)
         self.state.grid_kw = grid
         self._meter(start, dt, grid, it)
+        self._report_state(now, it)
         self._acknowledge()
         return grid
+
+    def _battery_soc(self) -> list[tuple[Any, float]]:
+        """Each battery's SoC (kWh): the pooled SoC shared in proportion to their maximum SoC."""
+        share = self.state.soc_kwh / max(self.battery_capacity, 1e-9)
+        return [
+            (b, float(np.clip(share * b.soc_max_kwh, 0.0, b.energy_capacity_kwh))) for b in self.batteries
+        ]
+
+    def _report_state(self, now: datetime, it: float) -> None:
+        """Report the state at ``now`` (the step's end) through ``site_state_report`` (source ``agent``): IT
+        load, batteries' SoC, and the backlog as queued work of :attr:`queue_class` due ``max_delay`` after
+        arrival (the SLA the agent applies); with no deferrable class the queue is not reported."""
+        queue = []
+        if self.queue_class is not None:
+            queue = [
+                {
+                    "workload_class": self.queue_class,
+                    "energy_kwh": max(float(kwh), 0.0),
+                    "arrived_at": arrived,
+                    "deadline": arrived + self.max_delay,
+                    "job_id": f"{self.site.pk}-{pd.Timestamp(arrived).value // 10**9}",
+                }
+                for arrived, kwh in self.state.backlog
+            ]
+        site_state_report(
+            principal=None,
+            site=self.site,
+            data={
+                "reported_at": now,
+                "it_load_kw": max(float(it), 0.0),
+                "batteries": [{"battery": b, "soc_kwh": soc} for b, soc in self._battery_soc()],
+                "queue": queue,
+            },
+            source=StateSource.AGENT,
+        )
 
     def _series(self, owner, quantity: str, dt: timedelta, name: str = ""):
         resolution = f"PT{int(dt.total_seconds() // 60)}M"
@@ -215,9 +253,7 @@ class SiteAgent:
             rows=pd.Series([max(it, 0.0)], index=index),
         )
         if self.batteries:
-            share = self.state.soc_kwh / max(self.battery_capacity, 1e-9)
-            for battery in self.batteries:
-                value = float(np.clip(share * battery.soc_max_kwh, 0.0, battery.energy_capacity_kwh))
+            for battery, value in self._battery_soc():
                 datapoints_ingest(
                     series=self._series(battery, Quantity.SOC_KWH, dt), rows=pd.Series([value], index=index)
                 )

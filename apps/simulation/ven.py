@@ -209,6 +209,9 @@ class VenAgent(SiteAgent):
             )
         )
 
+    def _report_state(self, now: datetime, it: float) -> None:
+        """Not reported over OpenADR yet (the VTN accepts state reports: :mod:`apps.openadr.state`)."""
+
     def _acknowledge(self) -> None:
         """OpenADR 3 events carry no acknowledgement; the VEN's reports are its answer."""
 

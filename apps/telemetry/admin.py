@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
-from .models import DataPoint, TimeSeries
+from .models import DataPoint, QueuedWork, SiteState, SiteStateBattery, TimeSeries
 
 
 @admin.register(TimeSeries)
@@ -71,4 +71,35 @@ class DataPointAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: DataPoint | None = None) -> bool:
+        return False
+
+
+class SiteStateBatteryInline(admin.TabularInline):
+    model = SiteStateBattery
+    extra = 0
+    raw_id_fields = ("battery",)
+
+
+class QueuedWorkInline(admin.TabularInline):
+    model = QueuedWork
+    extra = 0
+    raw_id_fields = ("workload_class",)
+
+
+@admin.register(SiteState)
+class SiteStateAdmin(admin.ModelAdmin):
+    """Reported site states, read-only: a state is what the site said at the time (written by
+    :func:`apps.telemetry.services.site_state_report`, which validates it)."""
+
+    list_display = ("site", "reported_at", "received_at", "source", "it_load_kw")
+    list_filter = ("source",)
+    list_select_related = ("site",)
+    raw_id_fields = ("site",)
+    date_hierarchy = "reported_at"
+    inlines = (SiteStateBatteryInline, QueuedWorkInline)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SiteState | None = None) -> bool:
         return False

@@ -163,3 +163,11 @@ def unit_for(quantity: str, *, currency: str | None = None) -> str:
 
 assert set(QUANTITY_SPECS) == set(Quantity.values), "every quantity needs a spec"
 assert all(math.isfinite(s.minimum) and s.minimum < s.maximum for s in QUANTITY_SPECS.values())
+
+
+class StateSource(models.TextChoices):
+    """How a :class:`~apps.telemetry.models.SiteState` arrived: REST, an OpenADR report, or the simulated site."""
+
+    REST = "rest", "REST API"
+    OPENADR = "openadr", "OpenADR report"
+    AGENT = "agent", "simulated site agent"

@@ -287,3 +287,7 @@ class DataPointRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series_id} {self.bucket_s}s @ {self.start:%Y-%m-%dT%H:%M}Z = {self.mean_value:g}"
+
+
+# Site state (its own module, re-exported: this module stays small).
+from .state_models import QueuedWork, SiteState, SiteStateBattery  # noqa: E402, F401

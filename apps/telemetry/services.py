@@ -278,3 +278,7 @@ def datapoints_ingest(
     first = pd.Timestamp(int(clean.starts_us[0]), unit="us", tz="UTC")
     last = pd.Timestamp(int(clean.starts_us[-1]), unit="us", tz="UTC")
     return IngestResult(series.pk, len(clean), created, updated, len(clean) - created - updated, first, last)
+
+
+# Site state (its own module, re-exported).
+from .site_state import site_state_report, site_state_require_reporter  # noqa: E402, F401

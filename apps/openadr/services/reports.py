@@ -9,14 +9,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.core.errors import ConflictError, NotPermitted
-from apps.telemetry.choices import Quantity
+from apps.telemetry.choices import Quantity, StateSource
 from apps.telemetry.selectors import timeseries_list
-from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
+from apps.telemetry.services import datapoints_ingest, site_state_report, timeseries_get_or_create
 
 from .. import readings, schemas
 from ..access import VtnCaller
 from ..models import Event, Report
 from ..selectors import event_list, object_pk, target_scope, ven_for_client
+from ..state import report_state, report_state_errors
 from ..timing import duration_iso
 from ._common import _require_ven, _stamp, _without_metadata
 from .notify import notification_record
@@ -86,6 +87,25 @@ def report_ingest(*, caller: VtnCaller, report: Report, event: Event | None) -> 
     return result.created + result.updated
 
 
+def report_state_store(*, caller: VtnCaller, report: Report) -> bool:
+    """Store the site state a report carries (:mod:`apps.openadr.state`) through
+    :func:`apps.telemetry.services.site_state_report` (source ``openadr``); returns whether it carried one.
+
+    Raises:
+        ValidationError: a bad state entry, named by its path in the report.
+    """
+    assert caller.site is not None
+    found = report_state({"resources": report.resources}, caller.site)
+    if found is None:
+        return False
+    data, paths = found
+    try:
+        site_state_report(principal=caller.principal, site=caller.site, data=data, source=StateSource.OPENADR)
+    except ValidationError as exc:
+        raise report_state_errors(exc, paths) from exc
+    return True
+
+
 def _report_apply(caller: VtnCaller, report: Report, body: dict[str, Any]) -> Event:
     event = _report_event(caller, body["eventID"])
     report.event = event
@@ -101,8 +121,9 @@ def _report_apply(caller: VtnCaller, report: Report, body: dict[str, Any]) -> Ev
 
 
 def report_create(*, caller: VtnCaller | None, data: Any) -> Report:
-    """Store a VEN's report (``reportRequest``) and write its USAGE/DEMAND readings to telemetry, all or
-    nothing: a refused reading refuses the report (400) and nothing is written.
+    """Store a VEN's report (``reportRequest``), write its USAGE/DEMAND readings to telemetry and the site state
+    it carries (:func:`report_state_store`), all or nothing: a refused reading or state entry refuses the report
+    (400) and nothing is written.
 
     VENs only (403 for business logic); ``eventID`` must name an event the VEN can read (409).
     """
@@ -115,6 +136,7 @@ def report_create(*, caller: VtnCaller | None, data: Any) -> Report:
         report.save()
         report.telemetry_points = report_ingest(caller=ven_caller, report=report, event=event)
         report.save(update_fields=["telemetry_points"])
+        report_state_store(caller=ven_caller, report=report)
         notification_record(object_type="REPORT", operation="CREATE", obj=report)
     return report
 
@@ -129,6 +151,7 @@ def report_update(*, caller: VtnCaller | None, report: Report, data: Any) -> Rep
         event = _report_apply(ven_caller, report, body)
         _stamp(report, created=False)
         report.telemetry_points = report_ingest(caller=ven_caller, report=report, event=event)
+        report_state_store(caller=ven_caller, report=report)
         report.save()
         notification_record(object_type="REPORT", operation="UPDATE", obj=report)
     return report

@@ -387,7 +387,8 @@ def datapoint_last_start(*, series: TimeSeries) -> datetime | None:
     return DataPoint.objects.filter(series=series).order_by("-start").values_list("start", flat=True).first()
 
 
-# System-job reads for forecasting (no caller scoping), in their own module.
+# Site state and SLA figures (.state, its __all__), and system-job reads for forecasting, in their own modules.
+from .state import *  # noqa: E402, F403
 from .system import (  # noqa: E402, F401  (re-exported)
     site_ids_with_series,
     timeseries_get_with_owner,

@@ -145,3 +145,32 @@ def test_it_meter_sees_the_work_moved_away(activation, sites) -> None:  # type: 
     )
     assert len(demand) == len(it) and demand.to_numpy() == pytest.approx(load_kw)
     assert it_load_series(site=site).name == IT_DEMAND_SERIES
+
+
+def test_agent_reports_its_state_every_step(activation, sites) -> None:  # type: ignore[no-untyped-def]
+    """Each step reports IT load, SoC and the backlog (as queued work of its tightest deferrable class) through
+    site_state_report; the latest report equals the agent's own backlog, step by step."""
+    from apps.telemetry.models import SiteState
+    from apps.telemetry.selectors import site_state_latest
+
+    plan = services.dispatch_activation(activation_id=activation.pk)
+    site = max(sites, key=lambda s: sum(sp.reduction_kw for sp in Setpoint.objects.filter(plan=plan, site=s)))
+    agent = SiteAgent(
+        site, flat_load(site, activation.start, 0.7 * site.it_capacity_kw), noise=0.0, tau_s=1.0
+    )
+    assert agent.queue_class is not None and agent.queue_class.is_deferrable
+    t = activation.start + STEP5
+    queued = []
+    for _ in range(6):
+        clock.replay_jump(to=t)
+        agent.step(t, STEP5)
+        state = site_state_latest(site=site, at=t)
+        assert state is not None and state.reported_at == t and state.source == "agent"
+        assert state.queued_kwh == pytest.approx(agent.state.backlog_kwh, abs=1e-6)
+        assert set(state.battery_soc_kwh) == {b.pk for b in site.batteries.all()}
+        for entry in state.queue:
+            assert entry.deadline == entry.arrived_at + agent.max_delay
+        queued.append(state.queued_kwh)
+        t += STEP5
+    assert SiteState.objects.filter(site=site).count() == 6
+    assert max(queued) > 0, "the activation defers work: the reported queue is not empty"

@@ -8,13 +8,22 @@ aggregator only). ``tests/test_permission_coverage.py`` checks that ``MATRIX`` c
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
-from apps.telemetry.models import DataPoint, TimeSeries
+from apps.telemetry.models import DataPoint, SiteState, TimeSeries
+from apps.telemetry.services import site_state_report
 from tests.conftest import PERSONAS, World
-from tests.factories import SiteFactory, TimeSeriesFactory, ZoneSeriesFactory
+from tests.factories import (
+    BatteryFactory,
+    SiteFactory,
+    TimeSeriesFactory,
+    WorkloadClassFactory,
+    ZoneSeriesFactory,
+)
 
 Setup = Callable[[World], tuple[str, Any]]
 
@@ -52,6 +61,48 @@ def create_zone_series(world: World) -> tuple[str, Any]:
     return "/api/v1/timeseries/", {"market_zone": "PJM_DOM", "quantity": "price", "resolution": "PT1H"}
 
 
+def _state_site(world: World) -> Any:
+    site = SiteFactory(owner=world.owner_a, enrolment_status="active")
+    BatteryFactory(site=site, name="ups")
+    WorkloadClassFactory(site=site, name="training", max_delay_h=8.0)
+    return site
+
+
+def state_body(site: Any) -> dict[str, Any]:
+    """A valid state report of ``site`` (made by :func:`_state_site`), ten minutes old."""
+    at = timezone.now().replace(microsecond=0) - timedelta(minutes=10)
+    return {
+        "reported_at": at.isoformat(),
+        "it_load_kw": 4200.0,
+        "batteries": [{"battery": site.batteries.get().pk, "soc_kwh": 640.0}],
+        "queue": [
+            {
+                "workload_class": "training",
+                "energy_kwh": 350.0,
+                "arrived_at": (at - timedelta(hours=1)).isoformat(),
+                "deadline": (at + timedelta(hours=7)).isoformat(),
+                "job_id": "job-1",
+            }
+        ],
+    }
+
+
+def report_state(world: World) -> tuple[str, Any]:
+    site = _state_site(world)
+    return f"/api/v1/sites/{site.pk}/state/", state_body(site)
+
+
+def read_state(world: World) -> tuple[str, Any]:
+    site = _state_site(world)
+    body = state_body(site)
+    body["reported_at"] = timezone.now() - timedelta(minutes=10)
+    for row in body["queue"]:
+        row["arrived_at"] = datetime.fromisoformat(row["arrived_at"])
+        row["deadline"] = datetime.fromisoformat(row["deadline"])
+    site_state_report(principal=None, site=site, data=body)
+    return f"/api/v1/sites/{site.pk}/state/", None
+
+
 def listing(world: World) -> tuple[str, Any]:
     _site_series(world)
     return "/api/v1/timeseries/", None
@@ -65,6 +116,9 @@ MATRIX: dict[tuple[str, str], tuple[Setup, tuple[int, ...]]] = {
     ("timeseries-detail", "get"): (site_series(), (200, 200, 404, 404, 401)),
     ("timeseries-data", "get"): (site_series("data/"), (200, 200, 404, 404, 401)),
     ("timeseries-data", "post"): (site_series("data/", ROWS), (403, 200, 404, 403, 401)),
+    # aggregator staff read every site's state but only the site's owner (or its own VEN) reports it
+    ("site-state", "get"): (read_state, (200, 200, 404, 404, 401)),
+    ("site-state", "post"): (report_state, (403, 201, 404, 404, 401)),
 }
 
 ZONE_MATRIX: dict[tuple[str, str], tuple[Setup, tuple[int, ...]]] = {
@@ -95,6 +149,7 @@ def test_permission_matrix(
     setup, expected = (MATRIX if label == "site" else ZONE_MATRIX)[(name, method)]
     url, body = setup(world)
     points_before = DataPoint.objects.count()
+    states_before = SiteState.objects.count()
     response = getattr(api_as(persona), method)(url, body, format="json")
     assert response.status_code == expected[index], (url, persona, response.content[:300])
     if response.status_code >= 400:
@@ -102,8 +157,11 @@ def test_permission_matrix(
         assert problem["status"] == response.status_code
         assert problem["errors"], "every refusal names at least one reason"
         assert DataPoint.objects.count() == points_before, "a refused request writes nothing"
+        assert SiteState.objects.count() == states_before, "a refused request writes nothing"
     elif method == "post" and name == "timeseries-data":
         assert DataPoint.objects.count() == points_before + len(body)
+    elif method == "post" and name == "site-state":
+        assert SiteState.objects.count() == states_before + 1
 
 
 def test_owner_b_sees_zone_series_and_own_only(world: World, api_as) -> None:  # type: ignore[no-untyped-def]
@@ -128,4 +186,7 @@ SITE_VEN: dict[tuple[str, str], int] = {
     ("timeseries-detail", "get"): 404,
     ("timeseries-data", "get"): 404,
     ("timeseries-data", "post"): 404,
+    # the VEN is bound to another site of owner A: this one is invisible to it
+    ("site-state", "get"): 404,
+    ("site-state", "post"): 404,
 }
