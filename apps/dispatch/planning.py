@@ -5,9 +5,8 @@ The activation's kW is a commitment on the zone's active sites over the activati
 horizon runs :data:`RECOVERY_HOURS` past the window so deferred work is served afterwards, respecting every
 SLA (deadline), backup reserve and grid limit. Setpoints are stored for the activation window.
 
-Regulation activations follow a fast signal that no 15-minute plan can track: their setpoints give each site a
-share of the regulation band on its batteries (pro rata battery power), with the interval's mean signal as the
-battery setpoint; the site scales its share by the live signal.
+Regulation activations are planned by :mod:`apps.dispatch.regulation` (a symmetric band per site; setpoints carry
+the signal).
 """
 
 from __future__ import annotations
@@ -104,7 +103,9 @@ def plan_reduction(
     if not sites or window_steps <= 0:
         raise ValueError("nothing to dispatch: no participating site or an empty window")
     if activation.event.program.product in REGULATION_PRODUCTS:
-        return _plan_regulation(activation, sites, begin, window_steps, step, belief_time)
+        from .regulation import plan_regulation  # it builds on this module's drafts
+
+        return plan_regulation(activation, sites, begin, window_steps, step, belief_time)
     t0 = time.perf_counter()
     steps = window_steps + int(timedelta(hours=RECOVERY_HOURS) / step)
     ids = tuple(str(s.pk) for s in sites)
@@ -183,56 +184,6 @@ def _site_setpoints(
         target_kw=sr.grid_kw[:n],
         battery_kw=sr.battery_kw[:n],
         workloads=workloads,
-    )
-
-
-def _plan_regulation(
-    activation: Activation, sites: list[Site], begin: datetime, n: int, step: timedelta, belief_time: datetime
-) -> PlanDraft:
-    power = {s.pk: sum(min(b.max_charge_kw, b.max_discharge_kw) for b in s.batteries.all()) for s in sites}
-    total = sum(power.values())
-    if total <= 0:
-        raise ValueError("regulation needs batteries: no participating site has one")
-    band_kw = min(activation.kw or total, total)
-    signal = np.asarray(activation.signal or [0.0], dtype=float)
-    per_step = max(1, int(step.total_seconds() // (activation.signal_resolution_seconds or 2)))
-    means = [
-        float(signal[i * per_step : (i + 1) * per_step].mean()) if i * per_step < len(signal) else 0.0
-        for i in range(n)
-    ]
-    built = portfolio_problem(
-        sites=sites,
-        start=begin,
-        steps=n,
-        belief_time=belief_time,
-        resolution_s=int(step.total_seconds()),
-        include_migration_targets=False,
-    )
-    starts = [begin + i * step for i in range(n)]
-    per_site = []
-    for s, fs in zip(sites, built.problem.sites, strict=True):
-        share = band_kw * power[s.pk] / total
-        baseline = s.pue * sum(w.baseline_kw for w in fs.workloads) - (
-            fs.pv_kw if fs.pv_kw is not None else 0.0
-        )
-        battery = np.array([-share * m for m in means])  # signal > 0 asks for less consumption: discharge
-        per_site.append(
-            SiteSetpoints(
-                site=s,
-                starts=starts,
-                baseline_kw=np.asarray(baseline),
-                target_kw=np.asarray(baseline) + battery,
-                battery_kw=battery,
-                workloads=[{"regulation": {"band_kw": round(share, 3)}} for _ in range(n)],
-            )
-        )
-    return PlanDraft(
-        requested_kw=band_kw,
-        planned_kw=band_kw,
-        valid_from=begin,
-        step=step,
-        sites=per_site,
-        inputs={"signal_points": len(signal)},
     )
 
 

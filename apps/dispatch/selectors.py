@@ -100,6 +100,29 @@ def replan_run_latest() -> ReplanRun | None:
     return ReplanRun.objects.order_by("-slot").first()
 
 
+def regulation_setpoints_between(*, site_id: int, start: datetime, end: datetime) -> list[Setpoint]:
+    """The regulation setpoints of ``site_id`` overlapping ``[start, end)`` (those whose ``workloads`` carry a
+    ``"regulation"`` order, :mod:`apps.dispatch.regulation`), in active plans, by start; where several cover the
+    same interval, the newest plan's. A site follows them on top of any other setpoint in force."""
+    from .choices import PlanStatus
+
+    rows = (
+        Setpoint.objects.filter(
+            site_id=site_id,
+            start__lt=end,
+            end__gt=start,
+            plan__status=PlanStatus.ACTIVE,
+            workloads__has_key="regulation",
+        )
+        .order_by("start", "-plan__created_at", "-plan_id")
+        .only("start", "end", "workloads")
+    )
+    picked: dict[datetime, Setpoint] = {}
+    for row in rows:
+        picked.setdefault(row.start, row)
+    return list(picked.values())
+
+
 def deliveries_pending_for(*, site_id: int) -> QuerySet[Delivery]:
     """Deliveries to a site not yet acknowledged (delivered or still pending)."""
     from .choices import DeliveryStatus

@@ -389,6 +389,7 @@ def settlement_figures(inputs: SettlementInputs) -> SettlementFigures:
             "sites": {str(s.site_id): s.baseline_detail for s in sites},
             "regulation_resolution_s": regulation[1]["resolution_s"] if regulation else None,
             "regulation_delay_s": score.delay_s if score else None,
+            "regulation_hourly": regulation[1]["hourly"] if regulation else None,
         },
         intervals=rows,
         sites=tuple(sites),

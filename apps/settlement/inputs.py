@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -23,7 +23,6 @@ from apps.forecasts.selectors import forecast_known_at
 from apps.markets.choices import DOWN_PRODUCTS, REGULATION_PRODUCTS, BaselineMethod
 from apps.markets.models import Award, Event, Program
 from apps.markets.selectors import (
-    activation_first_with_signal,
     activation_list_for_event,
     activation_windows_of_site_before,
     award_interval_kw,
@@ -31,11 +30,13 @@ from apps.markets.selectors import (
 )
 from apps.telemetry.choices import Quantity
 from apps.telemetry.models import TimeSeries
-from apps.telemetry.selectors import series_for, timeseries_pv_of_site, timeseries_resampled
+from apps.telemetry.selectors import series_for, timeseries_pv_of_site
 from forecasting import customer_baselines as bl
 
-from .intervals import event_index, planned_weights, regulation_resolution_s
+from .intervals import event_index, planned_weights
 from .models import DEFAULT_FEE_PCT, BaselineTerms, OwnerContract
+from .regulation_inputs import RegulationSignal as RegulationSignal  # re-exported: part of SettlementInputs
+from .regulation_inputs import regulation_signal, series_values
 
 logger = logging.getLogger(__name__)
 
@@ -115,19 +116,6 @@ class ForecastInput:
     p50_kw: pd.Series
     pue: float | None
     issued_at: str
-
-
-@dataclass(frozen=True)
-class RegulationSignal:
-    """A regulation signal (fractions of the award every ``step_s`` from ``start``) and, per participating site
-    in :attr:`SettlementInputs.sites` order, its metered ``site_power_kw`` at ``resolution_s`` over the event
-    (``None`` without a readable meter)."""
-
-    values: tuple[float, ...]
-    start: pd.Timestamp
-    step_s: int
-    resolution_s: int
-    metered_kw: tuple[pd.Series | None, ...]
 
 
 @dataclass(frozen=True)
@@ -226,16 +214,7 @@ def _fee_pct(owner_id: int) -> Decimal:
     return contract.fee_pct if contract else DEFAULT_FEE_PCT
 
 
-def _values(series: TimeSeries | None, start: datetime, end: datetime, step_s: int) -> pd.Series | None:
-    """``series`` over ``[start, end)`` at ``step_s`` (NaN where missing), or ``None`` without a series or when
-    the resolutions are incompatible."""
-    if series is None:
-        return None
-    try:
-        return timeseries_resampled(series=series, start=start, end=end, resolution_s=step_s).values
-    except ValueError:
-        logger.warning("series %s cannot be read at %s s", series.pk, step_s)
-        return None
+_values = series_values
 
 
 def _on_index(series: TimeSeries | None, event: Event, index: pd.DatetimeIndex, step_s: int) -> np.ndarray:
@@ -319,26 +298,6 @@ def _site_inputs(
     )
 
 
-def _regulation_signal(event: Event, index: pd.DatetimeIndex, sites: list[Site]) -> RegulationSignal | None:
-    """The first regulation signal of the event and each site's meter at the resolution the score is computed on
-    (see :func:`.calculation.regulation_resolution_s`), over the event window."""
-    activation = activation_first_with_signal(event_id=event.pk)
-    if activation is None or not activation.signal or not sites:
-        return None
-    step_s = event.program.settlement_interval_minutes * 60
-    meters = [series_for(site=s, quantity=Quantity.SITE_POWER_KW) for s in sites]
-    res_s = regulation_resolution_s(
-        step_s=step_s, meter_resolutions_s=[m.resolution_s for m in meters if m is not None]
-    )
-    return RegulationSignal(
-        values=tuple(float(v) for v in activation.signal),
-        start=pd.Timestamp(activation.start),
-        step_s=activation.signal_resolution_seconds or 2,
-        resolution_s=res_s,
-        metered_kw=tuple(_values(m, index[0].to_pydatetime(), event.end, res_s) for m in meters),
-    )
-
-
 def settlement_inputs(*, event: Event, award: Award) -> SettlementInputs:
     """Everything the settlement of ``event`` for the aggregator's ``award`` reads (no writes).
 
@@ -378,7 +337,7 @@ def settlement_inputs(*, event: Event, award: Award) -> SettlementInputs:
             for a in activations
         ),
         sites=tuple(_site_inputs(s, event, index, weights[s.pk], rules) for s in ordered),
-        regulation_signal=_regulation_signal(event, index, ordered) if is_regulation else None,
+        regulation_signal=regulation_signal(event, index, ordered) if is_regulation else None,
     )
 
 

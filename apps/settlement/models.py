@@ -182,6 +182,13 @@ class SettlementRun(TimeStampedModel):
     def __str__(self) -> str:
         return f"settlement v{self.version} of {self.event} ({self.status})"
 
+    @property
+    def regulation_hourly(self) -> list[dict]:
+        """The PJM Manual 12 score of each clock hour of a regulation event (correlation, delay, precision,
+        composite, each 0…1, and ``delay_s``), as settled (:func:`~.performance.hourly_regulation_scores`);
+        empty for other events and for runs settled before hourly scores were kept."""
+        return list((self.inputs or {}).get("regulation_hourly") or [])
+
 
 class RunInterval(models.Model):
     """The portfolio's figures in one settlement interval: what the market operator measures and pays.

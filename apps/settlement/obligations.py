@@ -19,6 +19,7 @@ from .performance import (
     IntervalTerms,
     RegulationScore,
     cents,
+    hourly_regulation_scores,
     interval_money,
     regulation_score,
     signal_to_resolution,
@@ -76,8 +77,11 @@ def regulation_figures(
     """PJM performance score of the portfolio and its inputs (``resolution_s``, ``setpoint``, ``response``).
 
     Setpoint = signal × awarded kW, with the signal averaged onto the meter resolution; response = Σ sites
-    (baseline − metered; the reverse for "up") at that resolution, the baseline held constant over its settlement
-    interval. ``None`` without a signal, without sites or when the signal does not overlap the event.
+    (base − metered; the reverse for "up") at that resolution, where base is the site's regulation base point
+    where it meters one (PJM: response = output − regulation base point) and else the settlement baseline held
+    constant over its settlement interval. ``detail["hourly"]`` holds the score of each clock hour
+    (:func:`~.performance.hourly_regulation_scores`). ``None`` without a signal, without sites or when the signal
+    does not overlap the event.
     """
     rs = inputs.regulation_signal
     index = inputs.index
@@ -94,15 +98,18 @@ def regulation_figures(
     setpoint = pd.Series(signal.to_numpy() * awarded[settle_pos], index=fine)
     response = np.zeros(len(fine))
     sign = sign_of(inputs.program)
-    for baseline, metered in zip(baselines, rs.metered_kw, strict=True):
+    base_points = rs.base_point_kw or (None,) * len(baselines)
+    for baseline, metered, base_point in zip(baselines, rs.metered_kw, base_points, strict=True):
         m = metered.reindex(fine).to_numpy(dtype=float) if metered is not None else np.full(len(fine), np.nan)
-        b = baseline[settle_pos]
+        b = base_point.reindex(fine).to_numpy(dtype=float) if base_point is not None else baseline[settle_pos]
         response += np.where(np.isfinite(m) & np.isfinite(b), sign * (b - m), 0.0)
-    score = regulation_score(setpoint, pd.Series(response, index=fine))
+    response_kw = pd.Series(response, index=fine)
+    score = regulation_score(setpoint, response_kw)
     detail = {
         "resolution_s": rs.resolution_s,
         "setpoint": rounded(setpoint.to_numpy()),
         "response": rounded(response),
+        "hourly": hourly_regulation_scores(setpoint, response_kw),
     }
     return score, detail
 

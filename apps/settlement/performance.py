@@ -181,6 +181,36 @@ def regulation_score(
     return RegulationScore(correlation, delay, precision, composite, delay_s)
 
 
+def hourly_regulation_scores(setpoint_kw: pd.Series, response_kw: pd.Series) -> list[dict]:
+    """:func:`regulation_score` of each clock hour of the series (PJM Manual 12 §4.5.6 scores every hour on its
+    own): ``[{"start": ISO 8601 hour, "correlation", "delay", "precision", "composite", "delay_s"}]``, hours
+    in order; an hour with fewer than two samples is left out.
+
+    Raises:
+        ValueError: the series are not on the same index or are empty.
+    """
+    if len(setpoint_kw) == 0 or not setpoint_kw.index.equals(response_kw.index):
+        raise ValueError("setpoint and response must be non-empty and share the same index")
+    hours = setpoint_kw.index.floor("1h")
+    out = []
+    for hour in hours.unique():
+        mask = hours == hour
+        if mask.sum() < 2:
+            continue
+        score = regulation_score(setpoint_kw[mask], response_kw[mask])
+        out.append(
+            {
+                "start": hour.isoformat(),
+                "correlation": round(score.correlation, 4),
+                "delay": round(score.delay, 4),
+                "precision": round(score.precision, 4),
+                "composite": round(score.composite, 4),
+                "delay_s": score.delay_s,
+            }
+        )
+    return out
+
+
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
     if len(a) < 2:
         return 0.0

@@ -36,6 +36,8 @@ from apps.dispatch import selectors, services
 from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity, StateSource
 from apps.telemetry.services import datapoints_ingest, site_state_report, timeseries_get_or_create
 
+from .regulation import follow_regulation
+
 REBOUND_FRACTION = 0.5
 
 
@@ -127,6 +129,8 @@ class SiteAgent:
 
     def step(self, now: datetime, dt: timedelta) -> float:
         """Simulate ``[now − dt, now)``; returns the metered grid kW it wrote."""
+        if (regulated := follow_regulation(self, now, dt)) is not None:
+            return regulated  # a regulation order in force: this step, plus the signal followed on top
         start = now - dt
         hours = dt.total_seconds() / 3600
         it = self._at(self.load, start)

@@ -215,6 +215,11 @@ class VenAgent(SiteAgent):
     def _acknowledge(self) -> None:
         """OpenADR 3 events carry no acknowledgement; the VEN's reports are its answer."""
 
+    def regulation_orders_between(self, start: datetime, end: datetime) -> list:
+        """Regulation orders in force (:func:`apps.simulation.regulation.follow_regulation`): none yet over
+        OpenADR — the VEN follows its events' ``DISPATCH_SETPOINT`` intervals, and reads no database."""
+        return []
+
 
 def _neg(created: str) -> tuple:
     """Sort key putting later ISO timestamps first."""

@@ -42,6 +42,14 @@ class Aggregation(models.TextChoices):
 #: after deferring work, or receiving migrated work, is not its demand. A site without a demand series is modelled
 #: from its metered IT power.
 IT_DEMAND_SERIES = "demand"
+#: Name of a site's ``site_power_kw`` series metered every :data:`REGULATION_METER_RESOLUTION` during regulation
+#: events (PJM scores regulation on 10-second samples, Manual 12 §4.5.6); the main 15-minute meter is unchanged.
+REGULATION_METER_SERIES = "regulation"
+#: Name of the site's ``site_power_kw`` series of its regulation base point at the same resolution: the grid power
+#: it runs at without the signal (its own operating point, other events' setpoints included), which the
+#: regulation response is measured from (PJM: response = output − regulation base point).
+REGULATION_BASE_POINT_SERIES = "regulation base point"
+REGULATION_METER_RESOLUTION = "PT10S"
 
 
 class Quantity(models.TextChoices):

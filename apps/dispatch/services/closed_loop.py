@@ -66,7 +66,8 @@ def delivery_check(*, activation_id: int, interval_start: datetime) -> DeliveryC
     end = activation.end or activation.event.end
     next_start = interval_start + step
     tolerance = max(SHORTFALL_TOLERANCE * planned, MIN_SHORTFALL_KW)
-    if metered is not None and shortfall > tolerance and next_start < end:
+    # a regulation activation is judged on its signal (settlement's score), not on a 15-minute mean reduction
+    if metered is not None and shortfall > tolerance and next_start < end and not activation.signal:
         short_sites = [
             int(k)
             for k, v in detail.items()

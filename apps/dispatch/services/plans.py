@@ -178,6 +178,7 @@ def _activation_plan(activation_id: int) -> StoredPlan:
     )
     if (
         prepared is not None
+        and not activation.signal  # a plan prepared at award cannot know the regulation signal
         and prepared.reduction_kw > 0
         and reduction <= prepared.reduction_kw + 1e-6
         and prepared.draft["valid_from"] == window_start.isoformat()

@@ -31,12 +31,28 @@ class RunIntervalSerializer(serializers.ModelSerializer):
         ]
 
 
+class RegulationHourSerializer(serializers.Serializer):
+    """One clock hour's PJM Manual 12 §4.5.6 performance score (components 0…1)."""
+
+    start = serializers.DateTimeField(read_only=True)
+    correlation = serializers.FloatField(read_only=True)
+    delay = serializers.FloatField(read_only=True)
+    precision = serializers.FloatField(read_only=True)
+    composite = serializers.FloatField(read_only=True)
+    delay_s = serializers.FloatField(read_only=True, help_text="delay of best correlation (s)")
+
+
 class _RunFields(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="current | superseded")
     program = serializers.CharField(source="event.program.code", read_only=True)
     event_start = serializers.DateTimeField(source="event.start", read_only=True)
     event_end = serializers.DateTimeField(source="event.end", read_only=True)
     intervals = RunIntervalSerializer(many=True, read_only=True)
+    regulation_hourly = RegulationHourSerializer(
+        many=True,
+        read_only=True,
+        help_text="regulation events: the PJM Manual 12 score of each clock hour (empty otherwise)",
+    )
 
     class Meta:
         model = SettlementRun
@@ -64,6 +80,7 @@ class _RunFields(serializers.ModelSerializer):
             "regulation_delay",
             "regulation_precision",
             "regulation_score",
+            "regulation_hourly",
             "metering_complete",
             "intervals",
         ]
