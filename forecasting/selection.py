@@ -74,6 +74,9 @@ class Selection:
         intervals: number of intervals scored (the same ones for every candidate).
         switched: True when a baseline won over every model: forecasts use that baseline.
         reason: one sentence saying which won and by how much.
+        failed: models that could not be fitted, with the error.
+        residual_band: per candidate, the 10th and 90th percentiles of actual − forecast over the validation
+            intervals (series unit): a point baseline's p10/p90 are its p50 plus these.
     """
 
     winner: str
@@ -85,6 +88,7 @@ class Selection:
     switched: bool
     reason: str
     failed: dict[str, str]
+    residual_band: dict[str, tuple[float, float]]
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (stored with the selection)."""
@@ -98,6 +102,7 @@ class Selection:
             "switched": self.switched,
             "reason": self.reason,
             "failed": self.failed,
+            "residual_band": {k: list(v) for k, v in self.residual_band.items()},
         }
 
 
@@ -185,6 +190,13 @@ def select_model(
     if not keep.any():
         raise ValueError("no validation interval with an actual value and every candidate's forecast")
     scores = {name: mae(actual[keep], p[keep]) for name, p in points.items()}
+    band = {
+        name: (
+            float(np.quantile(actual[keep] - p[keep], 0.1)),
+            float(np.quantile(actual[keep] - p[keep], 0.9)),
+        )
+        for name, p in points.items()
+    }
     winner = min(scores, key=lambda n: (scores[n], n in models))  # a tie goes to the baseline
     return Selection(
         winner=winner,
@@ -196,6 +208,7 @@ def select_model(
         switched=winner in BASELINES,
         reason=_reason(winner, scores, models, len(origins)),
         failed=failed,
+        residual_band=band,
     )
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from apps.accounts.principal import Principal
 from apps.forecasts.choices import RunStatus
-from apps.forecasts.selectors import forecast_known_at, forecast_run_list
+from apps.forecasts.selectors import forecast_known_at, forecast_run_list, model_selection_latest
 from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity, series_label
 from apps.telemetry.models import TimeSeries
 from apps.telemetry.selectors import datapoints_series, timeseries_extent, timeseries_list
@@ -60,7 +60,9 @@ class SeriesAccuracy:
     """Scores of the stored forecast and of the baselines on one series over ``[start, end)`` (the first and
     last scored intervals); ``intervals`` is
     the number of intervals with a forecast, an actual and both baselines (all methods are scored on the same
-    ones); ``skill_pct`` = 100 × (1 − MAE forecast / MAE seasonal naive)."""
+    ones); ``skill_pct`` = 100 × (1 − MAE forecast / MAE seasonal naive); ``selection`` the reason of the
+    newest model selection (:class:`~apps.forecasts.models.ModelSelection`), ``switched`` True when it switched
+    the series to a baseline that beat the model."""
 
     series: TimeSeries
     label: str
@@ -71,6 +73,8 @@ class SeriesAccuracy:
     intervals: int
     scores: dict[str, Score]
     daily_mape: pd.DataFrame
+    selection: str = ""
+    switched: bool = False
 
     @property
     def skill_pct(self) -> float | None:
@@ -161,6 +165,7 @@ def series_accuracy(*, series: TimeSeries, days: int = DEFAULT_DAYS) -> SeriesAc
     ape = ape[frame["actual"].abs() > floor].rename(columns={"p50": "forecast"}) * 100.0
     daily = ape.groupby(ape.index.floor("D")).mean()
     model_names = ", ".join(sorted(set(runs.values_list("model_name", flat=True))))
+    chosen = model_selection_latest(series=series)
     return SeriesAccuracy(
         series=series,
         label=_label(series),
@@ -171,6 +176,8 @@ def series_accuracy(*, series: TimeSeries, days: int = DEFAULT_DAYS) -> SeriesAc
         intervals=len(frame),
         scores=scores,
         daily_mape=daily,
+        selection=chosen.reason if chosen else "",
+        switched=bool(chosen and chosen.switched),
     )
 
 

@@ -89,6 +89,8 @@ def test_a_model_that_loses_to_a_baseline_is_switched_off() -> None:
     assert result.mae["seasonal_naive"] == pytest.approx(0.0, abs=1e-9)
     assert result.mae["gbm"] == pytest.approx(50.0, rel=0.05)
     assert "switched to the baseline seasonal_naive" in result.reason
+    assert result.residual_band["gbm"] == pytest.approx((-50.0, -50.0), abs=1.0)
+    assert result.as_dict()["winner"] == "seasonal_naive"
 
 
 def test_too_little_validation_history_is_an_error() -> None:
