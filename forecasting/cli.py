@@ -7,6 +7,13 @@ Example::
         --issue-time 10:00 --horizon PT24H --freq PT1H --train-days 365 --start 2023-01-01 --end 2023-12-31 \\
         --output result.json
 
+Protocol: rolling origin, no look-ahead. Each local delivery day D from ``--start`` to ``--end`` is forecast at
+``--issue-time`` on D-1 from the values known then; the model is refitted every ``--refit-days`` days, at the
+issue time of the first forecast of the block, on all the history before it up to ``--train-days`` days (default
+730: two years; all the history when it is shorter) plus a week for lag features; baselines (persistence,
+seasonal naive) use the same issue times. The training window actually used (first and last fit) is printed and
+stored under ``training_window`` in the JSON document.
+
 Prints a score table and writes the JSON document of :meth:`BacktestResult.contract_json`. Bad input exits with
 status 2 and a message naming the problem.
 """
@@ -106,7 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument(
         "--freq", default=None, help="grid step (ISO 8601); data are averaged onto it; default: inferred"
     )
-    bt.add_argument("--train-days", type=int, default=365, help="trailing training window in days")
+    bt.add_argument(
+        "--train-days",
+        type=int,
+        default=730,
+        help="longest trailing training window in days (default two years; all history when shorter)",
+    )
     bt.add_argument("--refit-days", type=int, default=7, help="refit the model every N delivery days")
     bt.add_argument("--start", help="first local delivery day (YYYY-MM-DD)")
     bt.add_argument("--end", help="last local delivery day (YYYY-MM-DD)")
@@ -142,6 +154,21 @@ def _finite(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
+
+
+def training_window(series: pd.Series, result, train_days: int | None, refit_days: int) -> dict:
+    """The history the first and the last fit of a backtest trained on: start (the later of the series' first
+    value and ``train_days`` + 8 lag days before the fit), end (the fit time) and length in days, ISO 8601."""
+    issues = pd.DatetimeIndex(sorted(set(result.forecasts["issue_time"])))
+    fits = issues[::refit_days]
+    first_value = series.dropna().index.min()
+    out: dict = {"train_days_max": train_days}
+    for name, fit in (("first_fit", fits[0]), ("last_fit", fits[-1])):
+        start = max(first_value, fit - pd.Timedelta(days=(train_days or 10**5) + 8))
+        out[f"{name}_start"] = start.isoformat()
+        out[f"{name}_end"] = fit.isoformat()
+        out[f"{name}_days"] = round((fit - start) / pd.Timedelta(days=1), 1)
+    return out
 
 
 def backtest_command(args: argparse.Namespace) -> dict:
@@ -196,7 +223,13 @@ def backtest_command(args: argparse.Namespace) -> dict:
         f"backtest {args.kind} {start}..{end} issued {args.issue_time} {args.tz} D-1, horizon {args.horizon}"
     )
     print(result.table())
-    document = _finite(result.contract_json())
+    window = training_window(series, result, args.train_days, args.refit_days)
+    print(
+        f"training window: {window['first_fit_start']}..{window['first_fit_end']} ({window['first_fit_days']} days) "
+        f"at the first fit, {window['last_fit_start']}..{window['last_fit_end']} ({window['last_fit_days']} days) "
+        f"at the last; at most {args.train_days} days"
+    )
+    document = _finite({**result.contract_json(), "training_window": window})
     if args.output:
         Path(args.output).write_text(json.dumps(document, indent=2) + "\n")
     return document

@@ -41,6 +41,7 @@ app.conf.task_routes = {
     "apps.dispatch.tasks.*": {"queue": "dispatch"},
     "apps.forecasts.tasks.forecast_*": {"queue": "forecasts"},
     "apps.forecasts.tasks.retrain_series": {"queue": "forecasts"},
+    "apps.forecasts.tasks.select_model_series": {"queue": "forecasts"},
     "apps.markets.lp_tasks.*": {"queue": "lp"},  # portfolio LP blocks (apps/markets/fanout.py), own workers
 }
 
@@ -89,6 +90,11 @@ app.conf.beat_schedule = {
     "forecasts-retrain-cycle": {
         "task": "apps.forecasts.tasks.retrain_cycle",
         "schedule": crontab(minute=30, hour=2),
+        "options": {"expires": 3600},
+    },
+    "forecasts-model-selection-cycle": {
+        "task": "apps.forecasts.tasks.model_selection_cycle",
+        "schedule": crontab(minute=0, hour=3),
         "options": {"expires": 3600},
     },
     "markets-flexibility-refresh": {

@@ -10,6 +10,11 @@ knew (:mod:`forecasting.baselines`): persistence (same time on the latest day fu
 naive (same time one week earlier). Metrics from :mod:`forecasting.metrics`: MAE (series unit), MAPE (%, over
 actuals above 1 % of the mean, so near-zero PV at dawn does not explode it) and the mean pinball loss over
 p10/p50/p90 (Koenker & Bassett 1978; a point baseline is scored as all three quantiles).
+
+Only uncontrolled quantities are scored as forecasts (issue #21): a site's IT demand as it arrives, PV, prices,
+carbon. The IT power a site served follows the product's own plan, so where the site reports its demand series
+(:data:`~apps.telemetry.choices.IT_DEMAND_SERIES`) its served IT power is left out of the forecast scores; a site
+without a demand series is forecast from its served IT power, which is then scored (it is the only demand signal).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import pandas as pd
 
 from apps.accounts.principal import Principal
 from apps.forecasts.choices import RunStatus
-from apps.forecasts.selectors import forecast_known_at, forecast_run_list
+from apps.forecasts.selectors import forecast_known_at, forecast_run_list, model_selection_latest
+from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity, series_label
 from apps.telemetry.models import TimeSeries
 from apps.telemetry.selectors import datapoints_series, timeseries_extent, timeseries_list
 from forecasting import baselines, metrics
@@ -54,7 +60,9 @@ class SeriesAccuracy:
     """Scores of the stored forecast and of the baselines on one series over ``[start, end)`` (the first and
     last scored intervals); ``intervals`` is
     the number of intervals with a forecast, an actual and both baselines (all methods are scored on the same
-    ones); ``skill_pct`` = 100 × (1 − MAE forecast / MAE seasonal naive)."""
+    ones); ``skill_pct`` = 100 × (1 − MAE forecast / MAE seasonal naive); ``selection`` the reason of the
+    newest model selection (:class:`~apps.forecasts.models.ModelSelection`), ``switched`` True when it switched
+    the series to a baseline that beat the model."""
 
     series: TimeSeries
     label: str
@@ -65,6 +73,8 @@ class SeriesAccuracy:
     intervals: int
     scores: dict[str, Score]
     daily_mape: pd.DataFrame
+    selection: str = ""
+    switched: bool = False
 
     @property
     def skill_pct(self) -> float | None:
@@ -84,7 +94,18 @@ class AccuracySummary:
 
 def _label(series: TimeSeries) -> str:
     owner = series.site or series.pv_array or series.battery or series.market_zone
-    return f"{getattr(owner, 'name', owner)} · {series.get_quantity_display()}"
+    return f"{getattr(owner, 'name', owner)} · {series_label(series.quantity, series.name)}"
+
+
+def _controlled(series: list[TimeSeries]) -> set[int]:
+    """Ids of the served IT power series of sites that also have a demand series among ``series``: what ran
+    follows the plan, so it is not scored as a forecast."""
+    with_demand = {
+        s.site_id for s in series if s.quantity == Quantity.IT_POWER_KW and s.name == IT_DEMAND_SERIES
+    }
+    return {
+        s.pk for s in series if s.quantity == Quantity.IT_POWER_KW and not s.name and s.site_id in with_demand
+    }
 
 
 def _score(actual: np.ndarray, p10: np.ndarray, p50: np.ndarray, p90: np.ndarray, floor: float) -> Score:
@@ -144,6 +165,7 @@ def series_accuracy(*, series: TimeSeries, days: int = DEFAULT_DAYS) -> SeriesAc
     ape = ape[frame["actual"].abs() > floor].rename(columns={"p50": "forecast"}) * 100.0
     daily = ape.groupby(ape.index.floor("D")).mean()
     model_names = ", ".join(sorted(set(runs.values_list("model_name", flat=True))))
+    chosen = model_selection_latest(series=series)
     return SeriesAccuracy(
         series=series,
         label=_label(series),
@@ -154,6 +176,8 @@ def series_accuracy(*, series: TimeSeries, days: int = DEFAULT_DAYS) -> SeriesAc
         intervals=len(frame),
         scores=scores,
         daily_mape=daily,
+        selection=chosen.reason if chosen else "",
+        switched=bool(chosen and chosen.switched),
     )
 
 
@@ -167,13 +191,13 @@ def forecast_accuracy(*, principal: Principal, days: int = DEFAULT_DAYS) -> Accu
         .values_list("series_id", flat=True)
         .distinct()
     )
+    forecast = list(visible.filter(pk__in=list(ids)).order_by("owner_key", "quantity", "name"))
+    served = _controlled(forecast)
     results = [
-        r
-        for s in visible.filter(pk__in=list(ids)).order_by("owner_key", "quantity", "name")
-        if (r := series_accuracy(series=s, days=days)) is not None
+        r for s in forecast if s.pk not in served and (r := series_accuracy(series=s, days=days)) is not None
     ]
     mape_chart = bar_chart(
-        categories=[r.label.split(" · ")[0] for r in results],
+        categories=[r.label for r in results],
         series={LABELS[m]: [r.scores[m].mape_pct or 0.0 for r in results] for m in METHODS},
         unit="% MAPE",
         empty="No forecast has been scored yet: forecasts and the actuals they forecast are both needed.",

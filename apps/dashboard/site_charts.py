@@ -232,7 +232,7 @@ def site_charts(*, principal: Principal, site: Site, period: str = DEFAULT_PERIO
     aggregate = AGGREGATE_IN_DATABASE and width_s >= DB_AGGREGATE_MIN_INTERVALS * native_s
     d = _Drawing(start, end, width_s if aggregate else None, [])
     setpoints = _setpoints(principal, site, d, native_s)
-    load_lines = [line for item in it for line in d.lines(item, "IT load")]
+    load_lines = [line for item in it for line in d.lines(item, "IT power served (metered)")]
     load = timeseries_chart(
         lines=load_lines, unit="kW", marks=d.marks, x_range=window, empty="No IT load metered in this period."
     )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ForecastRun, ForecastValue, TrainedModel
+from .models import ForecastRun, ForecastValue, ModelSelection, TrainedModel
 
 
 @admin.register(ForecastRun)
@@ -21,3 +21,22 @@ class ForecastValueAdmin(admin.ModelAdmin):
 class TrainedModelAdmin(admin.ModelAdmin):
     list_display = ("series", "model_name", "model_version", "trained_at", "training_start", "training_end")
     exclude = ("artifact",)
+
+
+@admin.register(ModelSelection)
+class ModelSelectionAdmin(admin.ModelAdmin):
+    """Model selections with their progress (one step per candidate) while the Celery task runs."""
+
+    list_display = (
+        "series",
+        "selected_at",
+        "status",
+        "progress_pct",
+        "stage",
+        "winner",
+        "switched",
+        "train_days",
+    )
+    list_filter = ("status", "switched", "winner")
+    readonly_fields = ("progress_pct", "stage", "scores", "reason", "error")
+    date_hierarchy = "selected_at"

@@ -144,3 +144,42 @@ class ComputePowerModel(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.site} (R² {self.r2:.2f})"
+
+
+class ModelSelection(TimeStampedModel):
+    """Which model forecasts ``series`` (issue #21: never worse than a baseline), chosen at ``selected_at`` (the
+    product clock) by a rolling day-ahead backtest on the validation days before it
+    (:func:`forecasting.selection.select_model`).
+
+    ``status``/``progress_pct``/``stage`` show a running selection's progress in the admin (one step per
+    candidate); ``winner`` is the model or baseline used from then on, ``switched`` True when a baseline beat
+    every model (the dashboard says so), ``reason`` the sentence why, ``scores`` the validation MAE of every
+    candidate, the validation window, the training window and the baselines' residual bands.
+    """
+
+    series = models.ForeignKey(
+        TimeSeries, on_delete=models.CASCADE, related_name="model_selections", verbose_name="series"
+    )
+    selected_at = models.DateTimeField(verbose_name="selected at")
+    status = models.CharField(
+        max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING, verbose_name="status"
+    )
+    progress_pct = models.FloatField(default=0.0, verbose_name="progress (%)")
+    stage = models.CharField(max_length=64, blank=True, default="", verbose_name="stage")
+    winner = models.CharField(max_length=64, blank=True, default="", verbose_name="model in use")
+    switched = models.BooleanField(default=False, verbose_name="switched to a baseline")
+    reason = models.TextField(blank=True, default="", verbose_name="reason")
+    train_days = models.PositiveIntegerField(null=True, blank=True, verbose_name="training window (days)")
+    scores = models.JSONField(default=dict, blank=True, verbose_name="validation scores")
+    error = models.TextField(blank=True, default="", verbose_name="error")
+
+    class Meta:
+        ordering = ["series", "-selected_at"]
+        verbose_name = "model selection"
+        verbose_name_plural = "model selections"
+        constraints = [
+            models.UniqueConstraint(fields=["series", "selected_at"], name="model_selection_unique_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} → {self.winner or self.status} @ {self.selected_at:%Y-%m-%d %H:%M}"

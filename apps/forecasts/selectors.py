@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,10 @@ from apps.telemetry.models import TimeSeries
 from apps.telemetry.selectors import timeseries_list_active_site_load, timeseries_list_zone_signals
 
 from .choices import RunKind, RunStatus
-from .models import ForecastRun, ForecastValue
+from .models import ForecastRun, ForecastValue, ModelSelection
+
+#: A model selection is current for this long; the beat re-selects after it (issue #21).
+SELECT_EVERY = timedelta(days=7)
 
 
 def forecast_known_at(
@@ -318,3 +321,46 @@ def forecast_bands_bucketed(
     grouped = known[columns].astype(float).groupby(known.index.floor(f"{bucket_s}s")).mean()
     grouped.index = grouped.index.rename("start").as_unit("us")
     return grouped
+
+
+def model_selection_current(*, series: TimeSeries, at: datetime) -> ModelSelection | None:
+    """The newest succeeded selection of ``series`` made at or before ``at`` and less than :data:`SELECT_EVERY`
+    before it; None when there is none."""
+    return (
+        ModelSelection.objects.filter(
+            series=series,
+            status=RunStatus.SUCCEEDED,
+            selected_at__lte=at,
+            selected_at__gt=at - SELECT_EVERY,
+        )
+        .order_by("-selected_at")
+        .first()
+    )
+
+
+def model_selections_due(*, now: datetime) -> list[int]:
+    """Ids of the series forecast day-ahead in the last :data:`SELECT_EVERY` (a succeeded run) whose model has
+    no current selection at ``now``, sorted. Two queries."""
+    forecast = set(
+        ForecastRun.objects.filter(
+            kind=RunKind.DAY_AHEAD,
+            status=RunStatus.SUCCEEDED,
+            issued_at__gt=now - SELECT_EVERY,
+            issued_at__lte=now,
+        ).values_list("series_id", flat=True)
+    )
+    current = set(
+        ModelSelection.objects.filter(
+            status=RunStatus.SUCCEEDED, selected_at__lte=now, selected_at__gt=now - SELECT_EVERY
+        ).values_list("series_id", flat=True)
+    )
+    return sorted(forecast - current)
+
+
+def model_selection_latest(*, series: TimeSeries) -> ModelSelection | None:
+    """The newest succeeded model selection of ``series`` (what its day-ahead forecasts use now), or None."""
+    return (
+        ModelSelection.objects.filter(series=series, status=RunStatus.SUCCEEDED)
+        .order_by("-selected_at")
+        .first()
+    )

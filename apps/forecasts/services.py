@@ -248,13 +248,18 @@ def _forecast_store(
     train_days: int | None,
     max_lead: timedelta | None,
 ) -> ForecastRun:
-    """Load the model and the history, predict, store (the body of :func:`_forecast`)."""
+    """Load the model and the history, predict, store (the body of :func:`_forecast`); a baseline recipe
+    (:func:`apps.forecasts.selection.baseline_forecast_store`) needs no model."""
+    from .selection import BASELINE_RECIPES, baseline_forecast_store
+
     t0 = time.perf_counter()
+    if recipe.model_name in BASELINE_RECIPES:
+        return baseline_forecast_store(series=series, name=recipe.model_name, issue_time=issue_time)
     days = recipe.train_days if train_days is None else train_days
     stored = trained_model_current(series=series, recipe=recipe, at=issue_time, retrain_every=retrain_every)
     reused = stored is not None
     if stored is None:
-        stored = trained_model_fit(series=series, recipe=recipe, at=issue_time, train_days=days)
+        stored = trained_model_fit(series=series, recipe=recipe, at=issue_time, train_days=train_days)
     model = pickle.loads(bytes(stored.artifact))
     history = series_history(
         series,
@@ -281,13 +286,16 @@ def forecast_day_ahead(
     *,
     series_id: int,
     issue_time: datetime,
-    train_days: int = TRAIN_DAYS,
+    train_days: int | None = None,
     retrain_every: timedelta = RETRAIN_EVERY,
     once: bool = False,
 ) -> ForecastRun:
-    """Day-ahead forecast of a load series (e.g. a site's IT power): trained on the stored values known at
+    """Day-ahead forecast of a load series (e.g. a site's IT demand): trained on the stored values known at
     ``issue_time`` (``forecasting.LoadForecaster``: gradient boosting on calendar, holiday and lag features,
-    quantiles p10/p50/p90), for the next local day, stored as a run whose belief time is ``issue_time``.
+    quantiles p10/p50/p90; all history up to two years when ``train_days`` is None), for the next local day,
+    stored as a run whose belief time is ``issue_time``. Where a model selection of the series is current
+    (:func:`apps.forecasts.selection.model_selection_run`), its winner makes the forecast instead: the ensemble,
+    or the baseline the model lost to (:func:`apps.forecasts.selection.recipe_selected`).
 
     The fitted model is persisted (:class:`~apps.forecasts.models.TrainedModel`) and reused, with the newest
     history, until it is ``retrain_every`` old; a model trained after ``issue_time`` is never used. ``once``
@@ -298,9 +306,12 @@ def forecast_day_ahead(
         TimeSeries.DoesNotExist: unknown series.
         ValueError: fewer than ``train_days`` + 8 days of history before ``issue_time``.
     """
+    from .selection import recipe_selected
+
+    series = series_get(series_id)
     return _forecast(
-        series=series_get(series_id),
-        recipe=RECIPES[LOAD_MODEL_NAME],
+        series=series,
+        recipe=recipe_selected(series=series, at=issue_time, default=RECIPES[LOAD_MODEL_NAME]),
         issue_time=issue_time,
         retrain_every=retrain_every,
         train_days=train_days,

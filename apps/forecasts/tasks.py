@@ -11,7 +11,9 @@ from the database (:class:`~apps.forecasts.models.TrainedModel`), never from pro
 - ``zone_day_ahead_cycle`` (hourly): day-ahead price and carbon runs of market zones at 10:00 zone time;
 - ``intraday_cycle`` (every 15 min): intraday updates of site load series, hourly (every 15 min of simulated
   time while a replay clock runs);
-- ``retrain_cycle`` (daily): retrain persisted models older than a week, one ``retrain_series`` task each.
+- ``retrain_cycle`` (daily): retrain persisted models older than a week, one ``retrain_series`` task each;
+- ``model_selection_cycle`` (daily): re-select the model of every series forecast day-ahead whose selection is a
+  week old or missing, one ``select_model_series`` task each (progress in the admin's model selections).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from celery import Task, group, shared_task
 
 from apps.core import clock
 
-from . import selectors, services
+from . import selection, selectors, services
 
 #: Spacing of intraday updates on the wall clock, and while a replay runs.
 INTRADAY_EVERY = timedelta(hours=1)
@@ -104,3 +106,17 @@ def retrain_cycle() -> int:
     if stale:
         group(retrain_series.si(series_id, name, now.isoformat()) for series_id, name in stale).apply_async()
     return len(stale)
+
+
+@shared_task(name="apps.forecasts.tasks.select_model_series", acks_late=True)
+def select_model_series(series_id: int, at: str) -> int:
+    """Select the model of one series at ``at`` (ISO 8601); returns the selection's id."""
+    return selection.model_selection_run(series_id=series_id, at=datetime.fromisoformat(at)).pk
+
+
+@shared_task(name="apps.forecasts.tasks.model_selection_cycle")
+def model_selection_cycle() -> int:
+    """Daily: send one ``select_model_series`` task (a group on the ``forecasts`` queue) for every series due a
+    model selection; returns how many were sent."""
+    now = clock.now()
+    return fan_out(select_model_series, selectors.model_selections_due(now=now), now)

@@ -27,8 +27,12 @@ from .models import TrainedModel
 LOAD_MODEL_NAME = "gbm_load"
 LOAD_MODEL_VERSION = "1"
 INTRADAY_MODEL_NAME = "gbm_load_intraday"
-#: Days of history the day-ahead load model trains on (plus a week for its lag features).
+ENSEMBLE_MODEL_NAME = "ensemble_load"
+#: The least history (days, plus a week for lag features) a model trains on; it trains on all the history the
+#: series has up to :data:`MAX_TRAIN_DAYS` (issue #21), and predictions read this many days.
 TRAIN_DAYS = 21
+#: Two years: the longest history a model trains on.
+MAX_TRAIN_DAYS = 730
 #: Zone price / carbon models train on four weeks (the bundled zone slices hold two months).
 ZONE_TRAIN_DAYS = 21
 #: A trained model is reused for this long, then retrained on the latest history.
@@ -58,6 +62,12 @@ def _build_day_ahead_load(tz: str, step: pd.Timedelta, series: TimeSeries) -> An
     return LoadForecaster(DayAheadSchedule(tz=tz, freq=step), exclude_features=("day_of_year",))
 
 
+def _build_ensemble_load(tz: str, step: pd.Timedelta, series: TimeSeries) -> Any:
+    from forecasting import DayAheadSchedule, load_ensemble
+
+    return load_ensemble(DayAheadSchedule(tz=tz, freq=step), exclude_features=("day_of_year",))
+
+
 def _build_intraday_load(tz: str, step: pd.Timedelta, series: TimeSeries) -> Any:
     from forecasting import IntradaySchedule, LoadForecaster
 
@@ -79,6 +89,9 @@ def _build_zone(signal: str) -> Callable[[str, pd.Timedelta, TimeSeries], Any]:
 RECIPES: dict[str, ModelRecipe] = {
     LOAD_MODEL_NAME: ModelRecipe(
         LOAD_MODEL_NAME, LOAD_MODEL_VERSION, RunKind.DAY_AHEAD, TRAIN_DAYS, _build_day_ahead_load
+    ),
+    ENSEMBLE_MODEL_NAME: ModelRecipe(
+        ENSEMBLE_MODEL_NAME, "1", RunKind.DAY_AHEAD, TRAIN_DAYS, _build_ensemble_load
     ),
     INTRADAY_MODEL_NAME: ModelRecipe(
         INTRADAY_MODEL_NAME, "1", RunKind.INTRADAY, TRAIN_DAYS, _build_intraday_load
@@ -111,6 +124,18 @@ def series_get(series_id: int) -> TimeSeries:
         TimeSeries.DoesNotExist: unknown series.
     """
     return timeseries_get_with_owner(series_id=series_id)
+
+
+def history_days(series: TimeSeries, *, at: datetime, least: int = TRAIN_DAYS) -> int:
+    """Days of history a model of ``series`` fitted at ``at`` trains on: all it has before the lag week, between
+    ``least`` and :data:`MAX_TRAIN_DAYS` (two years)."""
+    from apps.telemetry.selectors import timeseries_extent
+
+    first, _, _ = timeseries_extent(series=series)
+    if first is None:
+        return least
+    available = int((pd.Timestamp(at) - pd.Timestamp(first)) / pd.Timedelta(days=1)) - 8
+    return max(least, min(available, MAX_TRAIN_DAYS))
 
 
 def series_history(
@@ -154,13 +179,14 @@ def trained_model_current(
 def trained_model_fit(
     *, series: TimeSeries, recipe: ModelRecipe, at: datetime, train_days: int | None = None
 ) -> TrainedModel:
-    """Fit ``recipe`` on the values of ``series`` known at ``at`` (the last ``train_days`` days plus a week of lags)
-    and persist it; older models of the same series and recipe beyond the newest :data:`KEEP_TRAINED` are deleted.
+    """Fit ``recipe`` on the values of ``series`` known at ``at`` (the last ``train_days`` days plus a week of lags;
+    all the history the series has, up to two years, when None: :func:`history_days`) and persist it; older
+    models of the same series and recipe beyond the newest :data:`KEEP_TRAINED` are deleted.
 
     Raises:
         ValueError: not enough history before ``at``.
     """
-    days = recipe.train_days if train_days is None else train_days
+    days = history_days(series, at=at, least=recipe.train_days) if train_days is None else train_days
     first = pd.Timestamp(at) - pd.Timedelta(days=days + 8)
     history = series_history(series, first=first, issue_time=at, train_days=days)
     step = pd.Timedelta(seconds=series.resolution_s)

@@ -51,6 +51,12 @@ REGULATION_METER_SERIES = "regulation"
 REGULATION_BASE_POINT_SERIES = "regulation base point"
 REGULATION_METER_RESOLUTION = "PT10S"
 
+#: Labels of a site's two IT power series (issue #21: both used to read "IT power (kW)"): the demand as it
+#: arrives, which is forecast, and the IT power the site served (metered), which follows the plan and is scored
+#: as the plan's delivery, never as a forecast.
+IT_DEMAND_LABEL = "IT demand as it arrives (kW)"
+IT_SERVED_LABEL = "IT power served, metered (kW)"
+
 
 class Quantity(models.TextChoices):
     """What a series measures; units are in the names (and in :data:`QUANTITY_SPECS`)."""
@@ -153,6 +159,19 @@ QUANTITY_SPECS: dict[str, QuantitySpec] = {
         "kW", Aggregation.MEAN, 0.0, 1e9, frozenset({OwnerKind.ZONE}), "system load is consumption (≥ 0)"
     ),
 }
+
+
+def series_label(quantity: str, name: str = "") -> str:
+    """A self-explaining label of a series of ``quantity`` named ``name``: a site's IT demand series
+    (:data:`IT_DEMAND_SERIES`) is :data:`IT_DEMAND_LABEL`, its unnamed IT power series :data:`IT_SERVED_LABEL`;
+    any other series is its quantity's label, followed by its name in parentheses when it has one."""
+    if quantity == Quantity.IT_POWER_KW:
+        if name == IT_DEMAND_SERIES:
+            return IT_DEMAND_LABEL
+        if not name:
+            return IT_SERVED_LABEL
+    label = str(Quantity(quantity).label) if quantity in Quantity.values else quantity
+    return f"{label} ({name})" if name else label
 
 
 def unit_for(quantity: str, *, currency: str | None = None) -> str:

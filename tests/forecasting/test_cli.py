@@ -11,6 +11,7 @@ from .conftest import synthetic_load, synthetic_weather
 
 ROOT = Path(__file__).resolve().parents[2]
 LOAD_KEYS = {
+    "training_window",
     "model",
     "persistence",
     "seasonal_naive",
@@ -87,6 +88,9 @@ def test_cli_backtest_load_prints_a_table_and_writes_the_contract_json(tmp_path)
     for name in ("model", "persistence", "seasonal_naive"):
         assert set(doc[name]) == METRIC_KEYS
     assert doc["n_forecasts"] == 7
+    assert "training window:" in proc.stdout
+    window = doc["training_window"]
+    assert window["first_fit_end"] <= window["last_fit_end"] and 0 < window["first_fit_days"] <= 30 + 8
 
 
 def test_cli_backtest_pv_adds_smart_persistence(tmp_path, capsys):

@@ -90,15 +90,16 @@ TREND_KW_PER_DAY = 10.0
 FORECAST_BIAS_KW = 5.0
 
 
-def trending_load(site: Site, *, days: int = 21, forecast_days: int = 2) -> pd.DatetimeIndex:
+def trending_load(site: Site, *, days: int = 21, forecast_days: int = 2, name: str = "") -> pd.DatetimeIndex:
     """Metered IT load of ``site`` for ``days`` days ending at :data:`START`'s midnight, and day-ahead forecasts
-    (issued at 10:00 UTC the day before) of its last ``forecast_days`` days. Returns the forecast intervals."""
+    (issued at 10:00 UTC the day before) of its last ``forecast_days`` days, in the IT power series named
+    ``name``. Returns the forecast intervals."""
     end = START.normalize()
     index = pd.date_range(end - pd.Timedelta(days=days), end, freq="15min", inclusive="left")
     day = np.floor((index - index[0]) / pd.Timedelta(days=1)).to_numpy()
     hour = (index.hour + index.minute / 60).to_numpy()
     load = 5000 + 800 * np.sin(hour / 24 * 2 * np.pi) + TREND_KW_PER_DAY * day
-    series, _ = timeseries_get_or_create(owner=site, quantity="it_power_kw", resolution="PT15M")
+    series, _ = timeseries_get_or_create(owner=site, quantity="it_power_kw", resolution="PT15M", name=name)
     datapoints_ingest(series=series, rows=pd.Series(load, index=index))
     actual = pd.Series(load, index=index)
     forecast_index = index[index >= end - pd.Timedelta(days=forecast_days)]

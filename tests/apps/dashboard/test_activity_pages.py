@@ -16,6 +16,7 @@ from django.test import Client
 
 from apps.accounts.principal import principal_for
 from apps.dashboard import accuracy
+from apps.telemetry.choices import IT_DEMAND_SERIES
 from tests.conftest import World
 from tests.factories import MembershipFactory, OrganisationFactory
 
@@ -59,8 +60,8 @@ def test_site_page_draws_actuals_forecast_band_and_setpoints(
     trending_load(activity.site_a)
     html = page(page_as("staff"), f"/sites/{activity.site_a.pk}/?period=7d")
     load = chart(html, "chart-load")
-    forecast = series_named(load, "IT load forecast (p50, p10–p90 band)")
-    actual = series_named(load, "IT load")
+    forecast = series_named(load, "IT power served (metered) forecast (p50, p10–p90 band)")
+    actual = series_named(load, "IT power served (metered)")
     both = [
         (a, f, lo, hi)
         for a, f, lo, hi in zip(
@@ -213,15 +214,24 @@ def test_forecast_accuracy_against_baselines(world: World, activity: Activity) -
     assert len(result.daily_mape) == 2
 
 
+def test_served_it_power_is_not_scored_as_a_forecast_when_demand_is(world: World, activity: Activity) -> None:
+    """The IT power a site served follows the plan: with a demand series beside it, only the demand is scored."""
+    trending_load(activity.site_a)
+    trending_load(activity.site_a, name=IT_DEMAND_SERIES)
+    summary = accuracy.forecast_accuracy(principal=principal_for(world.users["staff"]))
+    assert [r.label for r in summary.series] == ["DC A · IT demand as it arrives (kW)"]
+    assert summary.series[0].series.name == IT_DEMAND_SERIES
+
+
 def test_forecast_accuracy_page(world: World, activity: Activity, page_as) -> None:  # type: ignore[no-untyped-def]
     trending_load(activity.site_a)
     html = page(page_as("staff"), "/forecasts/?days=7")
     mape = chart(html, "chart-accuracy")
-    assert mape["categories"] == ["DC A"]
+    assert mape["categories"] == ["DC A · IT power served, metered (kW)"]
     assert [s["name"] for s in mape["series"]] == list(accuracy.LABELS.values())
     assert mape["series"][1]["values"][0] > mape["series"][2]["values"][0] > mape["series"][0]["values"][0]
     assert chart(html, "chart-accuracy-daily")["step_s"] == 86400
-    assert "DC A · IT power (kW)" in html and 'aria-current="true">7 days' in html
+    assert "DC A · IT power served, metered (kW)" in html and 'aria-current="true">7 days' in html
     assert page_as("owner_a").get("/forecasts/").status_code == 403
 
 
