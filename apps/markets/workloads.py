@@ -3,7 +3,9 @@ declared (:class:`apps.assets.models.WorkloadClass`) and, from the site's live s
 
 Field by field (the LP's semantics in :class:`flexibility.Workload`):
 
-- ``max_delay_h`` → ``max_delay_steps`` (whole steps, rounded down: a deadline is never stretched);
+- ``max_delay_h`` → ``max_delay_steps``: whole steps, rounded down, less the step the work arrives in (work
+  arriving during a step may have arrived at its start, and its deadline counts from there: a deadline is
+  never stretched);
 - ``migratable_to`` → the targets that are in the problem (deferrable or not: a class that is only migratable
   is served elsewhere as it arrives);
 - ``min_power_fraction`` → the class runs at least that share of what arrives, every step;
@@ -85,7 +87,7 @@ def workload_models(
                 {
                     "id": f"{key}:{wc.name}",
                     "baseline_kw": it_kw * share,
-                    "max_delay_steps": int((wc.max_delay_h or 0.0) * 3600 // resolution_s)
+                    "max_delay_steps": max(int((wc.max_delay_h or 0.0) * 3600 // resolution_s) - 1, 0)
                     if deferrable
                     else None,
                     "max_kw": site.it_capacity_kw * min(1.0, CATCH_UP_CAPACITY_FACTOR * share)

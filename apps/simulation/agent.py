@@ -4,14 +4,17 @@ Physics, per step of ``dt`` ending at ``now``:
 
 - uncontrolled grid power ``b = PUE × u(t) − PV(t)`` from the site's uncontrolled IT load ``u`` (the load it
   would run without the aggregator);
-- during a setpoint, the planned deviation ``target_kw − baseline_kw`` is applied to the real ``b``: a reduction
-  (times ``compliance``: 1 = perfect, < 1 an under-delivering site) is limited to what the site can shed — its
-  deferrable IT share × PUE plus its batteries' discharge power above the backup reserve; deferred work enters a
-  backlog, work migrated to another site does not (that site runs it); a planned increase charges the batteries
-  as planned and runs caught-up or migrated-in work;
-- deferred work is served afterwards: as the plan catches it up, else (with no setpoint) at up to
-  :data:`REBOUND_FRACTION` of the spare IT capacity, and in any case when it reaches its deadline (the
-  tightest ``max_delay_h`` of the site's deferrable classes: the SLA); discharged batteries recharge;
+- during a setpoint of a stored plan, each workload class follows its action: a deferrable class runs the
+  plan's ``served_kw`` — less than arrives is held back into that class's queue (at most ``1 −
+  min_power_fraction`` of it), more runs its queued work earliest deadline first — work planned to migrate
+  leaves (the receiving site runs it: the rest of its planned IT change), batteries follow ``battery_kw`` within
+  their power, SoC room and backup reserve; ``compliance`` (1 = perfect, < 1 an under-delivering site) scales
+  every deviation. A setpoint with grid power only (an OpenADR event) has its planned deviation applied to the
+  real baseline instead (shed from the deferrable share and the batteries, or run as catch-up);
+- queued work (:mod:`apps.simulation.site_queue`: per class, each entry due ``max_delay_h`` after it arrived)
+  runs in the interval ending at its deadline whatever the plan says, as far as the IT capacity allows (the
+  SLA); with no setpoint it runs at up to :data:`REBOUND_FRACTION` of the spare IT capacity; discharged
+  batteries recharge;
 - the grid power moves towards its target as a first-order lag with time constant ``tau_s`` (AI clusters cut
   25–35 % of power within 30 s, per the project brief), averaged over the step, plus Gaussian meter noise.
 
@@ -23,7 +26,6 @@ telemetry, and acknowledges any setpoints delivered to the site.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,40 +39,9 @@ from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity, StateSource
 from apps.telemetry.services import datapoints_ingest, site_state_report, timeseries_get_or_create
 
 from .regulation import follow_regulation
+from .site_queue import AgentState
 
 REBOUND_FRACTION = 0.5
-
-
-@dataclass
-class AgentState:
-    #: deferred IT work not yet run: ``[arrival time, kWh]``, oldest first
-    backlog: list[list] = field(default_factory=list)
-    grid_kw: float | None = None
-    soc_kwh: float = 0.0
-    soc_target_kwh: float = 0.0
-    readings: list[tuple[datetime, float]] = field(default_factory=list)
-
-    @property
-    def backlog_kwh(self) -> float:
-        return sum(kwh for _, kwh in self.backlog)
-
-    def defer(self, moment: datetime, kwh: float) -> None:
-        if kwh > 1e-9:
-            self.backlog.append([moment, kwh])
-
-    def serve(self, kwh: float) -> float:
-        """Run up to ``kwh`` of the oldest deferred work; returns how much was run."""
-        served = 0.0
-        while self.backlog and served < kwh - 1e-12:
-            take = min(self.backlog[0][1], kwh - served)
-            self.backlog[0][1] -= take
-            served += take
-            if self.backlog[0][1] <= 1e-12:
-                self.backlog.pop(0)
-        return served
-
-    def overdue_kwh(self, moment: datetime, max_delay: timedelta) -> float:
-        return sum(kwh for arrived, kwh in self.backlog if arrived + max_delay <= moment)
 
 
 class SiteAgent:
@@ -112,7 +83,13 @@ class SiteAgent:
         self.soc_floor = floor
         self.battery_power = sum(min(b.max_charge_kw, b.max_discharge_kw) for b in self.batteries)
         self.battery_capacity = sum(b.soc_max_kwh for b in self.batteries)
-        self.state = AgentState(soc_kwh=start_soc, soc_target_kwh=start_soc)
+        self.classes = list(site.workload_classes.all())
+        self.state = AgentState(
+            delays={w.name: timedelta(hours=w.max_delay_h) for w in deferrable},
+            default=self.queue_class.name if self.queue_class is not None else None,
+            soc_kwh=start_soc,
+            soc_target_kwh=start_soc,
+        )
         self.owner = Principal(organisation=site.owner, role="ven")
 
     def _at(self, series: pd.Series | None, moment: datetime) -> float:
@@ -137,53 +114,27 @@ class SiteAgent:
         pv = min(self._at(self.pv, start), max(it * self.site.pue, 0.0)) if self.pv is not None else 0.0
         baseline = self.site.pue * it - pv
         setpoint = self.setpoint_at(start)
-        battery_kw = 0.0
         soc_room = max(self.battery_capacity - self.state.soc_kwh, 0.0) / (0.95 * hours)
-        # work at its deadline runs now, whatever the plan says (the SLA)
-        overdue_it = self.state.overdue_kwh(start, self.max_delay) / hours
-        if setpoint is not None and setpoint.target_kw < setpoint.baseline_kw:
-            wanted = self.compliance * (setpoint.baseline_kw - setpoint.target_kw)
-            from_battery = min(
-                max(-setpoint.battery_kw, 0.0),
-                self.battery_power,
-                max(self.state.soc_kwh - self.soc_floor, 0.0) / hours,
-            )
-            from_work = min(max(wanted - from_battery, 0.0), self.deferrable_share * it * self.site.pue)
-            migrated_it = min(
-                self.compliance
-                * sum(sum(action.get("migrate_kw", {}).values()) for action in setpoint.workloads.values()),
-                from_work / self.site.pue,
-            )
-            battery_kw = -from_battery
-            self.state.defer(start, (from_work / self.site.pue - migrated_it) * hours)
-            it -= from_work / self.site.pue  # the IT meter sees the work deferred or migrated away
-            target = baseline - from_work - from_battery
+        if setpoint is not None and _class_actions(setpoint):
+            it, battery_kw = self._follow_classes(setpoint, start, it, hours, soc_room)
+            target = self.site.pue * it - pv + battery_kw
         elif setpoint is not None:
-            # a planned increase: charge as planned, catch up the site's own deferred work (its classes' negative
-            # defer_kw), run work migrated in from other sites (the rest of the increase)
-            increase = setpoint.target_kw - setpoint.baseline_kw
-            battery_kw = min(max(setpoint.battery_kw, 0.0), self.battery_power, soc_room)
-            planned_it = max(increase - battery_kw, 0.0) / self.site.pue
-            extra_it = min(planned_it, max(self.site.it_capacity_kw - it, 0.0))
-            catch_up_it = sum(
-                max(-action.get("defer_kw", 0.0), 0.0) for action in setpoint.workloads.values()
-            )
-            self.state.serve(min(catch_up_it, extra_it) * hours)
-            # planned work beyond the IT capacity (migrated in) waits here for room rather than vanishing
-            self.state.defer(start, (planned_it - extra_it) * hours)
-            it += extra_it
-            target = baseline + extra_it * self.site.pue + battery_kw
+            it, target, battery_kw = self._follow_grid(setpoint, start, it, baseline, hours, soc_room)
         else:
             spare_it = max(self.site.it_capacity_kw - it, 0.0) * REBOUND_FRACTION
-            rebound_it = self.state.serve(spare_it * hours) / hours
+            rebound_it = self.state.serve(spare_it * hours, at=start) / hours
+            battery_kw = 0.0
             if self.state.soc_kwh < self.state.soc_target_kwh - 1e-6:
                 battery_kw = min(
                     self.battery_power, (self.state.soc_target_kwh - self.state.soc_kwh) / hours, soc_room
                 )
             it += rebound_it
             target = baseline + rebound_it * self.site.pue + battery_kw
-        # overdue work runs now, as far as the IT capacity allows (the rest runs as soon as there is room)
-        forced_it = self.state.serve(min(overdue_it, max(self.site.it_capacity_kw - it, 0.0)) * hours) / hours
+        # work due by the end of this interval runs now, whatever the plan says (the SLA), as far as the IT
+        # capacity allows (the rest runs as soon as there is room)
+        due_it = self.state.due_kwh(now) / hours
+        room = max(self.site.it_capacity_kw - it, 0.0)
+        forced_it = self.state.serve(min(due_it, room) * hours, at=start) / hours
         it += forced_it
         target += forced_it * self.site.pue
         self.state.soc_kwh += (0.95 * battery_kw if battery_kw > 0 else battery_kw / 0.95) * hours
@@ -196,6 +147,78 @@ class SiteAgent:
         self._acknowledge()
         return grid
 
+    def _battery(self, wanted_kw: float, hours: float, soc_room_kw: float) -> float:
+        """Battery power (kW, + = charge) the site can give of ``wanted_kw``: power, SoC room and the floor."""
+        if wanted_kw < 0:
+            return -min(-wanted_kw, self.battery_power, max(self.state.soc_kwh - self.soc_floor, 0.0) / hours)
+        return min(wanted_kw, self.battery_power, soc_room_kw)
+
+    def _follow_classes(
+        self, setpoint: Any, start: datetime, arrival_it: float, hours: float, soc_room: float
+    ) -> tuple[float, float]:
+        """Follow a plan's per-class actions; returns (IT kW run, battery kW).
+
+        Each class's arrivals are its share of the IT demand. A deferrable class runs the plan's ``served_kw``
+        (times ``compliance`` of the deviation): less than arrives is held back into its queue (never more than
+        ``1 − min_power_fraction`` of what arrives), more runs its queued work, earliest deadline first; work
+        planned to migrate leaves. Work migrated in from other sites is the rest of the planned IT change.
+        """
+        c, pue = self.compliance, self.site.pue
+        # the part of the IT load in no declared class runs as it arrives
+        it = arrival_it * max(1.0 - sum(w.share_pct for w in self.classes) / 100.0, 0.0)
+        own_change = 0.0
+        for wc in self.classes:
+            arriving = arrival_it * wc.share_pct / 100.0
+            action = setpoint.workloads.get(wc.name) or {}
+            away = min(c * sum(action.get("migrate_kw", {}).values()), arriving)
+            if "served_kw" not in action or not wc.max_delay_h:
+                it += arriving - away
+                continue
+            own_change += action["served_kw"] - action.get("baseline_kw", arriving)
+            hold = c * (arriving - away - action["served_kw"])
+            if hold > 0:
+                hold = min(hold, max(1.0 - (wc.min_power_fraction or 0.0), 0.0) * arriving, arriving - away)
+                self.state.defer(start, hold * hours, wc.name)
+                it += arriving - away - hold
+            else:
+                caught = self.state.serve(-hold * hours, at=start, workload=wc.name) / hours
+                it += arriving - away + caught
+        planned_it_change = (setpoint.target_kw - setpoint.baseline_kw - setpoint.battery_kw) / pue
+        migrated_in = max(c * (planned_it_change - own_change), 0.0)
+        run_in = min(migrated_in, max(self.site.it_capacity_kw - it, 0.0))
+        self.state.defer(start, (migrated_in - run_in) * hours)  # no room yet: it waits here
+        return it + run_in, self._battery(c * setpoint.battery_kw, hours, soc_room)
+
+    def _follow_grid(
+        self, setpoint: Any, start: datetime, it: float, baseline: float, hours: float, soc_room: float
+    ) -> tuple[float, float, float]:
+        """Follow a setpoint that gives only grid power (an OpenADR event): the planned deviation applied to the
+        real baseline, shed from the deferrable share and the batteries, or run as catch-up and migrated-in
+        work; returns (IT kW run, target grid kW, battery kW)."""
+        pue = self.site.pue
+        if setpoint.target_kw < setpoint.baseline_kw:
+            wanted = self.compliance * (setpoint.baseline_kw - setpoint.target_kw)
+            from_battery = -self._battery(-max(-setpoint.battery_kw, 0.0), hours, soc_room)
+            from_work = min(max(wanted - from_battery, 0.0), self.deferrable_share * it * pue)
+            migrated_it = min(
+                self.compliance
+                * sum(sum(action.get("migrate_kw", {}).values()) for action in setpoint.workloads.values()),
+                from_work / pue,
+            )
+            self.state.defer(start, (from_work / pue - migrated_it) * hours)
+            return it - from_work / pue, baseline - from_work - from_battery, -from_battery
+        increase = setpoint.target_kw - setpoint.baseline_kw
+        battery_kw = self._battery(max(setpoint.battery_kw, 0.0), hours, soc_room)
+        planned_it = max(increase - battery_kw, 0.0) / pue
+        extra_it = min(planned_it, max(self.site.it_capacity_kw - it, 0.0))
+        catch_up_it = sum(
+            action.get("catch_up_kw", max(-action.get("defer_kw", 0.0), 0.0))
+            for action in setpoint.workloads.values()
+        )
+        self.state.serve(min(catch_up_it, extra_it) * hours, at=start)
+        self.state.defer(start, (planned_it - extra_it) * hours)
+        return it + extra_it, baseline + extra_it * pue + battery_kw, battery_kw
+
     def _battery_soc(self) -> list[tuple[Any, float]]:
         """Each battery's SoC (kWh): the pooled SoC shared in proportion to their maximum SoC."""
         share = self.state.soc_kwh / max(self.battery_capacity, 1e-9)
@@ -205,20 +228,19 @@ class SiteAgent:
 
     def _report_state(self, now: datetime, it: float) -> None:
         """Report the state at ``now`` (the step's end) through ``site_state_report`` (source ``agent``): IT
-        load, batteries' SoC, and the backlog as queued work of :attr:`queue_class` due ``max_delay`` after
-        arrival (the SLA the agent applies); with no deferrable class the queue is not reported."""
-        queue = []
-        if self.queue_class is not None:
-            queue = [
-                {
-                    "workload_class": self.queue_class,
-                    "energy_kwh": max(float(kwh), 0.0),
-                    "arrived_at": arrived,
-                    "deadline": arrived + self.max_delay,
-                    "job_id": f"{self.site.pk}-{pd.Timestamp(arrived).value // 10**9}",
-                }
-                for arrived, kwh in self.state.backlog
-            ]
+        load, batteries' SoC, and every queue entry with its class, arrival and deadline."""
+        by_name = {w.name: w for w in self.classes}
+        queue = [
+            {
+                "workload_class": by_name[e.workload],
+                "energy_kwh": max(float(e.kwh), 0.0),
+                "arrived_at": e.arrived,
+                "deadline": e.deadline,
+                "job_id": f"{self.site.pk}-{e.workload}-{pd.Timestamp(e.arrived).value // 10**9}",
+            }
+            for e in self.state.queue
+            if e.kwh > 1e-9
+        ]
         site_state_report(
             principal=None,
             site=self.site,
@@ -269,3 +291,8 @@ class SiteAgent:
                 services.delivery_acknowledge(principal=self.owner, delivery=delivery)
             except services.ConflictError:
                 continue
+
+
+def _class_actions(setpoint: Any) -> bool:
+    """Whether a setpoint carries per-class actions (``served_kw`` per workload class: a stored plan's)."""
+    return any(isinstance(a, dict) and "served_kw" in a for a in (setpoint.workloads or {}).values())

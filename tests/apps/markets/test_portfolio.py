@@ -58,7 +58,8 @@ def test_nominal_fallbacks_are_labelled_and_solvable(two_sites) -> None:  # type
     assert np.allclose(it_total, NOMINAL_IT_UTILISATION * 1000)
     assert {w.id.split(":")[1] for w in site_a.workloads} == {"inference", "training", "other"}
     training = next(w for w in site_a.workloads if w.id.endswith("training"))
-    assert training.max_delay_steps == 16 and training.migratable_to == (str(b.pk),)
+    # 4 h = 16 steps, less the step the work arrives in (its deadline counts from that step's start)
+    assert training.max_delay_steps == 15 and training.migratable_to == (str(b.pk),)
     assert built.sources[f"site:{a.pk}:it_load"] == "nominal"
     battery = site_a.batteries[0]
     assert battery.soc_initial_kwh == pytest.approx((100 + 400) / 2)
