@@ -11,10 +11,18 @@ from typing import Any
 from celery import shared_task
 
 import flexibility
+from flexibility.codec import decode_specs
 
 
 @shared_task(name="apps.markets.lp_tasks.solve_lp_blocks", acks_late=True)
-def solve_lp_blocks(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Solve ``BlockSpec.to_json()`` dicts in order, sharing one warm-start cache; ``BlockResult.to_json()`` each."""
+def solve_lp_blocks(specs: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Solve a chunk of blocks in order, sharing one warm-start cache; ``BlockResult.to_json()`` each.
+
+    ``specs`` is :func:`flexibility.codec.encode_specs` output, or (messages of an earlier release still in the
+    queue) a list of ``BlockSpec.to_json()`` dicts. Raises FlexibilityInputError for anything else."""
+    if isinstance(specs, str):
+        decoded = decode_specs(specs)
+    else:
+        decoded = [flexibility.BlockSpec.from_json(s) for s in specs]
     bases: dict = {}
-    return [flexibility.solve_block(flexibility.BlockSpec.from_json(s), bases=bases).to_json() for s in specs]
+    return [flexibility.solve_block(s, bases=bases).to_json() for s in decoded]
