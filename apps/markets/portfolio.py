@@ -174,7 +174,7 @@ def _site_batteries(
     live_soc = getattr(state, "battery_soc_kwh", None) or {}
     for battery in site.batteries.all():
         floor = max(battery.soc_min_kwh, battery.backup_reserve_kwh)
-        if battery.pk in live_soc:
+        if state is not None and battery.pk in live_soc:
             soc_initial = float(np.clip(live_soc[battery.pk], floor, battery.soc_max_kwh))
             notes[f"battery:{battery.pk}:soc"] = f"live state at {state.reported_at:%Y-%m-%d %H:%M}"
             batteries.append(_battery_model(battery, soc_initial))
@@ -268,13 +268,7 @@ def portfolio_problem(
     zone_codes = sorted({s.market_zone_id for s in by_pk.values()})
     zones = {z: _zone(z, start, steps, resolution_s, belief_time, notes) for z in zone_codes}
     horizon = Horizon(
-        start=start,
-        steps=steps,
-        resolution_s=resolution_s,
-        belief=belief_time,
-        quantile=load_quantile,
-        headroom_quantile=headroom_quantile,
-        perfect_foresight=perfect_foresight,
+        start, steps, resolution_s, belief_time, load_quantile, headroom_quantile, perfect_foresight
     )
     states = live_states or {}
     flex_sites = tuple(_site(s, horizon, members, notes, states.get(s.pk)) for s in by_pk.values())

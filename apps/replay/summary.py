@@ -165,6 +165,22 @@ def _replan_line(r: dict) -> str:
     )
 
 
+def _event_rows(summary: dict) -> list[tuple[str, str]]:
+    """One row per settled event: delivered of awarded energy, their ratio and the performance factor."""
+    rows = []
+    for e in summary.get("event_delivery", []):
+        ratio, pf = e["delivered_over_awarded"], e["performance_factor"]
+        rows.append(
+            (
+                f"  event {e['event']} {e['program']}"[:60],
+                f"{_num(e['delivered_kwh'], 'kWh')} of {_num(e['awarded_kwh'], 'kWh')} "
+                f"({_pct(None if ratio is None else 100 * ratio, 1)}), "
+                f"PF {_pct(None if pf is None else 100 * pf, 1)}",
+            )
+        )
+    return rows
+
+
 def summary_table(summary: dict) -> str:
     """The summary as an aligned two-column text table (money with thousands separators and 2 decimals,
     percentages as %), then one line per site of the green ledger."""
@@ -223,16 +239,7 @@ def summary_table(summary: dict) -> str:
             f"{_pct(summary.get('oracle_cost_savings_pct'))} / {_pct(summary.get('oracle_share_pct'), 1)}",
         ),
     ]
-    for e in summary.get("event_delivery", []):
-        ratio = e["delivered_over_awarded"]
-        pf = e["performance_factor"]
-        rows.append(
-            (
-                f"  event {e['event']} {e['program']}"[:60],
-                f"{_num(e['delivered_kwh'], 'kWh')} of {_num(e['awarded_kwh'], 'kWh')}"
-                f" ({_pct(None if ratio is None else 100 * ratio, 1)}), PF {_pct(None if pf is None else 100 * pf, 1)}",
-            )
-        )
+    rows += _event_rows(summary)
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {value}" for label, value in rows]
     lines.append("")

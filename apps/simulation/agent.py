@@ -85,7 +85,7 @@ class SiteAgent:
         self.battery_capacity = sum(b.soc_max_kwh for b in self.batteries)
         self.classes = list(site.workload_classes.all())
         self.state = AgentState(
-            delays={w.name: timedelta(hours=w.max_delay_h) for w in deferrable},
+            delays={w.name: timedelta(hours=w.max_delay_h or 0.0) for w in deferrable},
             default=self.queue_class.name if self.queue_class is not None else None,
             soc_kwh=start_soc,
             soc_target_kwh=start_soc,
@@ -170,10 +170,13 @@ class SiteAgent:
         for wc in self.classes:
             arriving = arrival_it * wc.share_pct / 100.0
             action = setpoint.workloads.get(wc.name) or {}
-            away = min(c * sum(action.get("migrate_kw", {}).values()), arriving)
+            planned_away = c * sum(action.get("migrate_kw", {}).values())
+            away = min(planned_away, arriving)
             if "served_kw" not in action or not wc.max_delay_h:
                 it += arriving - away
                 continue
+            if planned_away > away:  # queued work sent to another site: it leaves this site's queue
+                self.state.serve((planned_away - away) * hours, at=start, workload=wc.name)
             own_change += action["served_kw"] - action.get("baseline_kw", arriving)
             hold = c * (arriving - away - action["served_kw"])
             if hold > 0:

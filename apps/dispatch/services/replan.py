@@ -67,7 +67,8 @@ def _target(sites: list, event, n_steps: int, belief: datetime) -> np.ndarray | 
 def _promises(sites: list, start: datetime, end: datetime, belief: datetime) -> tuple[list[Promise], dict]:
     """Awarded and active events overlapping the horizon as promises, and the regulation windows (site pk →
     [(start, end)]) whose setpoints follow their own signal and are never re-planned."""
-    promises, frozen = [], {}
+    promises: list[Promise] = []
+    frozen: dict[int, list] = {}
     for event in markets.event_list_committed_between(start=start, end=end):
         zone_sites = [s for s in sites if s.market_zone_id == event.program.zone_id]
         activations = [a for a in event.activations.all() if (a.end or event.end) > start]
@@ -136,9 +137,10 @@ def _draft(sites: list, now: datetime, slot: datetime) -> tuple[PlanDraft, dict,
         _site_setpoints(s, result, built.problem, starts, n) for s in sites if str(s.pk) in result.sites
     ]
     late = {}  # the most work each workload is planned to be behind its deadlines (kWh)
-    for sid, sr in result.sites.items():
+    for sr in result.sites.values():
         for wid, w in sr.workloads.items():
-            behind = float(np.max(w.late_kwh)) if getattr(w, "late_kwh", None) is not None else 0.0
+            late_kwh = getattr(w, "late_kwh", None)
+            behind = float(np.max(late_kwh)) if late_kwh is not None else 0.0
             if behind > 0.05:
                 late[wid] = round(behind, 1)
     detail = {

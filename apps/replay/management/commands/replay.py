@@ -84,10 +84,11 @@ class Command(BaseCommand):
             password=str(opts["password"]),
             progress=progress,
         )
-        if opts["carbon_price"] is not None:
-            if opts["carbon_price"] < 0:
+        price = opts["carbon_price"]
+        if price is not None:
+            if float(price) < 0:  # type: ignore[arg-type]
                 raise CommandError("--carbon-price must be >= 0 (currency per tonne CO2).")
-            settings.VPP_CARBON_PRICE_PER_TONNE = float(opts["carbon_price"])
+            settings.VPP_CARBON_PRICE_PER_TONNE = float(price)  # type: ignore[arg-type]
         carbon_price = float(getattr(settings, "VPP_CARBON_PRICE_PER_TONNE", 0.0))
         replay = Replay(options)
         self.stdout.write(f"Setting up the demo portfolio and {31} days of metered history …")
