@@ -84,6 +84,8 @@ class SiteAgent:
         self.battery_power = sum(min(b.max_charge_kw, b.max_discharge_kw) for b in self.batteries)
         self.battery_capacity = sum(b.soc_max_kwh for b in self.batteries)
         self.classes = list(site.workload_classes.all())
+        #: kW of each deferrable class's arriving work run this interval above its minimum (may be held back)
+        self._arriving_run: dict[str, float] = {}
         self.state = AgentState(
             delays={w.name: timedelta(hours=w.max_delay_h or 0.0) for w in deferrable},
             default=self.queue_class.name if self.queue_class is not None else None,
@@ -110,6 +112,7 @@ class SiteAgent:
             return regulated  # a regulation order in force: this step, plus the signal followed on top
         start = now - dt
         hours = dt.total_seconds() / 3600
+        self._arriving_run = {}
         it = self._at(self.load, start)
         pv = min(self._at(self.pv, start), max(it * self.site.pue, 0.0)) if self.pv is not None else 0.0
         baseline = self.site.pue * it - pv
@@ -134,6 +137,11 @@ class SiteAgent:
         # capacity allows (the rest runs as soon as there is room)
         due_it = self.state.due_kwh(now) / hours
         room = max(self.site.it_capacity_kw - it, 0.0)
+        if due_it > room:  # earliest deadline first: arriving deferrable work waits, due work runs
+            freed = self._make_room(start, due_it - room, hours)
+            it -= freed
+            target -= freed * self.site.pue
+            room += freed
         forced_it = self.state.serve(min(due_it, room) * hours, at=start) / hours
         it += forced_it
         target += forced_it * self.site.pue
@@ -164,6 +172,7 @@ class SiteAgent:
         planned to migrate leaves. Work migrated in from other sites is the rest of the planned IT change.
         """
         c, pue = self.compliance, self.site.pue
+        self._arriving_run = {}
         # the part of the IT load in no declared class runs as it arrives
         it = arrival_it * max(1.0 - sum(w.share_pct for w in self.classes) / 100.0, 0.0)
         own_change = 0.0
@@ -179,18 +188,33 @@ class SiteAgent:
                 self.state.serve((planned_away - away) * hours, at=start, workload=wc.name)
             own_change += action["served_kw"] - action.get("baseline_kw", arriving)
             hold = c * (arriving - away - action["served_kw"])
+            floor = (wc.min_power_fraction or 0.0) * arriving
             if hold > 0:
-                hold = min(hold, max(1.0 - (wc.min_power_fraction or 0.0), 0.0) * arriving, arriving - away)
+                hold = min(hold, max(arriving - floor, 0.0), arriving - away)
                 self.state.defer(start, hold * hours, wc.name)
                 it += arriving - away - hold
+                self._arriving_run[wc.name] = max(arriving - away - hold - floor, 0.0)
             else:
                 caught = self.state.serve(-hold * hours, at=start, workload=wc.name) / hours
                 it += arriving - away + caught
+                self._arriving_run[wc.name] = max(arriving - away - floor, 0.0)
         planned_it_change = (setpoint.target_kw - setpoint.baseline_kw - setpoint.battery_kw) / pue
         migrated_in = max(c * (planned_it_change - own_change), 0.0)
         run_in = min(migrated_in, max(self.site.it_capacity_kw - it, 0.0))
         self.state.defer(start, (migrated_in - run_in) * hours)  # no room yet: it waits here
         return it + run_in, self._battery(c * setpoint.battery_kw, hours, soc_room)
+
+    def _make_room(self, start: datetime, need_kw: float, hours: float) -> float:
+        """Hold back up to ``need_kw`` of the deferrable work that arrived this interval and would run now (above
+        each class's minimum fraction), into its queue, so that work due now can run; returns the kW freed."""
+        freed = 0.0
+        for name, kw in getattr(self, "_arriving_run", {}).items():
+            take = min(kw, need_kw - freed)
+            if take > 1e-9:
+                self.state.defer(start, take * hours, name)
+                freed += take
+        self._arriving_run = {}
+        return freed
 
     def _follow_grid(
         self, setpoint: Any, start: datetime, it: float, baseline: float, hours: float, soc_room: float

@@ -1,10 +1,14 @@
 """The closed loop: after each settlement interval of a running activation, compare the metered reduction with
-the plan and re-dispatch a shortfall to the sites with headroom (a new plan version, with the reason)."""
+the plan and record it. With ``VPP_CLOSED_LOOP_REDISPATCH`` a shortfall is re-dispatched to the sites with
+headroom at once (a new activation plan version, with the reason); by default the intraday re-plan
+(:mod:`.replan`), which re-solves the portfolio from the live site state every interval with the activation
+committed, corrects it instead — an activation re-dispatch does not know the sites' queues and deadlines."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 import flexibility
@@ -67,7 +71,17 @@ def delivery_check(*, activation_id: int, interval_start: datetime) -> DeliveryC
     next_start = interval_start + step
     tolerance = max(SHORTFALL_TOLERANCE * planned, MIN_SHORTFALL_KW)
     # a regulation activation is judged on its signal (settlement's score), not on a 15-minute mean reduction
-    if metered is not None and shortfall > tolerance and next_start < end and not activation.signal:
+    if (
+        metered is not None
+        and shortfall > tolerance
+        and next_start < end
+        and not activation.signal
+        and not getattr(settings, "VPP_CLOSED_LOOP_REDISPATCH", False)
+    ):
+        # the intraday re-plan (services.replan) re-solves the whole portfolio from the live state every
+        # interval with this activation committed: a shortfall is corrected there, with the sites' queues known
+        action = f"short by {shortfall:.0f} kW: corrected by the intraday re-plan"
+    elif metered is not None and shortfall > tolerance and next_start < end and not activation.signal:
         short_sites = [
             int(k)
             for k, v in detail.items()

@@ -18,6 +18,11 @@ from apps.telemetry.models import TimeSeries
 STEP5 = timedelta(minutes=5)
 
 
+@pytest.fixture
+def redispatch_on(settings):  # type: ignore[no-untyped-def]
+    settings.VPP_CLOSED_LOOP_REDISPATCH = True
+
+
 def flat_load(site, start, kw: float) -> pd.Series:  # type: ignore[no-untyped-def]
     return pd.Series(kw, index=pd.date_range(start - timedelta(hours=2), periods=24 * 12, freq="5min"))
 
@@ -56,7 +61,7 @@ def test_agent_follows_setpoints_and_rebounds(activation, sites) -> None:  # typ
     assert activation.start <= delivery.acknowledged_at <= activation.start + timedelta(hours=3)
 
 
-def test_under_delivering_agent_triggers_redispatch(activation, sites) -> None:  # type: ignore[no-untyped-def]
+def _under_deliver(activation, sites):  # type: ignore[no-untyped-def]
     plan = services.dispatch_activation(activation_id=activation.pk)
     first = activation.start
     worst = max(sites, key=lambda s: Setpoint.objects.get(plan=plan, site=s, start=first).reduction_kw)
@@ -71,9 +76,20 @@ def test_under_delivering_agent_triggers_redispatch(activation, sites) -> None: 
         for s in sites
     ]
     run(agents, first, first + timedelta(minutes=15))
-    check = services.delivery_check(activation_id=activation.pk, interval_start=first)
+    return services.delivery_check(activation_id=activation.pk, interval_start=first)
+
+
+@pytest.mark.usefixtures("redispatch_on")
+def test_under_delivering_agent_triggers_redispatch(activation, sites) -> None:  # type: ignore[no-untyped-def]
+    check = _under_deliver(activation, sites)
     assert check.shortfall_kw > 100 and check.action == "re-dispatched as plan v2"
     assert DispatchPlan.objects.filter(activation=activation).count() == 2
+
+
+def test_by_default_a_shortfall_is_left_to_the_intraday_replan(activation, sites) -> None:  # type: ignore[no-untyped-def]
+    check = _under_deliver(activation, sites)
+    assert check.shortfall_kw > 100 and check.action.endswith("corrected by the intraday re-plan")
+    assert DispatchPlan.objects.filter(activation=activation).count() == 1
 
 
 def test_run_site_agent_command_meters_the_site(activation, sites) -> None:  # type: ignore[no-untyped-def]
