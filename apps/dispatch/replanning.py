@@ -96,13 +96,14 @@ def _window(sp: SiteSetpoints, keep: np.ndarray) -> SiteSetpoints:
 
 def changed_only(
     draft: PlanDraft,
-    current: dict[tuple[int, datetime], tuple[float, float]],
+    current: dict[tuple[int, datetime], tuple],
     *,
     frozen: dict[int, list[tuple[datetime, datetime]]] | None = None,
 ) -> tuple[PlanDraft, int]:
     """The draft reduced to the setpoints that differ from those in force: ``current`` maps (site pk, interval
-    start) → (target kW, battery kW) of the setpoint that applies now; a new one is kept when either moves by
-    more than max(:data:`CHANGE_FRACTION` × |baseline|, :data:`MIN_CHANGE_KW`), or where none applies. Intervals
+    start) → (target kW, battery kW[, workload actions]) of the setpoint that applies now; a new one is kept when
+    the target, the battery or a class's action moves by more than max(:data:`CHANGE_FRACTION` × |baseline|,
+    :data:`MIN_CHANGE_KW`), or where none applies. Intervals
     in ``frozen`` (site pk → windows, e.g. a regulation hour that follows its own signal) are never resent.
     Returns the reduced draft (sites without a change dropped) and the number of changed setpoints."""
     frozen = frozen or {}
@@ -116,12 +117,27 @@ def changed_only(
             now = current.get((sp.site.pk, t))
             tol = max(CHANGE_FRACTION * abs(float(sp.baseline_kw[i])), MIN_CHANGE_KW)
             keep[i] = now is None or (
-                abs(now[0] - float(sp.target_kw[i])) > tol or abs(now[1] - float(sp.battery_kw[i])) > tol
+                abs(now[0] - float(sp.target_kw[i])) > tol
+                or abs(now[1] - float(sp.battery_kw[i])) > tol
+                or _actions_moved(
+                    now[2] if len(now) > 2 else {}, sp.workloads[i] if sp.workloads else {}, tol
+                )
             )
         if keep.any():
             sites.append(_window(sp, keep))
             n += int(keep.sum())
     return replace(draft, sites=sites), n
+
+
+def _actions_moved(old: dict, new: dict, tol: float) -> bool:
+    """Whether any workload class's served, held-back or caught-up kW moved by more than ``tol`` (the same grid
+    power can hide a different split: running due work instead of new arrivals)."""
+    for name, action in new.items():
+        before = old.get(name) or {}
+        for key in ("served_kw", "defer_kw", "catch_up_kw"):
+            if abs(float(action.get(key, 0.0)) - float(before.get(key, 0.0))) > tol:
+                return True
+    return False
 
 
 def sla_notes(shortfalls: list) -> list[dict]:

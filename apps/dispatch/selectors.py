@@ -80,8 +80,9 @@ def setpoint_at(*, site_id: int, moment: datetime) -> Setpoint | None:
 
 def setpoints_in_force(
     *, site_ids: list[int], start: datetime, end: datetime
-) -> dict[tuple[int, datetime], tuple[float, float]]:
-    """(site id, interval start) → (target kW, battery kW) of the setpoint that applies to each interval starting
+) -> dict[tuple[int, datetime], tuple[float, float, dict]]:
+    """(site id, interval start) → (target kW, battery kW, workload actions) of the setpoint that applies to each
+    interval starting
     in ``[start, end)`` — the newest active plan's, as :func:`setpoint_at` chooses — in one query."""
     from .choices import PlanStatus
 
@@ -90,9 +91,10 @@ def setpoints_in_force(
             site_id__in=site_ids, start__gte=start, start__lt=end, plan__status=PlanStatus.ACTIVE
         )
         .order_by("plan__created_at", "plan_id")
-        .values_list("site_id", "start", "target_kw", "battery_kw")
+        .values_list("site_id", "start", "target_kw", "battery_kw", "workloads")
     )
-    return {(site, t): (target, battery) for site, t, target, battery in rows}  # newest last: it wins
+    # newest last: it wins
+    return {(site, t): (target, battery, workloads) for site, t, target, battery, workloads in rows}
 
 
 def replan_run_latest() -> ReplanRun | None:

@@ -79,3 +79,13 @@ def test_a_target_that_does_not_cover_the_window_falls_back_to_a_reduction() -> 
                       shortfall_penalty_per_mwh=1.0, target_grid_kw=np.array([1.0, np.nan, 1.0, 1.0]))  # fmt: skip
     (c,) = commitments([promise], T0, 8, STEP)
     assert c.max_grid_kw is None
+
+
+def test_the_same_grid_power_with_a_different_split_is_resent() -> None:
+    draft = _draft(7, [1000.0])
+    draft.sites[0].workloads[0] = {"batch": {"served_kw": 400.0, "defer_kw": 0.0, "catch_up_kw": 400.0}}
+    current = {(7, T0): (1000.0, 0.0, {"batch": {"served_kw": 0.0, "defer_kw": 0.0, "catch_up_kw": 0.0}})}
+    _, n = changed_only(draft, current)
+    assert n == 1
+    current_same = {(7, T0): (1000.0, 0.0, draft.sites[0].workloads[0])}
+    assert changed_only(draft, current_same)[1] == 0
