@@ -5,7 +5,7 @@ Field by field (the LP's semantics in :class:`flexibility.Workload`):
 
 - ``max_delay_h`` → ``max_delay_steps``: whole steps, rounded down, less the step the work arrives in (work
   arriving during a step may have arrived at its start, and its deadline counts from there: a deadline is
-  never stretched);
+  never stretched), and less :data:`DEADLINE_GUARD_STEPS` of slack;
 - ``migratable_to`` → the targets that are in the problem (deferrable or not: a class that is only migratable
   is served elsewhere as it arrives);
 - ``min_power_fraction`` → the class runs at least that share of what arrives, every step;
@@ -14,8 +14,8 @@ Field by field (the LP's semantics in :class:`flexibility.Workload`):
 - ``migration_overhead_kwh_per_kwh``, ``migration_lead_time_h`` → extra energy at the receiving site and the
   steps migrated work takes to get there (lead rounded up);
 - queued work of the class (live state) → the workload's queue, each entry due at the step that ends at or
-  before its deadline plus less than one step (rounded up: a 15-minute plan cannot do better), entries past
-  their deadline due at once.
+  before its deadline plus less than one step (rounded up: a 15-minute plan cannot do better), less the guard;
+  entries past their deadline due at once.
 
 Deferrable classes may run up to 1.5× their share of the site's IT capacity (catching up); the rest of the IT
 load is an inflexible ``other``.
@@ -32,17 +32,30 @@ import numpy as np
 import flexibility
 from apps.assets.models import Site
 
+#: Plans finish deferred work this many steps before its deadline: slack for forecast error, so that work the
+#: site must run at its deadline does not meet an IT load that turned out higher than forecast
+#: (``VPP_DEADLINE_GUARD_STEPS``).
+DEADLINE_GUARD_STEPS = 4
+
 #: A deferrable class may run at up to this multiple of its share of the site's IT capacity (catching up).
 CATCH_UP_CAPACITY_FACTOR = 1.5
 
 
+def _guard() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "VPP_DEADLINE_GUARD_STEPS", DEADLINE_GUARD_STEPS))
+
+
 def _queue(state: Any | None, class_id: int, start: datetime, resolution_s: int) -> list[dict]:
-    """The class's queued work as LP queue entries ``{"energy_kwh", "due_step"}``."""
+    """The class's queued work as LP queue entries ``{"energy_kwh", "due_step"}`` (due the guard's steps before
+    its deadline)."""
     entries = []
+    guard = _guard()
     for entry in getattr(state, "queue", ()) or ():
         if entry.workload_class_id != class_id or entry.energy_kwh <= 0:
             continue
-        due = math.ceil((entry.deadline - start).total_seconds() / resolution_s)
+        due = math.ceil((entry.deadline - start).total_seconds() / resolution_s) - guard
         entries.append({"energy_kwh": float(entry.energy_kwh), "due_step": int(due)})
     return entries
 
@@ -87,7 +100,9 @@ def workload_models(
                 {
                     "id": f"{key}:{wc.name}",
                     "baseline_kw": it_kw * share,
-                    "max_delay_steps": max(int((wc.max_delay_h or 0.0) * 3600 // resolution_s) - 1, 0)
+                    "max_delay_steps": max(
+                        int((wc.max_delay_h or 0.0) * 3600 // resolution_s) - 1 - _guard(), 0
+                    )
                     if deferrable
                     else None,
                     "max_kw": site.it_capacity_kw * min(1.0, CATCH_UP_CAPACITY_FACTOR * share)

@@ -171,6 +171,8 @@ VPP_CARBON_PRICE_PER_TONNE = env.float("VPP_CARBON_PRICE_PER_TONNE", default=0.0
 VPP_HEADROOM_QUANTILE = env.str("VPP_HEADROOM_QUANTILE", default="p90")
 VPP_LATENESS_PENALTY_PER_MWH = env.float("VPP_LATENESS_PENALTY_PER_MWH", default=1e6)
 VPP_MIN_SHORTFALL_PENALTY_PER_MWH = env.float("VPP_MIN_SHORTFALL_PENALTY_PER_MWH", default=2000.0)
+# Plans finish deferred work this many intervals before its deadline (slack against forecast error).
+VPP_DEADLINE_GUARD_STEPS = env.int("VPP_DEADLINE_GUARD_STEPS", default=4)
 # Re-dispatch a metered shortfall at once as a new activation plan (off: the intraday re-plan corrects it).
 VPP_CLOSED_LOOP_REDISPATCH = env.bool("VPP_CLOSED_LOOP_REDISPATCH", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

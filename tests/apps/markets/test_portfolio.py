@@ -12,6 +12,7 @@ import flexibility
 from apps.assets.choices import EnrolmentStatus, WorkloadKind
 from apps.forecasts.services import RunSpec, forecast_run_store
 from apps.markets.portfolio import NOMINAL_IT_UTILISATION, portfolio_problem
+from apps.markets.workloads import DEADLINE_GUARD_STEPS
 from apps.telemetry.services import datapoints_ingest
 from tests.factories import (
     BatteryFactory,
@@ -58,8 +59,9 @@ def test_nominal_fallbacks_are_labelled_and_solvable(two_sites) -> None:  # type
     assert np.allclose(it_total, NOMINAL_IT_UTILISATION * 1000)
     assert {w.id.split(":")[1] for w in site_a.workloads} == {"inference", "training", "other"}
     training = next(w for w in site_a.workloads if w.id.endswith("training"))
-    # 4 h = 16 steps, less the step the work arrives in (its deadline counts from that step's start)
-    assert training.max_delay_steps == 15 and training.migratable_to == (str(b.pk),)
+    # 4 h = 16 steps, less the step the work arrives in (its deadline counts from that step's start) and the
+    # deadline guard's slack
+    assert training.max_delay_steps == 15 - DEADLINE_GUARD_STEPS and training.migratable_to == (str(b.pk),)
     assert built.sources[f"site:{a.pk}:it_load"] == "nominal"
     battery = site_a.batteries[0]
     assert battery.soc_initial_kwh == pytest.approx((100 + 400) / 2)
@@ -156,7 +158,8 @@ def test_every_declared_workload_constraint_and_the_live_queue_reach_the_lp(two_
     w = next(w for w in site_a.workloads if w.id.endswith("training"))
     assert (w.min_power_fraction, w.ramp_kw_per_min) == (0.3, 20.0)
     assert (w.migration_overhead, w.migration_lead_steps) == (0.05, 2)
-    assert [(q.energy_kwh, q.due_step) for q in w.queue] == [(50.0, 3), (5.0, -4)]
+    guard = DEADLINE_GUARD_STEPS
+    assert [(q.energy_kwh, q.due_step) for q in w.queue] == [(50.0, 3 - guard), (5.0, -4 - guard)]
     assert site_a.batteries[0].soc_initial_kwh == 333.0
     assert built.problem.lateness_penalty_per_mwh == 1e6
     result = flexibility.solve(built.problem)
