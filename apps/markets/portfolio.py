@@ -27,6 +27,10 @@ from .workloads import workload_models
 #: Typical IT utilisation used when a site has no metered or forecast load yet (Google 2019 cell traces show
 #: mean cluster utilisation around 60–70 %; Tirmazi et al., EuroSys 2020).
 NOMINAL_IT_UTILISATION = 0.7
+#: With a headroom quantile, a site also keeps this fraction of its IT capacity free for added work (caught up or
+#: migrated in): the quantile band of a forecast is itself uncertain, and work that finds no room when it falls
+#: due runs late.
+HEADROOM_FRACTION = 0.05
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ def _site(
     if h.headroom_quantile and h.headroom_quantile != h.quantile and not h.perfect_foresight:
         upper = _it_expected(site, h, h.headroom_quantile)
         reserve = np.clip(np.nan_to_num(upper.values - it.values), 0.0, None)
+        reserve = reserve + HEADROOM_FRACTION * site.it_capacity_kw
         notes[f"site:{key}:it_headroom"] = f"{h.headroom_quantile} − {h.quantile}: {upper.source}"
     pv_kw = _site_pv_kw(site, h.start, h.steps, h.resolution_s, h.belief, notes, h.perfect_foresight)
     return flexibility.Site(
