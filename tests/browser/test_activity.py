@@ -64,7 +64,9 @@ def test_staff_open_every_activity_page_with_drawn_charts(activity, open_page) -
     option = desktop.evaluate(
         "echarts.getInstanceByDom(document.querySelector('[data-chart=\"chart-accuracy\"]')).getOption()"
     )
-    assert option["xAxis"][0]["data"] == ["DC A"] and len(option["series"]) == 3
+    # one category per scored series, named by site and series (IT demand and IT power served differ)
+    (category,) = option["xAxis"][0]["data"]
+    assert category.startswith("DC A · ") and len(option["series"]) == 3
     assert desktop.js_errors == phone.js_errors == []
 
 
