@@ -139,24 +139,35 @@ def lateness_rows(p: Parts, r: int) -> Rows | None:
 
 
 def it_room_kw(problem: Problem, a: SiteArrays, fl: Flex, cap_sites: np.ndarray) -> np.ndarray:
-    """The IT room for flexible work at ``cap_sites``, ``(k, T)`` kW:
-    ``max(it_capacity − fixed_IT − it_reserve, own_flexible_baseline + own_queue_spread)``.
+    """The IT room for flexible work at ``cap_sites``, ``(k, T)`` kW.
 
+    With hard deadlines: ``max(it_capacity − fixed_IT − it_reserve, own_flexible_baseline + own_queue_spread)``.
     The capacity limits work *added* at the site (caught up or migrated in) and keeps ``it_reserve_kw`` free; the
     site's own work as it arrives, plus its queued work run evenly until due (:attr:`Flex.spread_kw`), stays
     feasible (a load forecast above the capacity is one the site meets somehow), so run-as-it-arrives with the
-    queue spread evenly is always a solution (Barroso et al., *The Datacenter as a Computer*, 3rd ed., §5.1)."""
-    own_flexible = a.baseline_it_kw[cap_sites] - a.fixed_it_kw[cap_sites]
+    queue spread evenly is always a solution (Barroso et al., *The Datacenter as a Computer*, 3rd ed., §5.1).
+
+    With soft deadlines (``lateness_penalty_per_mwh``) late queued work is priced, not forced, so the room never
+    exceeds the physical ``it_capacity − fixed_IT`` (only the own work as it arrives may, to stay feasible):
+    ``max(min(that, it_capacity − fixed_IT), own_flexible_baseline)``. Otherwise a large overdue queue would
+    lend its room to work migrated in, and the site could not run what the plan sends it.
+    """
+    arriving = a.baseline_it_kw[cap_sites] - a.fixed_it_kw[cap_sites]
+    own_flexible = arriving
     T = problem.steps
     if fl.queued_kwh.any():
         rate = np.zeros((len(problem.sites), T))
         np.add.at(rate, fl.origin, fl.spread_kw)
         own_flexible = own_flexible + rate[cap_sites]
-    free = a.it_capacity_kw[cap_sites, None] - a.fixed_it_kw[cap_sites]
+    physical = a.it_capacity_kw[cap_sites, None] - a.fixed_it_kw[cap_sites]
+    free = physical
     reserves = [problem.sites[i].it_reserve_kw for i in cap_sites]
     if any(x is not None for x in reserves):
         free = free - np.array([np.zeros(T) if x is None else x for x in reserves]).reshape(-1, T)
-    return np.maximum(free, own_flexible)
+    room = np.maximum(free, own_flexible)
+    if problem.lateness_penalty_per_mwh is not None:
+        room = np.maximum(np.minimum(room, physical), arriving)
+    return room
 
 
 def it_capacity_rows(p: Parts, r: int) -> Rows | None:

@@ -89,3 +89,44 @@ def test_own_work_as_it_arrives_stays_feasible_above_the_capacity():
     assert r.status == "optimal"
     # hour 1 is cheaper, but nothing can be added there beyond the own 12 kW: no deferral happens
     assert r.sites["a"].it_kw.tolist() == pytest.approx([12, 12], abs=1e-9)
+
+
+def _overdue_queue_problem(lateness_penalty_per_mwh: float | None) -> dict:
+    # Site "b" (10 kW IT, 4 kW fixed) has 20 kWh of its own work already overdue; site "a" in an expensive zone
+    # runs a 6 kW job it may migrate to "b". Physically only 10 − 4 = 6 kW of flexible work fits at "b".
+    job = {"id": "job", "baseline_kw": [6, 6], "max_delay_steps": 0, "migratable_to": ["b"]}
+    own = {
+        "id": "batch",
+        "baseline_kw": [2, 2],
+        "max_delay_steps": 1,
+        "max_kw": 30,
+        "queue": [{"energy_kwh": 20.0, "due_step": 0}],
+    }
+    fixed = {"id": "inference", "baseline_kw": [4, 4]}
+    extra = {} if lateness_penalty_per_mwh is None else {"lateness_penalty_per_mwh": lateness_penalty_per_mwh}
+    return {
+        **problem(
+            2,
+            {"hi": zone([100, 100]), "lo": zone([10, 10])},
+            [site("a", "hi", workloads=[job]), site("b", "lo", workloads=[fixed, own], it_capacity_kw=10)],
+        ),
+        **extra,
+    }
+
+
+def test_with_soft_deadlines_an_overdue_queue_never_lends_room_beyond_the_capacity():
+    r = flexibility.solve(_overdue_queue_problem(1e6))
+    assert r.status == "optimal"
+    # every step: what runs at b (fixed + own + migrated in) stays within its 10 kW
+    assert max(r.sites["b"].it_kw) <= 10 + 1e-6
+    # the overdue work takes the room first (lateness is priced far above the price gap): nothing migrates in
+    # while it waits, and the 20 − 6 kWh that cannot run in step 0 are late
+    assert sum(m.kw.sum() for m in r.migrations) == pytest.approx(0.0, abs=1e-6)
+    assert r.sites["b"].workloads["batch"].late_kwh[0] == pytest.approx(20 - 6, abs=1e-6)
+
+
+def test_with_hard_deadlines_the_overdue_queue_stays_feasible_above_the_capacity():
+    # hard deadlines keep the old room (own work plus its queue spread), so the problem is not infeasible
+    r = flexibility.solve(_overdue_queue_problem(None))
+    assert r.status == "optimal"
+    assert r.sites["b"].it_kw[0] == pytest.approx(4 + 2 + 20, abs=1e-6)
