@@ -42,6 +42,12 @@ from .regulation import follow_regulation
 from .site_queue import AgentState
 
 REBOUND_FRACTION = 0.5
+#: The key of :attr:`SiteAgent._arriving_run` for work migrated in (queued under the tightest class when held).
+MIGRATED_IN = ""
+#: Work migrated in that the site holds back for its own due work is due this long after it arrived: the site
+#: does not know the sender's deadline, and plans finish queued work one guard hour before it
+#: (:data:`apps.markets.workloads.DEADLINE_GUARD_STEPS`), so an hour is the least slack it can count on.
+MIGRATED_IN_SLACK = timedelta(hours=1)
 
 
 class SiteAgent:
@@ -201,17 +207,22 @@ class SiteAgent:
         planned_it_change = (setpoint.target_kw - setpoint.baseline_kw - setpoint.battery_kw) / pue
         migrated_in = max(c * (planned_it_change - own_change), 0.0)
         run_in = min(migrated_in, max(self.site.it_capacity_kw - it, 0.0))
-        self.state.defer(start, (migrated_in - run_in) * hours)  # no room yet: it waits here
+        # no room yet: it waits here
+        self.state.defer(start, (migrated_in - run_in) * hours, deadline=start + MIGRATED_IN_SLACK)
+        if run_in > 1e-9:  # work migrated in also waits for work due here (earliest deadline first)
+            self._arriving_run[MIGRATED_IN] = run_in
         return it + run_in, self._battery(c * setpoint.battery_kw, hours, soc_room)
 
     def _make_room(self, start: datetime, need_kw: float, hours: float) -> float:
         """Hold back up to ``need_kw`` of the deferrable work that arrived this interval and would run now (above
-        each class's minimum fraction), into its queue, so that work due now can run; returns the kW freed."""
+        each class's minimum fraction), then of the work migrated in, into the queue, so that work due now can
+        run; returns the kW freed."""
         freed = 0.0
         for name, kw in getattr(self, "_arriving_run", {}).items():
             take = min(kw, need_kw - freed)
             if take > 1e-9:
-                self.state.defer(start, take * hours, name)
+                deadline = start + MIGRATED_IN_SLACK if name == MIGRATED_IN else None
+                self.state.defer(start, take * hours, name, deadline=deadline)
                 freed += take
         self._arriving_run = {}
         return freed
@@ -263,7 +274,7 @@ class SiteAgent:
                 "energy_kwh": max(float(e.kwh), 0.0),
                 "arrived_at": e.arrived,
                 "deadline": e.deadline,
-                "job_id": f"{self.site.pk}-{e.workload}-{pd.Timestamp(e.arrived).value // 10**9}",
+                "job_id": _job_id(self.site.pk, e.workload, e.arrived, e.deadline, self.state.delays),
             }
             for e in self.state.queue
             if e.kwh > 1e-9
@@ -318,6 +329,15 @@ class SiteAgent:
                 services.delivery_acknowledge(principal=self.owner, delivery=delivery)
             except services.ConflictError:
                 continue
+
+
+def _job_id(site_pk: int, workload: str, arrived: datetime, deadline: datetime, delays: dict) -> str:
+    """A queue entry's job id: site, class and arrival (epoch s), and the deadline too when it is not the class's
+    own (work migrated in)."""
+    job = f"{site_pk}-{workload}-{pd.Timestamp(arrived).value // 10**9}"
+    if deadline != arrived + delays.get(workload, deadline - arrived):
+        job += f"-due-{pd.Timestamp(deadline).value // 10**9}"
+    return job
 
 
 def _class_actions(setpoint: Any) -> bool:

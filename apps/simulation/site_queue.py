@@ -57,14 +57,17 @@ class AgentState:
         """IT work of one class waiting, kWh."""
         return sum(e.kwh for e in self.queue if e.workload == workload)
 
-    def defer(self, moment: datetime, kwh: float, workload: str | None = None) -> None:
-        """Queue ``kwh`` of IT work of ``workload`` (default: the tightest class) that arrived at ``moment``."""
+    def defer(
+        self, moment: datetime, kwh: float, workload: str | None = None, *, deadline: datetime | None = None
+    ) -> None:
+        """Queue ``kwh`` of IT work of ``workload`` (default: the tightest class) that arrived at ``moment``, due
+        at ``deadline`` (default: ``moment`` + the class's ``max_delay_h``)."""
         name = workload if workload in self.delays else self.default
         if kwh <= 1e-9 or name is None:
             return
-        deadline = moment + self.delays[name]
-        for e in self.queue:  # one entry per class and arrival
-            if e.workload == name and e.arrived == moment:
+        deadline = deadline if deadline is not None else moment + self.delays[name]
+        for e in self.queue:  # one entry per class, arrival and deadline
+            if e.workload == name and e.arrived == moment and e.deadline == deadline:
                 e.kwh += kwh
                 return
         self.queue.append(Entry(name, moment, deadline, kwh))

@@ -190,3 +190,51 @@ def test_agent_reports_its_state_every_step(activation, sites) -> None:  # type:
         t += STEP5
     assert SiteState.objects.filter(site=site).count() == 6
     assert max(queued) > 0, "the activation defers work: the reported queue is not empty"
+
+
+class _PlannedAgent(SiteAgent):
+    """An agent whose setpoint is given, not read from the database."""
+
+    planned = None
+
+    def setpoint_at(self, moment):  # type: ignore[no-untyped-def]
+        return self.planned
+
+
+def test_work_due_now_runs_before_work_migrated_in(activation, sites) -> None:  # type: ignore[no-untyped-def]
+    """DC A (4,000 kW IT) has 2,000 kW of demand (800 inference, 800 batch held back by the plan, 400 in no
+    class) and a plan that fills the rest with 2,800 kW migrated in, while 2,000 kW × 5 min of its own queued
+    batch work falls due: earliest deadline first, the due work runs and as much migrated-in work waits, due an
+    hour later (the least slack the site can count on); nothing runs late."""
+    from types import SimpleNamespace
+
+    from apps.simulation.agent import MIGRATED_IN_SLACK
+
+    site, start = sites[0], activation.start
+    hours = STEP5.total_seconds() / 3600
+    agent = _PlannedAgent(site, flat_load(site, start, 2000.0), noise=0.0, tau_s=1.0)
+    due_kwh = 2000.0 * hours
+    agent.state.defer(start - timedelta(hours=6), due_kwh, "batch")
+    assert agent.state.queue[0].deadline == start  # due by the end of the step [start − 5 min, start)
+    workloads = {
+        "inference": {"baseline_kw": 800.0, "served_kw": 800.0, "migrate_kw": {}},
+        "batch": {"baseline_kw": 800.0, "served_kw": 0.0, "migrate_kw": {}},
+    }
+    baseline_kw = site.pue * 2000.0
+    migrated_in_kw = site.it_capacity_kw - 800.0 - 400.0
+    agent.planned = SimpleNamespace(
+        baseline_kw=baseline_kw,
+        target_kw=baseline_kw + site.pue * (migrated_in_kw - 800.0),
+        battery_kw=0.0,
+        workloads=workloads,
+    )
+    clock.replay_jump(to=start)
+    agent.step(start, STEP5)
+    assert agent.state.late_kwh == pytest.approx(0.0)
+    arrived = start - STEP5
+    held = sum(e.kwh for e in agent.state.queue if e.deadline == arrived + MIGRATED_IN_SLACK)
+    assert held == pytest.approx(due_kwh, rel=1e-6)  # the migrated-in work that made room for the due work
+    own = sum(e.kwh for e in agent.state.queue if e.deadline == arrived + timedelta(hours=6))
+    assert own == pytest.approx(800.0 * hours, rel=1e-6)  # the arriving batch work the plan held back
+    # at its IT capacity
+    assert agent.state.grid_kw == pytest.approx(site.pue * site.it_capacity_kw, rel=1e-3)
