@@ -26,8 +26,13 @@ import flexibility
 
 from .planning import PlanDraft, SiteSetpoints
 
-#: Default price of lateness (per MWh of deferred work and hour late): above every shortfall penalty.
+#: Default price of lateness (per MWh of deferred work and hour late).
 LATENESS_PENALTY_PER_MWH = 1e6
+#: The shortfall price of an award or activation is at least the lateness price times this many hours
+#: (``VPP_MIN_SHORTFALL_PENALTY_PER_MWH`` overrides it with a price): plans finish queued work one guard hour
+#: before its deadline (:data:`apps.markets.workloads.DEADLINE_GUARD_STEPS`), so the re-plan may use up to 45
+#: minutes of that slack to deliver what was awarded, and never breaks the deadline itself for it.
+SHORTFALL_LATENESS_HOURS = 0.75
 #: A setpoint is resent only when it moves by more than max(this fraction of the site's baseline, MIN_CHANGE_KW).
 CHANGE_FRACTION = 0.02
 MIN_CHANGE_KW = 25.0
@@ -51,6 +56,16 @@ class Promise:
 def setting(name: str, default: float | str | None) -> float | str | None:
     """A closed-loop setting (``VPP_<NAME>`` in Django settings), or ``default``."""
     return getattr(settings, f"VPP_{name}", default)
+
+
+def min_shortfall_penalty_per_mwh() -> float:
+    """The least shortfall price of a promise (per MWh): ``VPP_MIN_SHORTFALL_PENALTY_PER_MWH`` when set, else
+    the lateness price × :data:`SHORTFALL_LATENESS_HOURS`."""
+    explicit = setting("MIN_SHORTFALL_PENALTY_PER_MWH", None)
+    if explicit is not None:
+        return float(explicit)
+    lateness = float(setting("LATENESS_PENALTY_PER_MWH", LATENESS_PENALTY_PER_MWH))  # type: ignore[arg-type]
+    return lateness * SHORTFALL_LATENESS_HOURS
 
 
 def commitments(promises: list[Promise], start: datetime, steps: int, step: timedelta) -> list:

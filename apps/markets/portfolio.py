@@ -29,8 +29,14 @@ from .workloads import workload_models
 NOMINAL_IT_UTILISATION = 0.7
 #: With a headroom quantile, a site also keeps this fraction of its IT capacity free for added work (caught up or
 #: migrated in): the quantile band of a forecast is itself uncertain, and work that finds no room when it falls
-#: due runs late.
+#: due runs late (``VPP_HEADROOM_FRACTION``).
 HEADROOM_FRACTION = 0.05
+
+
+def _headroom_fraction() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "VPP_HEADROOM_FRACTION", HEADROOM_FRACTION))
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ def _site(
     if h.headroom_quantile and h.headroom_quantile != h.quantile and not h.perfect_foresight:
         upper = _it_expected(site, h, h.headroom_quantile)
         reserve = np.clip(np.nan_to_num(upper.values - it.values), 0.0, None)
-        reserve = reserve + HEADROOM_FRACTION * site.it_capacity_kw
+        reserve = reserve + _headroom_fraction() * site.it_capacity_kw
         notes[f"site:{key}:it_headroom"] = f"{h.headroom_quantile} − {h.quantile}: {upper.source}"
     pv_kw = _site_pv_kw(site, h.start, h.steps, h.resolution_s, h.belief, notes, h.perfect_foresight)
     return flexibility.Site(

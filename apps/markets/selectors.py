@@ -106,13 +106,17 @@ def activation_list_started_with_plans(*, now: datetime) -> QuerySet[Activation]
 # System-job reads (no caller scoping)
 
 
-def event_list_committed_between(*, start: datetime, end: datetime) -> list[Event]:
+def event_list_committed_between(
+    *, start: datetime, end: datetime, include_completed: bool = False
+) -> list[Event]:
     """Awarded or active events overlapping ``[start, end)`` (what the portfolio has promised), with their
-    program, zone and activations (ordered by start)."""
+    program, zone and activations (ordered by start); ``include_completed`` adds the completed ones (what it
+    promised over a past period)."""
+    statuses = [EventStatus.AWARDED, EventStatus.ACTIVE] + (
+        [EventStatus.COMPLETED] if include_completed else []
+    )
     return list(
-        Event.objects.filter(
-            status__in=[EventStatus.AWARDED, EventStatus.ACTIVE], start__lt=end, end__gt=start
-        )
+        Event.objects.filter(status__in=statuses, start__lt=end, end__gt=start)
         .select_related("program__zone")
         .prefetch_related("activations")
         .order_by("start", "pk")

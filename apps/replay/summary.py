@@ -80,6 +80,9 @@ def replay_summary(
         "carbon_price_per_tonne": carbon_price_per_tonne,
         "replans": _replans(start, end),
         "oracle_cost_savings_pct": None if oracle is None else _round(oracle.saving_pct, 2),
+        "oracle_energy_only_savings_pct": None
+        if oracle is None
+        else _round(oracle.energy_only_saving_pct, 2),
         "oracle_share_pct": None
         if oracle is None or not oracle.saving_pct or savings_pct is None
         else round(100 * savings_pct / oracle.saving_pct, 1),
@@ -235,8 +238,12 @@ def summary_table(summary: dict) -> str:
             _replan_line(summary.get("replans") or {}),
         ),
         (
-            "Perfect-foresight oracle: cost saving / share captured",
+            "Perfect-foresight oracle (same awards): cost saving / share captured",
             f"{_pct(summary.get('oracle_cost_savings_pct'))} / {_pct(summary.get('oracle_share_pct'), 1)}",
+        ),
+        (
+            "Perfect-foresight oracle without the awards: cost saving",
+            _pct(summary.get("oracle_energy_only_savings_pct")),
         ),
     ]
     rows += _event_rows(summary)

@@ -165,12 +165,14 @@ VPP_AWARD_TASK = env.str("VPP_AWARD_TASK", default="apps.dispatch.tasks.prepare_
 # Webhooks per committed delivery batch: a worker killed mid-fan-out resends at most one batch.
 VPP_DISPATCH_DELIVERY_BATCH = env.int("VPP_DISPATCH_DELIVERY_BATCH", default=250)
 # The closed loop (apps/dispatch/replanning.py): carbon price the plans weigh (currency per tonne CO2; 0 = cost
-# only), the IT forecast quantile receiving sites keep headroom against, the price of a late deferred MWh per hour
-# (above every shortfall penalty: deadlines come first), and the floor of a promise's shortfall price.
+# only), the IT forecast quantile and the fraction of IT capacity receiving sites keep as headroom, the price of a
+# late deferred MWh per hour (deadlines come first), and the floor of a promise's shortfall price.
 VPP_CARBON_PRICE_PER_TONNE = env.float("VPP_CARBON_PRICE_PER_TONNE", default=0.0)
 VPP_HEADROOM_QUANTILE = env.str("VPP_HEADROOM_QUANTILE", default="p90")
+VPP_HEADROOM_FRACTION = env.float("VPP_HEADROOM_FRACTION", default=0.05)
 VPP_LATENESS_PENALTY_PER_MWH = env.float("VPP_LATENESS_PENALTY_PER_MWH", default=1e6)
-VPP_MIN_SHORTFALL_PENALTY_PER_MWH = env.float("VPP_MIN_SHORTFALL_PENALTY_PER_MWH", default=2000.0)
+# unset: the lateness penalty × 0.75 h (apps.dispatch.replanning.SHORTFALL_LATENESS_HOURS)
+VPP_MIN_SHORTFALL_PENALTY_PER_MWH = env.float("VPP_MIN_SHORTFALL_PENALTY_PER_MWH", default=None)
 # Plans finish deferred work this many intervals before its deadline (slack against forecast error).
 VPP_DEADLINE_GUARD_STEPS = env.int("VPP_DEADLINE_GUARD_STEPS", default=4)
 # Re-dispatch a metered shortfall at once as a new activation plan (off: the intraday re-plan corrects it).

@@ -28,7 +28,15 @@ from .. import selectors
 from ..choices import PlanKind, ReplanStatus
 from ..models import DispatchPlan, ReplanRun
 from ..planning import RECOVERY_HOURS, PlanDraft, _site_setpoints
-from ..replanning import LATENESS_PENALTY_PER_MWH, Promise, changed_only, commitments, setting, sla_notes
+from ..replanning import (
+    LATENESS_PENALTY_PER_MWH,
+    Promise,
+    changed_only,
+    commitments,
+    min_shortfall_penalty_per_mwh,
+    setting,
+    sla_notes,
+)
 from .plans import plan_store
 
 logger = logging.getLogger(__name__)
@@ -64,12 +72,17 @@ def _target(sites: list, event, n_steps: int, belief: datetime) -> np.ndarray | 
     return total[:n_steps]
 
 
-def _promises(sites: list, start: datetime, end: datetime, belief: datetime) -> tuple[list[Promise], dict]:
-    """Awarded and active events overlapping the horizon as promises, and the regulation windows (site pk →
+def promises_between(
+    sites: list, start: datetime, end: datetime, belief: datetime, *, include_completed: bool = False
+) -> tuple[list[Promise], dict]:
+    """Awarded and active events (and completed ones with ``include_completed``) overlapping ``[start, end)``
+    as promises (their settlement targets as known at ``belief``), and the regulation windows (site pk →
     [(start, end)]) whose setpoints follow their own signal and are never re-planned."""
     promises: list[Promise] = []
     frozen: dict[int, list] = {}
-    for event in markets.event_list_committed_between(start=start, end=end):
+    for event in markets.event_list_committed_between(
+        start=start, end=end, include_completed=include_completed
+    ):
         zone_sites = [s for s in sites if s.market_zone_id == event.program.zone_id]
         activations = [a for a in event.activations.all() if (a.end or event.end) > start]
         if event.program.product in REGULATION_PRODUCTS:
@@ -84,7 +97,7 @@ def _promises(sites: list, start: datetime, end: datetime, belief: datetime) -> 
         penalty = max(
             float(event.program.shortfall_penalty_per_mwh or 0)
             + float(event.program.energy_price_per_mwh or 0),
-            float(setting("MIN_SHORTFALL_PENALTY_PER_MWH", 2000.0)),  # type: ignore[arg-type]
+            min_shortfall_penalty_per_mwh(),
         )
         for w_start, w_end, kw in windows:
             if kw <= 0:
@@ -114,7 +127,7 @@ def _draft(sites: list, now: datetime, slot: datetime) -> tuple[PlanDraft, dict,
     end = _horizon_end(slot) + timedelta(hours=RECOVERY_HOURS)
     steps = int((end - slot) / STEP)
     states = site_state_latest_many(sites=sites, at=now)
-    promises, frozen = _promises(sites, slot, end, now)
+    promises, frozen = promises_between(sites, slot, end, now)
     built = portfolio_problem(
         sites=sites,
         start=slot,
