@@ -28,11 +28,11 @@ from .planning import PlanDraft, SiteSetpoints
 
 #: Default price of lateness (per MWh of deferred work and hour late).
 LATENESS_PENALTY_PER_MWH = 1e6
-#: The shortfall price of an award or activation is at least the lateness price times this many hours
-#: (``VPP_MIN_SHORTFALL_PENALTY_PER_MWH`` overrides it with a price): plans finish queued work one guard hour
-#: before its deadline (:data:`apps.markets.workloads.DEADLINE_GUARD_STEPS`), so the re-plan may use up to 45
-#: minutes of that slack to deliver what was awarded, and never breaks the deadline itself for it.
-SHORTFALL_LATENESS_HOURS = 0.75
+#: The shortfall price of an award or activation is at least the lateness price times this share of the deadline
+#: guard's hours (``VPP_MIN_SHORTFALL_PENALTY_PER_MWH`` overrides it with a price): plans finish queued work the
+#: guard's steps before its deadline (``VPP_DEADLINE_GUARD_STEPS``), so the re-plan may use up to this share of
+#: that slack to deliver what was awarded, and never breaks the deadline itself for it.
+SHORTFALL_GUARD_SHARE = 0.75
 #: A setpoint is resent only when it moves by more than max(this fraction of the site's baseline, MIN_CHANGE_KW).
 CHANGE_FRACTION = 0.02
 MIN_CHANGE_KW = 25.0
@@ -58,14 +58,17 @@ def setting(name: str, default: float | str | None) -> float | str | None:
     return getattr(settings, f"VPP_{name}", default)
 
 
-def min_shortfall_penalty_per_mwh() -> float:
+def min_shortfall_penalty_per_mwh(step: timedelta = timedelta(minutes=15)) -> float:
     """The least shortfall price of a promise (per MWh): ``VPP_MIN_SHORTFALL_PENALTY_PER_MWH`` when set, else
-    the lateness price × :data:`SHORTFALL_LATENESS_HOURS`."""
+    the lateness price × :data:`SHORTFALL_GUARD_SHARE` × the deadline guard in hours (guard steps of ``step``)."""
+    from apps.markets.workloads import deadline_guard_steps
+
     explicit = setting("MIN_SHORTFALL_PENALTY_PER_MWH", None)
     if explicit is not None:
         return float(explicit)
     lateness = float(setting("LATENESS_PENALTY_PER_MWH", LATENESS_PENALTY_PER_MWH))  # type: ignore[arg-type]
-    return lateness * SHORTFALL_LATENESS_HOURS
+    guard_h = deadline_guard_steps() * step.total_seconds() / 3600
+    return lateness * SHORTFALL_GUARD_SHARE * guard_h
 
 
 def commitments(promises: list[Promise], start: datetime, steps: int, step: timedelta) -> list:

@@ -41,7 +41,8 @@ DEADLINE_GUARD_STEPS = 4
 CATCH_UP_CAPACITY_FACTOR = 1.5
 
 
-def _guard() -> int:
+def deadline_guard_steps() -> int:
+    """The deadline guard in plan steps (``VPP_DEADLINE_GUARD_STEPS``, default :data:`DEADLINE_GUARD_STEPS`)."""
     from django.conf import settings
 
     return int(getattr(settings, "VPP_DEADLINE_GUARD_STEPS", DEADLINE_GUARD_STEPS))
@@ -51,7 +52,7 @@ def _queue(state: Any | None, class_id: int, start: datetime, resolution_s: int)
     """The class's queued work as LP queue entries ``{"energy_kwh", "due_step"}`` (due the guard's steps before
     its deadline)."""
     entries = []
-    guard = _guard()
+    guard = deadline_guard_steps()
     for entry in getattr(state, "queue", ()) or ():
         if entry.workload_class_id != class_id or entry.energy_kwh <= 0:
             continue
@@ -101,7 +102,7 @@ def workload_models(
                     "id": f"{key}:{wc.name}",
                     "baseline_kw": it_kw * share,
                     "max_delay_steps": max(
-                        int((wc.max_delay_h or 0.0) * 3600 // resolution_s) - 1 - _guard(), 0
+                        int((wc.max_delay_h or 0.0) * 3600 // resolution_s) - 1 - deadline_guard_steps(), 0
                     )
                     if deferrable
                     else None,

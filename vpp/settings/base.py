@@ -171,7 +171,7 @@ VPP_CARBON_PRICE_PER_TONNE = env.float("VPP_CARBON_PRICE_PER_TONNE", default=0.0
 VPP_HEADROOM_QUANTILE = env.str("VPP_HEADROOM_QUANTILE", default="p90")
 VPP_HEADROOM_FRACTION = env.float("VPP_HEADROOM_FRACTION", default=0.05)
 VPP_LATENESS_PENALTY_PER_MWH = env.float("VPP_LATENESS_PENALTY_PER_MWH", default=1e6)
-# unset: the lateness penalty × 0.75 h (apps.dispatch.replanning.SHORTFALL_LATENESS_HOURS)
+# unset: the lateness penalty × 0.75 × the deadline guard in hours (apps.dispatch.replanning)
 VPP_MIN_SHORTFALL_PENALTY_PER_MWH = env.float("VPP_MIN_SHORTFALL_PENALTY_PER_MWH", default=None)
 # Plans finish deferred work this many intervals before its deadline (slack against forecast error).
 VPP_DEADLINE_GUARD_STEPS = env.int("VPP_DEADLINE_GUARD_STEPS", default=4)

@@ -89,3 +89,18 @@ def test_the_same_grid_power_with_a_different_split_is_resent() -> None:
     assert n == 1
     current_same = {(7, T0): (1000.0, 0.0, draft.sites[0].workloads[0])}
     assert changed_only(draft, current_same)[1] == 0
+
+
+def test_the_shortfall_price_floor_is_three_quarters_of_the_deadline_guard_in_lateness(settings) -> None:
+    """A promise's shortfall costs at least what 0.75 of the guard's hours of lateness cost, so the re-plan uses
+    the guard's slack to deliver an award but never the deadline itself; an explicit price overrides it."""
+    from apps.dispatch.replanning import min_shortfall_penalty_per_mwh
+
+    settings.VPP_MIN_SHORTFALL_PENALTY_PER_MWH = None
+    settings.VPP_LATENESS_PENALTY_PER_MWH = 1e6
+    settings.VPP_DEADLINE_GUARD_STEPS = 4  # one hour of 15-minute steps
+    assert min_shortfall_penalty_per_mwh() == pytest.approx(750_000.0)
+    settings.VPP_DEADLINE_GUARD_STEPS = 2
+    assert min_shortfall_penalty_per_mwh() == pytest.approx(375_000.0)
+    settings.VPP_MIN_SHORTFALL_PENALTY_PER_MWH = 2000.0
+    assert min_shortfall_penalty_per_mwh() == 2000.0
