@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import flexibility
 from apps.assets.models import Site
 from apps.dispatch.replanning import commitments
 from apps.dispatch.services.replan import promises_between
@@ -37,7 +38,7 @@ class OracleFigures:
     energy_only_saving_pct: float | None = None
 
 
-def _saving(result) -> tuple[float, float, float | None]:  # type: ignore[no-untyped-def]
+def _saving(result: flexibility.Result) -> tuple[float, float, float | None]:
     cost, base = float(result.cost["energy"]), float(result.baseline_cost["energy"])
     return cost, base, (100 * (base - cost) / base if base else None)
 
