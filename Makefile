@@ -37,10 +37,12 @@ demo: runtime
 	$(PY) manage.py load_bundled_data
 	bin/run-demo --replay --reset --start 2022-09-01 --days 8 --json var/replay-summary.json
 
-## test: the whole suite against PostgreSQL and Redis (started, or installed, by bin/services)
+## test: the whole suite against PostgreSQL and Redis (started, or installed, by bin/services), in
+## PYTEST_WORKERS parallel processes (pytest-xdist; default 2, each with its own test database and Redis database)
+PYTEST_WORKERS ?= 2
 test: venv
 	@eval "$$(bin/services)" && export CI=$${CI:-} && \
-	  $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+	  $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -5,9 +5,21 @@ runs on one server do not drop each other's database.
 """
 
 import os
+import re
 
-from .base import *  # noqa: F403
-from .base import DATABASES
+# Under pytest-xdist (``-n N``) each worker gets its own Redis database (the base number + 1 + its index), so that
+# one worker's Celery purge or queued tasks never reach another's test worker; its test database is already its
+# own (the name carries the pid). The rewritten URL is inherited by the Celery workers the tests start, which
+# must not shift it again.
+_xdist = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist.startswith("gw") and os.environ.get("REDIS_URL") and not os.environ.get("VPP_XDIST_REDIS_SHIFTED"):
+    _match = re.fullmatch(r"(redis://[^/]+)/(\d+)", os.environ["REDIS_URL"])
+    if _match:
+        os.environ["REDIS_URL"] = f"{_match[1]}/{int(_match[2]) + 1 + int(_xdist[2:])}"
+        os.environ["VPP_XDIST_REDIS_SHIFTED"] = "1"
+
+from .base import *  # noqa: E402, F403
+from .base import DATABASES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = False

@@ -119,10 +119,10 @@ class SiteViewSet(ScopedViewSet):
     )
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk: str | None = None) -> Response:
+        """The site's enrolment transitions, oldest first, paginated like every list (``limit``/``offset``)."""
         site = self.get_object()
-        return Response(
-            EnrolmentTransitionSerializer(selectors.site_transition_list(site=site), many=True).data
-        )
+        page = self.paginate_queryset(selectors.site_transition_list(site=site))
+        return self.get_paginated_response(EnrolmentTransitionSerializer(page, many=True).data)
 
 
 @_crud_schema(WorkloadClassSerializer, "workload class")
