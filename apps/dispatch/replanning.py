@@ -41,7 +41,7 @@ MIN_CHANGE_KW = 25.0
 @dataclass(frozen=True)
 class Promise:
     """One awarded or active event as the portfolio must deliver it: the window ``[start, end)``, the kW, the
-    sites, the settlement target ``max_grid_kw`` (per LP step, ``None`` when the program settles on a forecast)
+    sites, the settlement target ``max_grid_kw`` (per LP step, ``None`` when a site has no expected baseline)
     and the price of a shortfall."""
 
     event_id: int

@@ -13,7 +13,9 @@ multiplicative adjustment over the 4 h ending 1 h before the event, PJM High 4 o
 belief time. The part of the adjustment window not yet metered is filled with the mean of the last metered hour
 (persistence of the day-of level). Earlier event days are the local days with an activation of an event in a
 program of the site's zone (settlement uses the site's own dispatch plans, which are not visible here).
-A program that settles on the aggregator's forecast has no separate baseline to estimate.
+A program that settles on the aggregator's forecast expects the baseline settlement will use: the forecast of
+the site's IT demand known at gate closure (:func:`apps.forecasts.baseline_forecast.site_baseline_forecast`), or the latest
+one before it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from apps.assets.models import Site
+from apps.forecasts.baseline_forecast import site_baseline_forecast
 from apps.telemetry.choices import Quantity
 from apps.telemetry.selectors import datapoints_series, series_for
 from forecasting import customer_baselines as cbl
@@ -43,14 +46,33 @@ def _event_days(site: Site, before: datetime) -> set[date]:
     return cbl.local_days(activations, site.timezone)
 
 
+def _forecast_baseline_kw(site: Site, event: Event, belief_time: datetime) -> np.ndarray | None:
+    """A forecast-settled program's baseline as settlement will build it, from the forecast known at
+    ``belief_time`` (at most gate closure): :func:`apps.forecasts.baseline_forecast.site_baseline_forecast` through
+    :func:`forecasting.customer_baselines.forecast_baseline`."""
+    known = site_baseline_forecast(
+        site=site, start=event.start, end=event.end, belief_time=min(belief_time, event.gate_closure_at)
+    )
+    if known is None:
+        return None
+    step = timedelta(minutes=event.program.settlement_interval_minutes)
+    index = pd.date_range(event.start, event.end, freq=step, inclusive="left")
+    try:
+        result = cbl.forecast_baseline(known.p50_kw, event_index=index, pue=known.pue)
+    except cbl.BaselineError:
+        return None
+    return result.values.to_numpy(dtype=float)
+
+
 def expected_baseline_kw(*, site: Site, event: Event, belief_time: datetime) -> np.ndarray | None:
     """The site's expected settlement baseline over ``event`` (kW per settlement interval, shape
-    ``(n_intervals,)``), from what is metered at ``belief_time``; ``None`` when the program settles on a
-    forecast or the site has too little metered history (the bid then rests on the flexibility envelope alone).
+    ``(n_intervals,)``), from what is metered at ``belief_time`` (for a forecast-settled program: the baseline
+    forecast known then); ``None`` when the site has too little metered history or no baseline forecast (the bid
+    then rests on the flexibility envelope alone).
     """
     method = event.program.baseline_method
     if method == BaselineMethod.FORECAST:
-        return None
+        return _forecast_baseline_kw(site, event, belief_time)
     meter = series_for(site=site, quantity=Quantity.SITE_POWER_KW)
     if meter is None:
         return None

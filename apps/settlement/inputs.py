@@ -19,7 +19,7 @@ import pandas as pd
 from apps.assets.models import Site
 from apps.assets.selectors import site_ids_active_in_zone, site_list_by_ids
 from apps.dispatch.selectors import setpoint_rows_for_event
-from apps.forecasts.selectors import forecast_known_at
+from apps.forecasts.baseline_forecast import site_baseline_forecast
 from apps.markets.choices import DOWN_PRODUCTS, REGULATION_PRODUCTS, BaselineMethod
 from apps.markets.models import Award, Event, Program
 from apps.markets.selectors import (
@@ -231,19 +231,13 @@ def event_planned_weights(event: Event, index: pd.DatetimeIndex) -> dict[int, np
 
 
 def _forecast_input(site: Site, event: Event) -> ForecastInput | None:
-    """The p50 forecast known at gate closure: of site grid power if there is one, else IT power (× PUE)."""
-    for quantity, pue in ((Quantity.SITE_POWER_KW, None), (Quantity.IT_POWER_KW, site.pue)):
-        series = series_for(site=site, quantity=quantity)
-        if series is None:
-            continue
-        known = forecast_known_at(
-            series=series, start=event.start, end=event.end, belief_time=event.gate_closure_at
-        )
-        if known.empty:
-            continue
-        issued = pd.Timestamp(known["issued_at"].max()).isoformat()
-        return ForecastInput(p50_kw=known["p50"], pue=pue, issued_at=issued)
-    return None
+    """The baseline forecast known at gate closure (:func:`apps.forecasts.baseline_forecast.site_baseline_forecast`)."""
+    known = site_baseline_forecast(
+        site=site, start=event.start, end=event.end, belief_time=event.gate_closure_at
+    )
+    if known is None:
+        return None
+    return ForecastInput(p50_kw=known.p50_kw, pue=known.pue, issued_at=known.issued_at)
 
 
 def _day_rules(site: Site, event: Event, rules: BaselineRules) -> tuple[frozenset[date], frozenset[date]]:

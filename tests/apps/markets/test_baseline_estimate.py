@@ -16,10 +16,13 @@ import pytest
 
 from apps.assets.choices import EnrolmentStatus, WorkloadKind
 from apps.core import clock
+from apps.forecasts.services import RunSpec, forecast_run_store
 from apps.markets.baseline_estimate import expected_baseline_kw
 from apps.markets.bidding import bid_plan
 from apps.markets.choices import BaselineMethod
-from apps.telemetry.choices import Quantity
+from apps.settlement.inputs import _forecast_input
+from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity
+from apps.telemetry.selectors import series_for
 from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
 from tests.conftest import World
 from tests.factories import SiteFactory, WorkloadClassFactory
@@ -57,10 +60,39 @@ def test_expected_baseline_takes_the_capped_day_of_adjustment(world: World) -> N
     assert expected == pytest.approx(800.0)
 
 
-def test_expected_baseline_is_none_for_forecast_settled_programs(world: World) -> None:
+def _forecast(series, issued_at, start, kw: float) -> None:  # type: ignore[no-untyped-def]
+    index = pd.date_range(start, start + timedelta(hours=3), freq="15min", inclusive="left")
+    values = pd.DataFrame({"p10": kw * 0.9, "p50": kw, "p90": kw * 1.1}, index=index)
+    forecast_run_store(
+        series=series, spec=RunSpec(model_name="test", model_version="1", issued_at=issued_at), values=values
+    )
+
+
+def test_forecast_settled_baseline_is_the_it_demand_forecast_settlement_uses(world: World) -> None:
+    """A forecast-settled program's expected baseline is the IT-demand forecast known at gate closure × PUE, the
+    very forecast settlement reads, and never the forecast of the IT power the site ran (which learnt its
+    earlier curtailments)."""
     site = _site_with_history(world, today_kw=600.0)
     event = event_for(world, hours=2, requested_kw=5000, baseline_method=BaselineMethod.FORECAST)
-    assert expected_baseline_kw(site=site, event=event, belief_time=clock.now()) is None
+    assert expected_baseline_kw(site=site, event=event, belief_time=clock.now()) is None  # none issued yet
+
+    served = series_for(site=site, quantity=Quantity.IT_POWER_KW)
+    demand, _ = timeseries_get_or_create(
+        owner=site, quantity=Quantity.IT_POWER_KW, name=IT_DEMAND_SERIES, resolution="PT15M"
+    )
+    issued = event.gate_closure_at - timedelta(hours=1)
+    _forecast(served, issued, event.start, 300.0)  # the curtailed served power
+    _forecast(demand, issued, event.start, 800.0)
+    _forecast(demand, event.gate_closure_at + timedelta(minutes=5), event.start, 5000.0)  # after gate closure
+
+    expected = expected_baseline_kw(site=site, event=event, belief_time=event.start)
+    assert expected is not None and len(expected) == 8
+    assert expected == pytest.approx(800.0 * 1.25)
+    settled = _forecast_input(site, event)
+    assert settled is not None and settled.pue == 1.25
+    assert settled.p50_kw.reindex(
+        pd.DatetimeIndex(pd.date_range(event.start, event.end, freq="15min", inclusive="left"))
+    ).to_numpy() == pytest.approx(800.0)
 
 
 def test_bid_is_capped_at_what_the_meters_can_show(world: World) -> None:
