@@ -30,7 +30,7 @@ NOMINAL_IT_UTILISATION = 0.7
 #: With a headroom quantile, a site also keeps this fraction of its IT capacity free for added work (caught up or
 #: migrated in): the quantile band of a forecast is itself uncertain, and work that finds no room when it falls
 #: due runs late (``VPP_HEADROOM_FRACTION``).
-HEADROOM_FRACTION = 0.05
+HEADROOM_FRACTION = 0.10
 
 
 def _headroom_fraction() -> float:

@@ -35,7 +35,7 @@ from apps.assets.models import Site
 #: Plans finish deferred work this many steps before its deadline: slack for forecast error, so that work the
 #: site must run at its deadline does not meet an IT load that turned out higher than forecast
 #: (``VPP_DEADLINE_GUARD_STEPS``).
-DEADLINE_GUARD_STEPS = 4
+DEADLINE_GUARD_STEPS = 3
 
 #: A deferrable class may run at up to this multiple of its share of the site's IT capacity (catching up).
 CATCH_UP_CAPACITY_FACTOR = 1.5

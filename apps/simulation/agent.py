@@ -45,8 +45,9 @@ REBOUND_FRACTION = 0.5
 #: The key of :attr:`SiteAgent._arriving_run` for work migrated in (queued under the tightest class when held).
 MIGRATED_IN = ""
 #: Work migrated in that the site holds back for its own due work is due this long after it arrived: the site
-#: does not know the sender's deadline, and plans finish queued work one guard hour before it
-#: (:data:`apps.markets.workloads.DEADLINE_GUARD_STEPS`), so an hour is the least slack it can count on.
+#: does not know the sender's deadline, and plans finish queued work the deadline guard before it
+#: (:data:`apps.markets.workloads.DEADLINE_GUARD_STEPS`, 45 minutes by default) plus the step the work may
+#: have waited in, so an hour is the slack it can count on.
 MIGRATED_IN_SLACK = timedelta(hours=1)
 
 

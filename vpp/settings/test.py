@@ -10,7 +10,7 @@ import re
 # Under pytest-xdist (``-n N``) each worker gets its own Redis database (the base number + 1 + its index), so that
 # one worker's Celery purge or queued tasks never reach another's test worker; its test database is already its
 # own (the name carries the pid). The rewritten URL is inherited by the Celery workers the tests start, which
-# must not shift it again.
+# must not shift it again. Redis has 16 databases (0-15) by default: with N workers the base must be at most 14 − N.
 _xdist = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _xdist.startswith("gw") and os.environ.get("REDIS_URL") and not os.environ.get("VPP_XDIST_REDIS_SHIFTED"):
     _match = re.fullmatch(r"(redis://[^/]+)/(\d+)", os.environ["REDIS_URL"])
