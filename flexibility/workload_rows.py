@@ -15,7 +15,8 @@ builds the LP it always did (:mod:`flexibility.workload_fields` holds the fields
   left out for a single-site workload with R ≥ max_kw (its x in [0, max_kw] cannot change by more).
 * ``migration_lead`` (per workload with a lead and a destination, T rows, =):
   ``rcum_t − rcum_{t−1} − Δt Σ_remote x_t = 0``.
-* ``lateness`` (per flexible workload, T rows, ≥, soft deadlines only): ``S_t + late_t ≥ lower_t``; with
+* ``lateness`` (per flexible workload, ≤ T rows, ≥, soft deadlines only): ``S_t + late_t ≥ lower_t``, left out
+  where lower_t ≤ 0 (both columns are ≥ 0); with
   S(T−1) ≤ A(T−1) + queued this turns the final equality into S(T−1) + late(T−1) ≥ total, S(T−1) ≤ total.
 * ``it_capacity`` (per site with a finite capacity where flexible work may run, T rows, ≤): see
   :func:`it_capacity_rows`.
@@ -140,14 +141,19 @@ def migration_lead_rows(p: Parts, r: int) -> Rows | None:
 def lateness_rows(p: Parts, r: int) -> Rows | None:
     """``S_t + late_t ≥ lower_t`` per flexible workload and step, only with soft deadlines
     (``lateness_penalty_per_mwh``); lower_t = A(t − d) + queued work due by then (:meth:`Flex.lower_kwh`)."""
-    fl, T, off = p.fl, p.T, p.off
+    fl, off = p.fl, p.off
     nf = fl.origin.size
     if not nf or not p.soft_deadlines:
         return None
-    rows = _block(np.arange(nf), T, r).ravel()
-    cols = [_block(np.arange(nf), T, off["cum"]).ravel(), _block(np.arange(nf), T, off["late"]).ravel()]
     lo = fl.lower_kwh().ravel()
-    return Rows([rows, rows], cols, [np.ones(nf * T), np.ones(nf * T)], lo, np.full(nf * T, np.inf))
+    binding = lo > 0  # S_t ≥ 0 and late_t ≥ 0 (column bounds): a row at lower_t ≤ 0 cannot bind
+    if not binding.any():
+        return None
+    keep = np.flatnonzero(binding)
+    rows = r + np.arange(keep.size)
+    cols = [off["cum"] + keep, off["late"] + keep]
+    ones = np.ones(keep.size)
+    return Rows([rows, rows], cols, [ones, ones], lo[keep], np.full(keep.size, np.inf))
 
 
 def it_room_kw(problem: Problem, a: SiteArrays, fl: Flex, cap_sites: np.ndarray) -> np.ndarray:

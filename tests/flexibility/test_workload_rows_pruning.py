@@ -46,3 +46,20 @@ def test_min_power_rows_at_zero_baseline_are_left_out():
     r = flexibility.solve(d)
     total = r.sites["a"].workloads["training"].served_kw + r.sites["b"].workloads["a/training"].served_kw
     assert total[0] >= 2.0 - 1e-9 and total[2] >= 2.0 - 1e-9 and total[3] >= 2.0 - 1e-9
+
+
+def _family_rows(d: dict, name: str) -> int:
+    model = build_model(as_problem(d))
+    first = model.row_offsets[name]
+    later = sorted(v for v in model.row_offsets.values() if v > first)
+    return (later[0] if later else model.n_rows) - first
+
+
+def test_lateness_rows_before_the_first_deadline_are_left_out():
+    # 3 steps of delay and no queue: nothing is due before step 3, so only its row can bind
+    d = problem(4, {"z": zone(SPIKE)}, [site("a", workloads=[_job()])])
+    d["lateness_penalty_per_mwh"] = 3000.0
+    assert _family_rows(d, "lateness") == 1
+    r = flexibility.solve(d)
+    assert r.late_kwh_hours == pytest.approx(0.0, abs=1e-9)
+    assert r.sites["a"].workloads["training"].served_kw.sum() == pytest.approx(16.0, abs=1e-9)
