@@ -9,11 +9,14 @@ builds the LP it always did (:mod:`flexibility.workload_fields` holds the fields
   columns (work served away from the origin, cumulative, kWh) in ``[0, A(t − lead) + queued]``; with a
   ``lateness_penalty_per_mwh`` the ``late`` columns (kWh behind the deadline at the end of step t, ≥ 0, cost
   penalty × Δt / 1000 each: the penalty is per MWh per hour late) and the cumulative columns' lower bound 0.
-* ``min_power`` (per migratable workload with a fraction, T rows, ≥): ``Σ_sites x_t ≥ fraction · baseline_t``.
-* ``ramp`` (per workload with a ramp, T − 1 rows, range): ``−R ≤ x_t − x_{t−1} ≤ R`` at its origin placement.
+* ``min_power`` (per migratable workload with a fraction, ≤ T rows, ≥): ``Σ_sites x_t ≥ fraction · baseline_t``;
+  steps whose bound is 0 are left out (x ≥ 0 cannot violate them).
+* ``ramp`` (per workload with a ramp, T − 1 rows, range): ``−R ≤ x_t − x_{t−1} ≤ R`` at its origin placement;
+  left out for a single-site workload with R ≥ max_kw (its x in [0, max_kw] cannot change by more).
 * ``migration_lead`` (per workload with a lead and a destination, T rows, =):
   ``rcum_t − rcum_{t−1} − Δt Σ_remote x_t = 0``.
-* ``lateness`` (per flexible workload, T rows, ≥, soft deadlines only): ``S_t + late_t ≥ lower_t``; with
+* ``lateness`` (per flexible workload, ≤ T rows, ≥, soft deadlines only): ``S_t + late_t ≥ lower_t``, left out
+  where lower_t ≤ 0 (both columns are ≥ 0); with
   S(T−1) ≤ A(T−1) + queued this turns the final equality into S(T−1) + late(T−1) ≥ total, S(T−1) ≤ total.
 * ``it_capacity`` (per site with a finite capacity where flexible work may run, T rows, ≤): see
   :func:`it_capacity_rows`.
@@ -84,6 +87,13 @@ def min_power_rows(p: Parts, r: int) -> Rows | None:
         return None
     rr, cc, vv = _placement_sum(fl.place_flex, nf, sel, p.T, r, p.off["x"])
     lo = (fl.min_fraction[sel, None] * fl.baseline_kw[sel]).ravel()
+    binding = lo > 0  # x ≥ 0: a row at 0 cannot bind
+    if not binding.all():
+        keep = binding[rr - r]
+        renumber = np.cumsum(binding) - 1 + r
+        rr, cc, vv, lo = renumber[rr[keep] - r], cc[keep], vv[keep], lo[binding]
+        if not lo.size:
+            return None
     return Rows([rr], [cc], [vv], lo, np.full(lo.size, np.inf))
 
 
@@ -92,6 +102,9 @@ def ramp_rows(p: Parts, r: int) -> Rows | None:
     R = ``ramp_kw_per_min`` × 60 × Δt_hours kW per step (the t = 0 limit from ``initial_kw`` is a bound)."""
     fl, T = p.fl, p.T
     sel = np.flatnonzero(np.isfinite(fl.ramp_kw)) if fl.origin.size else np.zeros(0, dtype=np.int64)
+    # a single-site workload's x lies in [0, max_kw]: no step can change it by more, so R ≥ max_kw cannot bind
+    # (the row is implied by the column bounds; leaving it out changes no feasible point)
+    sel = sel[~((p.n_places[sel] == 1) & (fl.ramp_kw[sel] >= fl.max_kw[sel]))]
     if not sel.size or T < 2:
         return None
     x = _block(fl.origin_place()[sel], T, p.off["x"])
@@ -128,14 +141,19 @@ def migration_lead_rows(p: Parts, r: int) -> Rows | None:
 def lateness_rows(p: Parts, r: int) -> Rows | None:
     """``S_t + late_t ≥ lower_t`` per flexible workload and step, only with soft deadlines
     (``lateness_penalty_per_mwh``); lower_t = A(t − d) + queued work due by then (:meth:`Flex.lower_kwh`)."""
-    fl, T, off = p.fl, p.T, p.off
+    fl, off = p.fl, p.off
     nf = fl.origin.size
     if not nf or not p.soft_deadlines:
         return None
-    rows = _block(np.arange(nf), T, r).ravel()
-    cols = [_block(np.arange(nf), T, off["cum"]).ravel(), _block(np.arange(nf), T, off["late"]).ravel()]
     lo = fl.lower_kwh().ravel()
-    return Rows([rows, rows], cols, [np.ones(nf * T), np.ones(nf * T)], lo, np.full(nf * T, np.inf))
+    binding = lo > 0  # S_t ≥ 0 and late_t ≥ 0 (column bounds): a row at lower_t ≤ 0 cannot bind
+    if not binding.any():
+        return None
+    keep = np.flatnonzero(binding)
+    rows = r + np.arange(keep.size)
+    cols = [off["cum"] + keep, off["late"] + keep]
+    ones = np.ones(keep.size)
+    return Rows([rows, rows], cols, [ones, ones], lo[keep], np.full(keep.size, np.inf))
 
 
 def it_room_kw(problem: Problem, a: SiteArrays, fl: Flex, cap_sites: np.ndarray) -> np.ndarray:

@@ -37,6 +37,8 @@ from .planning import PlanDraft, SiteSetpoints
 
 #: Key of a setpoint's ``workloads`` that carries a regulation order (what :mod:`apps.simulation.regulation` reads).
 REGULATION_KEY = "regulation"
+#: The private OpenADR event payload type carrying that order to a VEN (one value: the order JSON-encoded).
+REGULATION_PAYLOAD = "X_VPP_REGULATION"
 
 
 @dataclass(frozen=True)

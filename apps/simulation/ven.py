@@ -13,8 +13,12 @@ VTN's events and metered through reports, with no database access for either.
   interval timing follows the event's ``intervalPeriod`` inheritance (:func:`apps.openadr.timing.resolve_windows`).
   Where events overlap, the lower ``priority`` number wins (0 is highest), then the later-created event.
 - :class:`VenAgent` is a :class:`~apps.simulation.agent.SiteAgent` whose setpoint comes from those events and
-  whose meter posts a ``DEMAND`` (kW, ``DIRECT_READ``) report per step, which the VTN stores as the site's
-  ``site_power_kw`` telemetry. The plant it simulates (PUE, IT capacity, workload classes, batteries) is the
+  whose meter posts one report per step: a ``DEMAND`` (kW, ``DIRECT_READ``) reading, which the VTN stores as the
+  site's ``site_power_kw`` telemetry, and the site's live state (``STORAGE_CHARGE_LEVEL`` per battery resource,
+  ``X_VPP_IT_LOAD_KW``, one ``X_VPP_QUEUE`` interval per queued entry: :mod:`apps.openadr.state`), which the VTN
+  stores as the site's state. A regulation order arrives as the private ``X_VPP_REGULATION`` interval payload
+  (:func:`regulation_from_events`) and is followed at the signal's cadence
+  (:func:`apps.simulation.regulation.follow_regulation`; its 10-second meter is the simulation's, local). The plant it simulates (PUE, IT capacity, workload classes, batteries) is the
   site's registered description; only control and metering go over OpenADR.
 
 Local control policy (OpenADR carries no battery/workload split): ``DISPATCH_SETPOINT`` is absolute, so the
@@ -27,18 +31,31 @@ minimum of 0, so it cannot carry a reduction as a signed change.)
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from apps.assets.models import Site
+from apps.dispatch.regulation import REGULATION_KEY, REGULATION_PAYLOAD
 from apps.openadr.timing import resolve_windows
 
-from .agent import SiteAgent
-from .ven_http import PAGE, TOKEN_MARGIN_S, NotificationListener, VtnClient, VtnError
+from .agent import SiteAgent, _job_id
+from .regulation import RegulationOrder
+from .ven_http import (
+    PAGE,
+    TOKEN_MARGIN_S,
+    NotificationListener,
+    QueueEntry,
+    SiteStateReport,
+    VtnClient,
+    VtnError,
+    state_resources,
+)
 
 __all__ = [
     "IMPORT_LIMIT",
@@ -47,11 +64,15 @@ __all__ = [
     "TOKEN_MARGIN_S",
     "AgentSetpoint",
     "NotificationListener",
+    "QueueEntry",
+    "SiteStateReport",
     "VenAgent",
     "VenSetpoint",
     "VtnClient",
     "VtnError",
+    "regulation_from_events",
     "setpoints_from_events",
+    "state_resources",
 ]
 
 logger = logging.getLogger(__name__)
@@ -131,6 +152,32 @@ def setpoints_from_events(events: list[dict]) -> list[VenSetpoint]:
     return out
 
 
+def regulation_from_events(events: list[dict]) -> list[tuple[datetime, datetime, RegulationOrder]]:
+    """The regulation orders of ``events``: each interval's ``X_VPP_REGULATION`` payload (one value, the
+    dispatch setpoint's order JSON-encoded: ``share_kw``, ``signal_start``, ``signal_resolution_seconds``,
+    ``signal``), with the interval's ``[start, end)``; undecodable values and unresolved windows are skipped."""
+    out: list[tuple[datetime, datetime, RegulationOrder]] = []
+    for event in events:
+        intervals = event.get("intervals") or []
+        for interval, window in zip(
+            intervals, resolve_windows(event.get("intervalPeriod"), intervals), strict=True
+        ):
+            if not isinstance(window.start, datetime) or window.end is None:
+                continue
+            for payload in interval.get("payloads") or []:
+                if payload.get("type") != REGULATION_PAYLOAD:
+                    continue
+                for raw in payload.get("values") or []:
+                    try:
+                        order = RegulationOrder.from_workloads({REGULATION_KEY: json.loads(raw)})
+                    except (TypeError, ValueError, KeyError) as exc:
+                        logger.warning("event %s: regulation payload skipped: %s", event.get("id"), exc)
+                        continue
+                    if order is not None:
+                        out.append((window.start, window.end, order))
+    return out
+
+
 class VenAgent(SiteAgent):
     """:class:`~apps.simulation.agent.SiteAgent` as an OpenADR VEN over HTTP (see the module docstring).
 
@@ -154,7 +201,10 @@ class VenAgent(SiteAgent):
         self.setpoints: list[VenSetpoint] = []
         self.reports: list[dict] = []
         self.last_event_id: str | None = None
+        self.regulation: list[tuple[datetime, datetime, RegulationOrder]] = []
         self._current: AgentSetpoint | None = None
+        self._pending: tuple[datetime, timedelta] | None = None
+        self._pending_state: tuple[datetime, float] | None = None
 
     def register(self) -> dict:
         """Register this VEN with the VTN (idempotent); dispatch then delivers the site's setpoints as events."""
@@ -162,7 +212,9 @@ class VenAgent(SiteAgent):
 
     def poll(self) -> int:
         """Fetch the active events; returns how many setpoint intervals they hold."""
-        self.setpoints = setpoints_from_events(self.vtn.events())
+        events = self.vtn.events()
+        self.setpoints = setpoints_from_events(events)
+        self.regulation = regulation_from_events(events)
         if self.setpoints:
             self.last_event_id = max(self.setpoints, key=lambda s: s.created).event_id
         return len(self.setpoints)
@@ -197,28 +249,73 @@ class VenAgent(SiteAgent):
         self._current = AgentSetpoint(baseline, target, battery_kw, workloads, sp.event_id)
         return self._current
 
+    def step(self, now: datetime, dt: timedelta) -> float:
+        """:meth:`SiteAgent.step`, then one report of the step: its metered grid power (``DEMAND``) and the
+        site's state at ``now`` (with a regulation order in force: after the signal moved SoC and queue, with
+        the regulated reading)."""
+        grid = super().step(now, dt)
+        if not getattr(self, "_regulating", False):
+            self._send_report(grid)
+        return grid
+
     def _meter(self, start: datetime, dt: timedelta, grid: float, it: float) -> None:
         self.state.readings.append((start, grid))
+        self._pending = (start, dt)
+
+    def _report_state(self, now: datetime, it: float) -> None:
+        """Keep the state's time and IT load (kW) for the step's report (:meth:`_send_report`)."""
+        self._pending_state = (now, max(float(it), 0.0))
+
+    def site_state(self) -> SiteStateReport | None:
+        """The state to report now: IT load, each battery's charge level (SoC ÷ energy capacity, the pooled SoC
+        shared as :meth:`_battery_soc` does) and each queue entry (IT kWh, arrival, deadline, job id)."""
+        if self._pending_state is None:
+            return None
+        now, it_kw = self._pending_state
+        levels = tuple(
+            (b.name, float(np.clip(soc / b.energy_capacity_kwh, 0.0, 1.0)))
+            for b, soc in self._battery_soc()
+            if b.energy_capacity_kwh > 0
+        )
+        queue = tuple(
+            QueueEntry(
+                workload_class=e.workload,
+                energy_kwh=max(float(e.kwh), 0.0),
+                arrived_at=e.arrived,
+                deadline=e.deadline,
+                job_id=_job_id(self.site.pk, e.workload, e.arrived, e.deadline, self.state.delays),
+            )
+            for e in self.state.queue
+            if e.kwh > 1e-9
+        )
+        return SiteStateReport(reported_at=now, it_load_kw=it_kw, charge_levels=levels, queue=queue)
+
+    def _send_report(self, grid: float) -> None:
+        """``POST /reports``: the step's reading and the site's state, against the event in force (else the last
+        event seen; with none, kept locally only: an OpenADR report names its event)."""
+        if self._pending is None:
+            return
+        start, dt = self._pending
+        state = self.site_state()
+        self._pending, self._pending_state = None, None
         event_id = self._current.event_id if self._current else self.last_event_id
         if event_id is None:
             logger.info("site %s: no event to report %s against; kept locally", self.site.pk, start)
             return
         self.reports.append(
             self.vtn.report_demand(
-                event_id=event_id, client_name=self.ven_name, start=start, duration=dt, kw=grid
+                event_id=event_id, client_name=self.ven_name, start=start, duration=dt, kw=grid, state=state
             )
         )
-
-    def _report_state(self, now: datetime, it: float) -> None:
-        """Not reported over OpenADR yet (the VTN accepts state reports: :mod:`apps.openadr.state`)."""
 
     def _acknowledge(self) -> None:
         """OpenADR 3 events carry no acknowledgement; the VEN's reports are its answer."""
 
-    def regulation_orders_between(self, start: datetime, end: datetime) -> list:
-        """Regulation orders in force (:func:`apps.simulation.regulation.follow_regulation`): none yet over
-        OpenADR — the VEN follows its events' ``DISPATCH_SETPOINT`` intervals, and reads no database."""
-        return []
+    def regulation_orders_between(self, start: datetime, end: datetime) -> list[RegulationOrder]:
+        """Regulation orders of the events' intervals overlapping ``[start, end)`` (the private
+        ``X_VPP_REGULATION`` payload, :func:`regulation_from_events`), which
+        :func:`apps.simulation.regulation.follow_regulation` follows on top of the ``DISPATCH_SETPOINT``."""
+        return [order for s, e, order in self.regulation if s < end and start < e]
 
 
 def _neg(created: str) -> tuple:

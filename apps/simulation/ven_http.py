@@ -2,7 +2,8 @@
 
 - :class:`VtnClient`: the VEN's session with a VTN over ``httpx`` (OAuth2 client-credentials token, renewed
   before it expires and once on a 401; VEN registration, paged ``GET /events?active=true``, ``POST /reports``
-  and ``POST /subscriptions``), raising :class:`VtnError` when the VTN refuses or cannot be reached;
+  and ``POST /subscriptions``), raising :class:`VtnError` when the VTN refuses or cannot be reached; a
+  demand report may carry the site's live state (:class:`SiteStateReport`, :func:`state_resources`);
 - :class:`NotificationListener`: the VEN's webhook endpoint (echo challenge, bearer-token notifications that
   wake the agent).
 
@@ -11,8 +12,10 @@ Re-exported from :mod:`apps.simulation.ven`.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -128,17 +131,39 @@ class VtnClient:
                 return events
 
     def report_demand(
-        self, *, event_id: str, client_name: str, start: datetime, duration: timedelta, kw: float
+        self,
+        *,
+        event_id: str,
+        client_name: str,
+        start: datetime,
+        duration: timedelta,
+        kw: float,
+        state: SiteStateReport | None = None,
     ) -> dict:
-        """Report the site's mean grid power ``kw`` over ``[start, start + duration)`` against ``event_id``."""
+        """Report the site's mean grid power ``kw`` over ``[start, start + duration)`` against ``event_id``, with
+        the site's live ``state`` in the same report when given (:func:`state_resources`)."""
         interval_period = {"start": start.astimezone(UTC).isoformat(), "duration": duration_iso(duration)}
+        resources: list[dict[str, Any]] = [
+            {
+                "resourceName": "AGGREGATED_REPORT",
+                "intervals": [
+                    {
+                        "id": 0,
+                        "intervalPeriod": interval_period,
+                        "payloads": [{"type": "DEMAND", "values": [round(kw, 3)]}],
+                    }
+                ],
+            }
+        ]
+        if state is not None:
+            resources += state_resources(state)
         return self.request(
             "POST",
             "/reports",
             json={
                 "eventID": event_id,
                 "clientName": client_name,
-                "reportName": "metered site power",
+                "reportName": "metered site power" if state is None else "metered site power and state",
                 "payloadDescriptors": [
                     {
                         "objectType": "REPORT_PAYLOAD_DESCRIPTOR",
@@ -147,20 +172,66 @@ class VtnClient:
                         "units": "KW",
                     }
                 ],
-                "resources": [
-                    {
-                        "resourceName": "AGGREGATED_REPORT",
-                        "intervals": [
-                            {
-                                "id": 0,
-                                "intervalPeriod": interval_period,
-                                "payloads": [{"type": "DEMAND", "values": [round(kw, 3)]}],
-                            }
-                        ],
-                    }
-                ],
+                "resources": resources,
             },
         )
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """One entry of deferred work: its class's name, IT energy (kWh), arrival and deadline (aware UTC)."""
+
+    workload_class: str
+    energy_kwh: float
+    arrived_at: datetime
+    deadline: datetime
+    job_id: str = ""
+
+
+@dataclass(frozen=True)
+class SiteStateReport:
+    """A site's live state at ``reported_at`` (aware UTC): IT load (kW), each battery's charge level (fraction
+    0…1 of its energy capacity, by battery name) and its queue of deferred work."""
+
+    reported_at: datetime
+    it_load_kw: float
+    charge_levels: tuple[tuple[str, float], ...] = ()
+    queue: tuple[QueueEntry, ...] = ()
+
+
+def state_resources(state: SiteStateReport) -> list[dict[str, Any]]:
+    """The report resources carrying ``state`` as :mod:`apps.openadr.state` reads them: one resource per battery
+    (named after it) with a ``STORAGE_CHARGE_LEVEL`` interval, and a ``site`` resource with ``X_VPP_IT_LOAD_KW``
+    then one ``X_VPP_QUEUE`` interval per entry (its value a JSON-encoded object); every interval starts at
+    ``reported_at`` (duration ``PT0S``: a state is an instant)."""
+    period = {"start": state.reported_at.astimezone(UTC).isoformat(), "duration": "PT0S"}
+    out: list[dict[str, Any]] = [
+        {
+            "resourceName": name,
+            "intervalPeriod": period,
+            "intervals": [
+                {"id": 0, "payloads": [{"type": "STORAGE_CHARGE_LEVEL", "values": [round(level, 6)]}]}
+            ],
+        }
+        for name, level in state.charge_levels
+    ]
+    site_intervals: list[dict[str, Any]] = [
+        {"id": 0, "payloads": [{"type": "X_VPP_IT_LOAD_KW", "values": [round(state.it_load_kw, 3)]}]}
+    ]
+    for k, entry in enumerate(state.queue):
+        raw = {
+            "workload_class": entry.workload_class,
+            "energy_kwh": round(entry.energy_kwh, 6),
+            "arrived_at": entry.arrived_at.astimezone(UTC).isoformat(),
+            "deadline": entry.deadline.astimezone(UTC).isoformat(),
+        }
+        if entry.job_id:
+            raw["job_id"] = entry.job_id
+        site_intervals.append(
+            {"id": k + 1, "payloads": [{"type": "X_VPP_QUEUE", "values": [json.dumps(raw)]}]}
+        )
+    out.append({"resourceName": "site", "intervalPeriod": period, "intervals": site_intervals})
+    return out
 
 
 class NotificationListener:

@@ -6,6 +6,7 @@ Deliveries carry an idempotency key, so a receiver drops duplicates of a resent 
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -73,8 +74,11 @@ class RetryableDeliveryError(Exception):
 
 def _publish_openadr(delivery: Delivery) -> None:
     """Publish the site's setpoints as an OpenADR event targeted at its VEN (IMPORT_CAPACITY_LIMIT and
-    DISPATCH_SETPOINT interval payloads), idempotently keyed by the delivery's key."""
+    DISPATCH_SETPOINT interval payloads, and a regulation order as the private ``X_VPP_REGULATION`` payload: one
+    JSON-encoded string, the setpoint's ``workloads["regulation"]``), idempotently keyed by the delivery's key."""
     from apps.openadr import services as vtn
+
+    from ..regulation import REGULATION_KEY, REGULATION_PAYLOAD
 
     payload = delivery_payload(delivery)
     intervals = []
@@ -83,6 +87,9 @@ def _publish_openadr(delivery: Delivery) -> None:
         values = {"DISPATCH_SETPOINT": [sp["target_kw"]]}
         if sp["import_cap_kw"] is not None:
             values["IMPORT_CAPACITY_LIMIT"] = [sp["import_cap_kw"]]
+        order = (sp.get("workloads") or {}).get(REGULATION_KEY)
+        if order:
+            values[REGULATION_PAYLOAD] = [json.dumps(order, separators=(",", ":"))]
         intervals.append((datetime.fromisoformat(sp["start"]), duration, values))
     vtn.dispatch_event_publish(
         site=delivery.site, intervals=intervals, event_name=f"dispatch-{delivery.idempotency_key}"
