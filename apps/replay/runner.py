@@ -36,6 +36,7 @@ from apps.markets.choices import EventStatus, Product
 from apps.markets.models import Activation, Event, Program
 from apps.settlement import services as settlement
 from apps.settlement.selectors import BACKLOG_SERIES, COUNTERFACTUAL_SERIES
+from apps.simulation import arrivals
 from apps.simulation.agent import SiteAgent
 from apps.simulation.market import InProcessApi, MarketSimulator, plan_peak_events, plan_regulation_event
 from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity
@@ -63,6 +64,8 @@ class ReplayOptions:
     days: int
     speed: float = 0.0  # simulated seconds per wall second; 0 = as fast as possible
     worker: bool = False
+    #: drive each site's training class with the shipped Philly jobs (:mod:`apps.simulation.arrivals`)
+    jobs: bool = True
     password: str = "vpp-demo-2022"
     progress: Callable[[int, int, str], None] | None = None
     log: list[str] = field(default_factory=list)
@@ -90,10 +93,25 @@ class Replay:
             self.start - timedelta(days=HISTORY_DAYS), self.end + timedelta(days=1), freq=STEP
         )
         self.loads = {s.pk: shapes.it_load_kw(s, index) for s in self.sites}
+        self.class_arrivals: dict[int, dict[str, pd.Series]] = {s.pk: {} for s in self.sites}
+        if self.o.jobs:
+            for site in self.sites:
+                self.loads[site.pk], self.class_arrivals[site.pk] = arrivals.with_jobs(
+                    site, self.loads[site.pk]
+                )
         self.pv = {s.pk: self._site_pv(s, index) for s in self.sites}
         for site in self.sites:
             self._write_history(site)
-        self.agents = [SiteAgent(s, self.loads[s.pk], pv_kw=self.pv[s.pk], seed=s.pk) for s in self.sites]
+        self.agents = [
+            SiteAgent(
+                s,
+                self.loads[s.pk],
+                pv_kw=self.pv[s.pk],
+                seed=s.pk,
+                class_arrivals_kw=self.class_arrivals[s.pk],
+            )
+            for s in self.sites
+        ]
         self.operator = operator
         self.simulators = self._simulators(operator)
 
