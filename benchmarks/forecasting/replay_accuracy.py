@@ -48,13 +48,13 @@ def main() -> int:
         print("no scored forecast: run a replay first (manage.py replay)")
         return 1
     print(f"Stored forecasts vs baselines, last {days} day(s) with forecasts and actuals (MAE, series unit)")
-    print(f"{'series':<52} {'model':<22} {'forecast':>10} {'persist.':>10} {'seas.naive':>10} {'skill':>7}")
+    print(f"{'series':<52} {'model':<40} {'forecast':>10} {'persist.':>10} {'seas.naive':>10} {'skill':>7}")
     demand_mine = demand_naive = 0.0
     for r in summary.series:
         mine, naive = r.scores["forecast"].mae, r.scores["seasonal_naive"].mae
         persist = r.scores["persistence"].mae
         skill = f"{r.skill_pct / 100:.3f}" if r.skill_pct is not None else "-"
-        print(f"{r.label[:52]:<52} {r.models[:22]:<22} {_f(mine)} {_f(persist)} {_f(naive)} {skill:>7}")
+        print(f"{r.label[:52]:<52} {r.models[:40]:<40} {_f(mine)} {_f(persist)} {_f(naive)} {skill:>7}")
         if r.series.quantity == Quantity.IT_POWER_KW and r.series.name == IT_DEMAND_SERIES and mine and naive:
             demand_mine += mine
             demand_naive += naive
