@@ -2,9 +2,10 @@
 grid power followed the plan it was given — scored apart from the forecasts, because what a site runs is the
 plan, not something forecast.
 
-Per site the caller may see, over the last ``days`` days that have setpoints: the planned grid power of each
-interval (:func:`apps.dispatch.selectors.setpoint_frame`: the activation plan's where one is in force, else the
-day-ahead schedule's) against the metered ``site_power_kw`` of the same interval. Figures: intervals scored,
+Per site the caller may see, over the last ``days`` days up to its newest metered value (as the forecast scores'
+windows end at their newest actual): the planned grid power of each interval
+(:func:`apps.dispatch.selectors.setpoint_frame`: the activation plan's where one is in force, else the day-ahead
+schedule's) against the metered ``site_power_kw`` of the same interval. Figures: intervals scored,
 planned and metered energy (kWh), the mean absolute deviation (kW) and its share of the mean planned power (%),
 and the mean bias (kW, metered − planned: + drew more than planned).
 """
@@ -22,7 +23,7 @@ from apps.assets.selectors import site_list_by_name
 from apps.core import clock
 from apps.dispatch.selectors import setpoint_frame
 from apps.telemetry.choices import Quantity
-from apps.telemetry.selectors import datapoints_series, series_for
+from apps.telemetry.selectors import datapoints_series, series_for, timeseries_extent
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,18 @@ class PlanDelivery:
 def site_plan_delivery(*, principal: Principal, site: Site, days: int) -> PlanDelivery | None:
     """``site``'s :class:`PlanDelivery` over its last ``days`` days with setpoints up to now, or ``None`` when
     no interval has both a setpoint and a metered value."""
-    now = pd.Timestamp(clock.now())
-    start = now - pd.Timedelta(days=days)
-    plan = setpoint_frame(principal=principal, site_id=site.pk, start=start, end=now)
     meter = series_for(quantity=Quantity.SITE_POWER_KW, site=site)
-    if plan.empty or meter is None:
+    if meter is None:
         return None
-    metered = datapoints_series(series=meter, start=plan.index[0], end=now)
+    _, newest, _ = timeseries_extent(series=meter)
+    if newest is None:
+        return None
+    end = min(pd.Timestamp(newest) + pd.Timedelta(seconds=meter.resolution_s), pd.Timestamp(clock.now()))
+    start = end - pd.Timedelta(days=days)
+    plan = setpoint_frame(principal=principal, site_id=site.pk, start=start, end=end)
+    if plan.empty:
+        return None
+    metered = datapoints_series(series=meter, start=plan.index[0], end=end)
     both = pd.DataFrame({"planned": plan["target_kw"].astype(float), "metered": metered}).dropna()
     if both.empty:
         return None
