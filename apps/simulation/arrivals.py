@@ -146,8 +146,10 @@ def training_arrivals_kw(site: Site, uncontrolled_it_kw: pd.Series) -> pd.Series
 def known_jobs(site: Site, uncontrolled_it_kw: pd.Series) -> pd.DataFrame:
     """The site's tiled jobs over the index of ``uncontrolled_it_kw`` with their scaled IT power: columns
     ``job_id``, ``workload_class`` (the training class's name), ``submitted`` (UTC), ``power_kw`` (kW, the
-    :func:`jobs_scale` of ``num_gpus × KW_PER_GPU``), ``runtime_min``; empty without a training class. What
-    the simulated site reports as its known jobs (:class:`apps.simulation.agent.SiteAgent`)."""
+    :func:`jobs_scale` of ``num_gpus × KW_PER_GPU``; not clipped per job, so at the few clipped peaks the
+    known jobs add up to more than the class runs: 1.1–1.6 % of the demo sites' training energy),
+    ``runtime_min``; empty without a training class. What the simulated site reports as its known jobs
+    (:class:`apps.simulation.agent.SiteAgent`)."""
     wc = training_class(site)
     columns = ["job_id", "workload_class", "submitted", "power_kw", "runtime_min"]
     if wc is None:
