@@ -33,6 +33,7 @@ from .access import (
     principal_of,
 )
 from .forms import TransitionForm
+from .plan_delivery import plan_delivery
 from .view_helpers import safe_next, scoped_site
 
 #: Rows a page of the site list and of the events list (issue #22: pages stay fast at 10,000 sites).
@@ -336,7 +337,8 @@ ACCURACY_DAYS = (7, 14, 30)
 @aggregator_required
 def forecast_accuracy(request: HttpRequest) -> HttpResponse:
     """Recent error of the stored forecasts against actuals and the persistence and seasonal-naive baselines,
-    per series (``?days=`` one of :data:`ACCURACY_DAYS`, default 14)."""
+    per series, and apart from them the plan's delivery per site (planned vs metered grid power,
+    :mod:`apps.dashboard.plan_delivery`) (``?days=`` one of :data:`ACCURACY_DAYS`, default 14)."""
     try:
         days = int(request.GET.get("days", accuracy.DEFAULT_DAYS))
     except ValueError:
@@ -348,6 +350,7 @@ def forecast_accuracy(request: HttpRequest) -> HttpResponse:
         "dashboard/forecast_accuracy.html",
         {
             "summary": accuracy.forecast_accuracy(principal=principal_of(request), days=days),
+            "delivery": plan_delivery(principal=principal_of(request), days=days),
             "choices": ACCURACY_DAYS,
             "methods": [(m, accuracy.LABELS[m]) for m in accuracy.METHODS],
         },

@@ -42,6 +42,7 @@ from .training import (
     trained_models_retrain_stale,
     trained_models_stale,
 )
+from .workload_aware import workload_aware_store
 
 __all__ = [
     "CLAIM_STALE_AFTER",
@@ -295,7 +296,9 @@ def forecast_day_ahead(
     quantiles p10/p50/p90; all history up to two years when ``train_days`` is None), for the next local day,
     stored as a run whose belief time is ``issue_time``. Where a model selection of the series is current
     (:func:`apps.forecasts.selection.model_selection_run`), its winner makes the forecast instead: the ensemble,
-    or the baseline the model lost to (:func:`apps.forecasts.selection.recipe_selected`).
+    or the baseline the model lost to (:func:`apps.forecasts.selection.recipe_selected`). Where the series is a
+    site's IT demand and the site reports its known jobs, the workload-aware run (known work + forecast new
+    arrivals, :mod:`apps.forecasts.workload_aware`) is stored after it and returned: the run the selectors read.
 
     The fitted model is persisted (:class:`~apps.forecasts.models.TrainedModel`) and reused, with the newest
     history, until it is ``retrain_every`` old; a model trained after ``issue_time`` is never used. ``once``
@@ -309,7 +312,7 @@ def forecast_day_ahead(
     from .selection import recipe_selected
 
     series = series_get(series_id)
-    return _forecast(
+    run = _forecast(
         series=series,
         recipe=recipe_selected(series=series, at=issue_time, default=RECIPES[LOAD_MODEL_NAME]),
         issue_time=issue_time,
@@ -317,6 +320,7 @@ def forecast_day_ahead(
         train_days=train_days,
         once=once,
     )
+    return workload_aware_store(fallback=run)
 
 
 def forecast_intraday(
@@ -328,7 +332,8 @@ def forecast_intraday(
 
     The model (``forecasting.LoadForecaster`` on an ``IntradaySchedule``: trained on updates issued every 3 h, so
     lead times from one interval to two days, with the last known value and the 24 h before issue as features)
-    is persisted and reused like the day-ahead one. :func:`~apps.forecasts.selectors.forecast_known_at` then
+    is persisted and reused like the day-ahead one; a site's IT demand with known jobs gets the workload-aware
+    run after it, as in :func:`forecast_day_ahead`. :func:`~apps.forecasts.selectors.forecast_known_at` then
     returns, for each interval, the latest of the day-ahead run and the updates issued by a belief time.
 
     Raises:
@@ -338,7 +343,7 @@ def forecast_intraday(
     """
     if issue_time.tzinfo is None:
         raise ValueError("issue_time must be timezone-aware")
-    return _forecast(
+    run = _forecast(
         series=series_get(series_id),
         recipe=RECIPES[INTRADAY_MODEL_NAME],
         issue_time=issue_time,
@@ -346,6 +351,7 @@ def forecast_intraday(
         max_lead=INTRADAY_MAX_LEAD,
         once=once,
     )
+    return workload_aware_store(fallback=run)
 
 
 def forecast_zone_day_ahead(

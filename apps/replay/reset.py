@@ -5,7 +5,8 @@ A replay's records (:func:`replay_records`) are exactly what :class:`apps.replay
 agents write: the market events of the demo market operator's programs and everything hanging on them (bids,
 awards, activations, prepared and dispatch plans with their setpoints, deliveries and checks, settlement runs
 with their intervals and site settlements), the day-ahead schedules of the demo sites, and the demo sites' and
-their assets' metered and replayed series (IT power, site power, PV power, state of charge) with their forecasts.
+their assets' metered and replayed series (IT power, site power, PV power, state of charge) with their forecasts,
+and the demo sites' reported states (queue and known jobs; removed, not counted).
 The demo organisations, users, sites, programs and the bundled zone and site data stay (they are the seed, not
 the replay, and seeding them again changes nothing).
 """
@@ -25,7 +26,7 @@ from apps.dispatch.models import DispatchPlan
 from apps.markets.models import Activation, Award, Bid, Event
 from apps.settlement.models import SettlementRun
 from apps.telemetry.choices import Quantity
-from apps.telemetry.models import TimeSeries
+from apps.telemetry.models import SiteState, TimeSeries
 
 #: Slug of the market operator whose programs the replay's simulator runs.
 DEMO_OPERATOR_SLUG = "demo-operator"
@@ -105,5 +106,6 @@ def replay_records_remove() -> ReplayRecords:
     Bid.objects.filter(event__in=events).delete()
     events.delete()
     _series().delete()
+    SiteState.objects.filter(site__in=_demo_sites()).delete()  # the agents' reports, queues and known jobs
     clock.replay_stop()
     return removed

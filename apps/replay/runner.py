@@ -36,10 +36,11 @@ from apps.markets.choices import EventStatus, Product
 from apps.markets.models import Activation, Event, Program
 from apps.settlement import services as settlement
 from apps.settlement.selectors import BACKLOG_SERIES, COUNTERFACTUAL_SERIES
+from apps.simulation import arrivals
 from apps.simulation.agent import SiteAgent
 from apps.simulation.market import InProcessApi, MarketSimulator, plan_peak_events, plan_regulation_event
-from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity
-from apps.telemetry.services import datapoints_ingest, timeseries_get_or_create
+from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity, StateSource
+from apps.telemetry.services import datapoints_ingest, site_state_report, timeseries_get_or_create
 
 from . import shapes
 from .demo import demo_baseline_terms_seed, demo_green_contracts_seed
@@ -63,6 +64,8 @@ class ReplayOptions:
     days: int
     speed: float = 0.0  # simulated seconds per wall second; 0 = as fast as possible
     worker: bool = False
+    #: drive each site's training class with the shipped Philly jobs (:mod:`apps.simulation.arrivals`)
+    jobs: bool = True
     password: str = "vpp-demo-2022"
     progress: Callable[[int, int, str], None] | None = None
     log: list[str] = field(default_factory=list)
@@ -90,10 +93,28 @@ class Replay:
             self.start - timedelta(days=HISTORY_DAYS), self.end + timedelta(days=1), freq=STEP
         )
         self.loads = {s.pk: shapes.it_load_kw(s, index) for s in self.sites}
+        self.class_arrivals: dict[int, dict[str, pd.Series]] = {s.pk: {} for s in self.sites}
+        self.jobs: dict[int, pd.DataFrame | None] = {s.pk: None for s in self.sites}
+        if self.o.jobs:
+            for site in self.sites:
+                self.jobs[site.pk] = arrivals.known_jobs(site, self.loads[site.pk])
+                self.loads[site.pk], self.class_arrivals[site.pk] = arrivals.with_jobs(
+                    site, self.loads[site.pk]
+                )
         self.pv = {s.pk: self._site_pv(s, index) for s in self.sites}
         for site in self.sites:
             self._write_history(site)
-        self.agents = [SiteAgent(s, self.loads[s.pk], pv_kw=self.pv[s.pk], seed=s.pk) for s in self.sites]
+        self.agents = [
+            SiteAgent(
+                s,
+                self.loads[s.pk],
+                pv_kw=self.pv[s.pk],
+                seed=s.pk,
+                class_arrivals_kw=self.class_arrivals[s.pk],
+                known_jobs=self.jobs[s.pk],
+            )
+            for s in self.sites
+        ]
         self.operator = operator
         self.simulators = self._simulators(operator)
 
@@ -126,6 +147,29 @@ class Replay:
         self._ingest(site, Quantity.SITE_POWER_KW, grid[during], name=COUNTERFACTUAL)
         for array in site.pv_arrays.all():
             self._ingest(array, Quantity.PV_POWER_KW, shapes.pv_kw(array, it.index[before | during]))
+        self._history_states(site)
+
+    def _history_states(self, site: Site) -> None:
+        """The site's hourly state reports (its IT load and known jobs) before the replay's first step, as its
+        agent would have reported them: the workload-aware forecast learns new arrivals from them."""
+        jobs = self.jobs.get(site.pk)
+        if jobs is None or jobs.empty:
+            return
+        it = self.loads[site.pk]
+        delays = {w.name: timedelta(hours=w.max_delay_h or 0.0) for w in site.workload_classes.all()}
+        first_step = self.start - timedelta(days=1)
+        for moment in it.index[(it.index.minute == 0) & (it.index < first_step)]:
+            at = moment.to_pydatetime()
+            site_state_report(
+                principal=None,
+                site=site,
+                data={
+                    "reported_at": at,
+                    "it_load_kw": float(it[moment]),
+                    "known_jobs": arrivals.known_jobs_rows(jobs, at, delays),
+                },
+                source=StateSource.AGENT,
+            )
 
     def _simulators(self, operator: Organisation) -> list[MarketSimulator]:
         creds = api_client_issue_named(

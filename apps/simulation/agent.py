@@ -38,6 +38,7 @@ from apps.dispatch import selectors, services
 from apps.telemetry.choices import IT_DEMAND_SERIES, Quantity, StateSource
 from apps.telemetry.services import datapoints_ingest, site_state_report, timeseries_get_or_create
 
+from .arrivals import known_jobs_rows, split_arrivals
 from .regulation import follow_regulation
 from .site_queue import AgentState
 
@@ -56,6 +57,12 @@ class SiteAgent:
 
     ``uncontrolled_it_kw``: the site's IT load without the aggregator, a Series on an aware UTC index (any
     resolution; held between points). ``pv_kw``: optional PV generation on the same kind of index.
+    ``class_arrivals_kw``: optional {workload class name: its arrivals (kW) on such an index}, part of
+    ``uncontrolled_it_kw`` (e.g. the training class driven by real jobs, :mod:`apps.simulation.arrivals`); the
+    rest of the load is shared among the other classes in proportion to their ``share_pct``.
+    ``known_jobs``: optional jobs the site's scheduler knows (columns ``job_id``, ``workload_class``,
+    ``submitted`` (UTC), ``power_kw``, ``runtime_min``: :func:`apps.simulation.arrivals.known_jobs`); every
+    state report lists those submitted and not finished (run time from submission) as its known jobs.
     """
 
     def __init__(
@@ -68,9 +75,13 @@ class SiteAgent:
         noise: float = 0.005,
         tau_s: float = 30.0,
         seed: int | None = None,
+        class_arrivals_kw: dict[str, pd.Series] | None = None,
+        known_jobs: pd.DataFrame | None = None,
     ) -> None:
         self.site = site
         self.load = uncontrolled_it_kw.sort_index()
+        self.class_arrivals = {name: s.sort_index() for name, s in (class_arrivals_kw or {}).items()}
+        self.jobs = known_jobs.sort_values("submitted") if known_jobs is not None else None
         self.pv = pv_kw.sort_index() if pv_kw is not None else None
         self.compliance = compliance
         self.noise = noise
@@ -106,6 +117,11 @@ class SiteAgent:
             return 0.0
         pos = series.index.searchsorted(pd.Timestamp(moment), side="right") - 1
         return float(series.iloc[max(pos, 0)])
+
+    def arrivals_kw(self, start: datetime, total_it_kw: float) -> dict[str, float]:
+        """Each workload class's arriving IT kW in the interval starting ``start`` (:func:`split_arrivals`)."""
+        own = {name: self._at(series, start) for name, series in self.class_arrivals.items()}
+        return split_arrivals(self.classes, own, total_it_kw)
 
     def setpoint_at(self, moment: datetime) -> Any:
         """The setpoint in force at ``moment`` — an object with ``baseline_kw``, ``target_kw``, ``battery_kw`` (kW)
@@ -176,15 +192,19 @@ class SiteAgent:
         Each class's arrivals are its share of the IT demand. A deferrable class runs the plan's ``served_kw``
         (times ``compliance`` of the deviation): less than arrives is held back into its queue (never more than
         ``1 − min_power_fraction`` of what arrives), more runs its queued work, earliest deadline first; work
-        planned to migrate leaves. Work migrated in from other sites is the rest of the planned IT change.
+        planned to migrate leaves. What a class cannot hold back (less of it arrived than the plan expected,
+        e.g. fewer training jobs) is held back from the other deferrable classes' arriving work, above their
+        minimum fractions, as a site's scheduler following its total would. Work migrated in from other sites is the rest of the planned IT change.
         """
         c, pue = self.compliance, self.site.pue
         self._arriving_run = {}
+        arrivals = self.arrivals_kw(start, arrival_it)
         # the part of the IT load in no declared class runs as it arrives
-        it = arrival_it * max(1.0 - sum(w.share_pct for w in self.classes) / 100.0, 0.0)
+        it = max(arrival_it - sum(arrivals.values()), 0.0)
         own_change = 0.0
+        short = 0.0  # kW a class could not hold back: less of it arrived than the plan expected
         for wc in self.classes:
-            arriving = arrival_it * wc.share_pct / 100.0
+            arriving = arrivals[wc.name]
             action = setpoint.workloads.get(wc.name) or {}
             planned_away = c * sum(action.get("migrate_kw", {}).values())
             away = min(planned_away, arriving)
@@ -197,7 +217,9 @@ class SiteAgent:
             hold = c * (arriving - away - action["served_kw"])
             floor = (wc.min_power_fraction or 0.0) * arriving
             if hold > 0:
+                wanted = hold
                 hold = min(hold, max(arriving - floor, 0.0), arriving - away)
+                short += wanted - hold
                 self.state.defer(start, hold * hours, wc.name)
                 it += arriving - away - hold
                 self._arriving_run[wc.name] = max(arriving - away - hold - floor, 0.0)
@@ -205,6 +227,15 @@ class SiteAgent:
                 caught = self.state.serve(-hold * hours, at=start, workload=wc.name) / hours
                 it += arriving - away + caught
                 self._arriving_run[wc.name] = max(arriving - away - floor, 0.0)
+        for name, kw in list(
+            self._arriving_run.items()
+        ):  # the site holds the rest back from its other classes
+            take = min(kw, short)
+            if take > 1e-9:
+                self.state.defer(start, take * hours, name)
+                self._arriving_run[name] = kw - take
+                it -= take
+                short -= take
         planned_it_change = (setpoint.target_kw - setpoint.baseline_kw - setpoint.battery_kw) / pue
         migrated_in = max(c * (planned_it_change - own_change), 0.0)
         run_in = min(migrated_in, max(self.site.it_capacity_kw - it, 0.0))
@@ -238,7 +269,9 @@ class SiteAgent:
         if setpoint.target_kw < setpoint.baseline_kw:
             wanted = self.compliance * (setpoint.baseline_kw - setpoint.target_kw)
             from_battery = -self._battery(-max(-setpoint.battery_kw, 0.0), hours, soc_room)
-            from_work = min(max(wanted - from_battery, 0.0), self.deferrable_share * it * pue)
+            arrivals = self.arrivals_kw(start, it)
+            deferrable_it = sum(arrivals[w.name] for w in self.classes if w.max_delay_h)
+            from_work = min(max(wanted - from_battery, 0.0), deferrable_it * pue)
             migrated_it = min(
                 self.compliance
                 * sum(sum(action.get("migrate_kw", {}).values()) for action in setpoint.workloads.values()),
@@ -288,6 +321,7 @@ class SiteAgent:
                 "it_load_kw": max(float(it), 0.0),
                 "batteries": [{"battery": b, "soc_kwh": soc} for b, soc in self._battery_soc()],
                 "queue": queue,
+                "known_jobs": known_jobs_rows(self.jobs, now, self.state.delays),
             },
             source=StateSource.AGENT,
         )

@@ -290,4 +290,4 @@ class DataPointRollup(models.Model):
 
 
 # Site state (its own module, re-exported: this module stays small).
-from .state_models import QueuedWork, SiteState, SiteStateBattery  # noqa: E402, F401
+from .state_models import KnownJob, QueuedWork, SiteState, SiteStateBattery  # noqa: E402, F401

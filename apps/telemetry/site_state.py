@@ -10,14 +10,12 @@ of role ``ven`` bound to the site); ``principal=None`` is the system (the simula
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from apps.accounts.choices import ApiClientRole
 from apps.accounts.principal import Principal
@@ -27,12 +25,15 @@ from apps.core import clock
 from apps.core.errors import NotPermitted
 
 from .choices import StateSource
-from .state_models import QueuedWork, SiteState, SiteStateBattery
+from .known_jobs import known_job
+from .site_state_fields import Errors
+from .site_state_fields import moment as _moment
+from .site_state_fields import number as _number
+from .site_state_fields import workload_class as _workload_class
+from .state_models import KnownJob, QueuedWork, SiteState, SiteStateBattery
 
 #: A state may be stamped this far ahead of the product clock (clock skew between the site and the product).
 CLOCK_SKEW = timedelta(seconds=5)
-
-Errors = dict[str, list[str]]
 
 
 def site_state_require_reporter(*, principal: Principal | None, site: Site) -> None:
@@ -52,30 +53,6 @@ def site_state_require_reporter(*, principal: Principal | None, site: Site) -> N
         raise NotPermitted(
             "Only the site owner's admins and staff, or the site's own VEN, may report its state."
         )
-
-
-def _number(errors: Errors, path: str, value: Any, *, unit: str) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        errors.setdefault(path, []).append(f"must be a number ({unit}).")
-        return None
-    number = float(value)
-    if not math.isfinite(number):
-        errors.setdefault(path, []).append("must be a finite number.")
-        return None
-    if number < 0:
-        errors.setdefault(path, []).append(f"must not be negative ({number:g} {unit}).")
-        return None
-    return number
-
-
-def _moment(errors: Errors, path: str, value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        errors.setdefault(path, []).append("must be an ISO 8601 date-time with a UTC offset.")
-        return None
-    if timezone.is_naive(value):
-        errors.setdefault(path, []).append(f"'{value.isoformat()}' has no time zone; give its UTC offset.")
-        return None
-    return value
 
 
 def _rows(errors: Errors, name: str, value: Any) -> list[Mapping[str, Any]]:
@@ -115,16 +92,6 @@ def _batteries(errors: Errors, site: Site, rows: list[Mapping[str, Any]]) -> lis
         elif soc is not None:
             out.append(SiteStateBattery(battery=battery, soc_kwh=soc))
     return out
-
-
-def _workload_class(classes: list[WorkloadClass], ref: Any) -> WorkloadClass | None:
-    if isinstance(ref, WorkloadClass):
-        return next((c for c in classes if c.pk == ref.pk), None)
-    if isinstance(ref, int) and not isinstance(ref, bool):
-        return next((c for c in classes if c.pk == ref), None)
-    if isinstance(ref, str):
-        return next((c for c in classes if c.name == ref), None)
-    return None
 
 
 def _queue_entry(errors: Errors, path: str, row: Mapping[str, Any], classes: list[WorkloadClass]) -> Any:
@@ -168,7 +135,8 @@ def site_state_report(
     ``{"battery": Battery or pk, "soc_kwh": ≥ 0 and ≤ its energy capacity}``, ``queue``: a list of
     ``{"workload_class": WorkloadClass, pk or name, "energy_kwh": ≥ 0, "arrived_at", "deadline" (aware,
     deadline ≥ arrival), "job_id": optional str}``; the workload class must be the site's and deferrable
-    (``max_delay_h`` set: only deferrable classes queue work, DESIGN.md domain model).
+    (``max_delay_h`` set: only deferrable classes queue work, DESIGN.md domain model); ``known_jobs``: a list
+    of the jobs the site knows of and has not finished (:mod:`apps.telemetry.known_jobs` for their fields).
 
     Raises:
         NotPermitted: the caller may not report this site's state (:func:`site_state_require_reporter`).
@@ -189,6 +157,12 @@ def site_state_report(
         _queue_entry(errors, f"queue[{i}]", row, classes)
         for i, row in enumerate(_rows(errors, "queue", data.get("queue")))
     ]
+    seen: set[str] = set()
+    parsed = [
+        known_job(errors, f"known_jobs[{i}]", row, classes, seen)
+        for i, row in enumerate(_rows(errors, "known_jobs", data.get("known_jobs")))
+    ]
+    known = [job for job in parsed if job is not None]  # a refused row has named its field in errors
     if errors:
         raise ValidationError(errors)
     assert reported_at is not None and it_load is not None
@@ -196,8 +170,9 @@ def site_state_report(
         state = SiteState.objects.create(
             site=site, reported_at=reported_at, received_at=now, source=source, it_load_kw=it_load
         )
-        for child in [*batteries, *queue]:
+        for child in [*batteries, *queue, *known]:
             child.state = state
         SiteStateBattery.objects.bulk_create(batteries)
         QueuedWork.objects.bulk_create(queue)
+        KnownJob.objects.bulk_create(known)
     return state

@@ -81,3 +81,37 @@ class QueuedWork(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workload_class_id}: {self.energy_kwh:g} kWh due {self.deadline:%Y-%m-%dT%H:%M}Z"
+
+
+class KnownJob(models.Model):
+    """A job the site knows of at the state's time that has not finished (submitted, waiting or still running:
+    issue #21's known work): ``job_id`` (unique in the report), its workload class, its IT energy
+    ``energy_kwh`` (kWh; ``power_kw`` × ``duration_h`` when given so), submitted at ``submitted_at``, not to
+    start before ``earliest_start`` (≥ submission), due by ``deadline`` (optional; ≥ earliest start + duration)."""
+
+    state = models.ForeignKey(
+        SiteState, on_delete=models.CASCADE, related_name="known_jobs", verbose_name="state"
+    )
+    workload_class = models.ForeignKey(
+        WorkloadClass, on_delete=models.CASCADE, related_name="known_jobs", verbose_name="workload class"
+    )
+    job_id = models.CharField(max_length=200, verbose_name="job id")
+    energy_kwh = models.FloatField(validators=[MinValueValidator(0.0)], verbose_name="IT energy (kWh)")
+    power_kw = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0)], verbose_name="IT power (kW)"
+    )
+    duration_h = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0)], verbose_name="run time (h)"
+    )
+    submitted_at = models.DateTimeField(verbose_name="submitted at (UTC)")
+    earliest_start = models.DateTimeField(verbose_name="earliest start (UTC)")
+    deadline = models.DateTimeField(null=True, blank=True, verbose_name="deadline (UTC)")
+
+    class Meta:
+        ordering = ["state", "earliest_start", "id"]
+        verbose_name = "known job"
+        verbose_name_plural = "known jobs"
+        constraints = [models.UniqueConstraint(fields=["state", "job_id"], name="knownjob_unique_per_state")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.energy_kwh:g} kWh from {self.earliest_start:%Y-%m-%dT%H:%M}Z"

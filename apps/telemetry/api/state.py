@@ -63,6 +63,22 @@ class QueuedWorkInputSerializer(StrictSerializer):
     job_id = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
 
+class KnownJobInputSerializer(StrictSerializer):
+    """A job the site knows of and has not finished: ``job_id`` (unique in the report), a workload class of the
+    site, ``energy_kwh`` (≥ 0) or ``power_kw`` (≥ 0) with ``duration_h`` (> 0), ``submitted_at``,
+    ``earliest_start`` (≥ submission; default the submission) and ``deadline`` (optional, ≥ earliest start
+    + duration), with offsets."""
+
+    job_id = serializers.CharField(max_length=200)
+    workload_class = IdOrNameField()
+    energy_kwh = serializers.FloatField(required=False)
+    power_kw = serializers.FloatField(required=False)
+    duration_h = serializers.FloatField(required=False)
+    submitted_at = serializers.DateTimeField()
+    earliest_start = serializers.DateTimeField(required=False)
+    deadline = serializers.DateTimeField(required=False)
+
+
 class SiteStateReportInputSerializer(StrictSerializer):
     """A state report: ``reported_at`` (the state's time, not in the future), ``it_load_kw`` (≥ 0), the
     batteries' state of charge and the queue of deferred work."""
@@ -71,6 +87,7 @@ class SiteStateReportInputSerializer(StrictSerializer):
     it_load_kw = serializers.FloatField()
     batteries = SiteStateBatteryInputSerializer(many=True, required=False, default=list)
     queue = QueuedWorkInputSerializer(many=True, required=False, default=list)
+    known_jobs = KnownJobInputSerializer(many=True, required=False, default=list)
 
 
 class SiteStateQueryInputSerializer(StrictSerializer):
@@ -88,14 +105,26 @@ class QueueEntrySerializer(serializers.Serializer):
     job_id = serializers.CharField()
 
 
+class KnownJobSerializer(serializers.Serializer):
+    job_id = serializers.CharField()
+    workload_class = serializers.IntegerField(source="workload_class_id")
+    workload_name = serializers.CharField()
+    energy_kwh = serializers.FloatField()
+    power_kw = serializers.FloatField(allow_null=True)
+    duration_h = serializers.FloatField(allow_null=True)
+    submitted_at = serializers.DateTimeField()
+    earliest_start = serializers.DateTimeField()
+    deadline = serializers.DateTimeField(allow_null=True)
+
+
 class BatteryStateSerializer(serializers.Serializer):
     battery = serializers.IntegerField()
     soc_kwh = serializers.FloatField()
 
 
 class SiteStateSerializer(serializers.Serializer):
-    """A stored state as read: site, time, source, IT load (kW), batteries' SoC (kWh), queue (EDF order) and
-    its total (kWh)."""
+    """A stored state as read: site, time, source, IT load (kW), batteries' SoC (kWh), queue (EDF order),
+    its total (kWh) and the known jobs (by earliest start)."""
 
     id = serializers.IntegerField(source="state_id")
     site = serializers.IntegerField(source="site_id")
@@ -105,6 +134,7 @@ class SiteStateSerializer(serializers.Serializer):
     batteries = BatteryStateSerializer(many=True)
     queue = QueueEntrySerializer(many=True)
     queued_kwh = serializers.FloatField()
+    known_jobs = KnownJobSerializer(many=True)
 
 
 def state_body(state: LiveState) -> dict[str, Any]:
@@ -121,6 +151,7 @@ def state_body(state: LiveState) -> dict[str, Any]:
                 "batteries": batteries,
                 "queue": state.queue,
                 "queued_kwh": state.queued_kwh,
+                "known_jobs": state.known_jobs,
             }
         ).data
     )
@@ -152,7 +183,7 @@ class SiteStateView(PrincipalMixin, APIView):
         return Response(state_body(state))
 
     @extend_schema(
-        summary="Report the site's state: IT load, battery SoC, queued deferred work (all or nothing)",
+        summary="Report the site's state: IT load, battery SoC, queued deferred work, known jobs (all or nothing)",
         request=SiteStateReportInputSerializer,
         responses={201: SiteStateSerializer, **PROBLEM_RESPONSES},
     )

@@ -13,9 +13,10 @@ from typing import Any
 from django.db.models import F, Max, Prefetch, Q
 
 from ..sla import LateEntry, SlaOutcome, entry_key, sla_from_reports
-from ..state_models import QueuedWork, SiteState
+from ..state_models import KnownJob, QueuedWork, SiteState
 
 __all__ = [
+    "KnownJobEntry",
     "LiveState",
     "QueueEntry",
     "SlaOutcome",
@@ -40,6 +41,22 @@ class QueueEntry:
 
 
 @dataclass(frozen=True)
+class KnownJobEntry:
+    """A job the site knew of and had not finished at the state's time: ``energy_kwh`` (kWh), ``power_kw`` and
+    ``duration_h`` when reported so, ``submitted_at``, ``earliest_start``, ``deadline`` (aware UTC or None)."""
+
+    job_id: str
+    workload_class_id: int
+    workload_name: str
+    energy_kwh: float
+    power_kw: float | None
+    duration_h: float | None
+    submitted_at: datetime
+    earliest_start: datetime
+    deadline: datetime | None
+
+
+@dataclass(frozen=True)
 class LiveState:
     """A site's reported state at ``reported_at`` (aware UTC): ``it_load_kw`` (kW), ``battery_soc_kwh``
     (battery pk → kWh) and ``queue`` (earliest deadline first); ``state_id`` and ``source`` for provenance."""
@@ -51,6 +68,7 @@ class LiveState:
     it_load_kw: float
     battery_soc_kwh: dict[int, float]
     queue: tuple[QueueEntry, ...]
+    known_jobs: tuple[KnownJobEntry, ...] = ()
 
     @property
     def queued_kwh(self) -> float:
@@ -64,7 +82,10 @@ def _pk(site: Any) -> int:
 
 def _with_children(states: Any) -> Any:
     queue = QueuedWork.objects.select_related("workload_class").order_by("deadline", "arrived_at", "id")
-    return states.prefetch_related("batteries", Prefetch("queue", queryset=queue))
+    known = KnownJob.objects.select_related("workload_class").order_by("earliest_start", "id")
+    return states.prefetch_related(
+        "batteries", Prefetch("queue", queryset=queue), Prefetch("known_jobs", queryset=known)
+    )
 
 
 def _live(state: SiteState) -> LiveState:
@@ -86,12 +107,26 @@ def _live(state: SiteState) -> LiveState:
             )
             for q in state.queue.all()
         ),
+        known_jobs=tuple(
+            KnownJobEntry(
+                job_id=j.job_id,
+                workload_class_id=j.workload_class_id,
+                workload_name=j.workload_class.name,
+                energy_kwh=j.energy_kwh,
+                power_kw=j.power_kw,
+                duration_h=j.duration_h,
+                submitted_at=j.submitted_at,
+                earliest_start=j.earliest_start,
+                deadline=j.deadline,
+            )
+            for j in state.known_jobs.all()
+        ),
     )
 
 
 def site_state_latest(*, site: Any, at: datetime | None = None) -> LiveState | None:
     """The site's latest reported state at or before ``at`` (aware; ``None``: the latest of all), or ``None``
-    when it reported none. Three queries (the state, its batteries, its queue)."""
+    when it reported none. Four queries (the state, its batteries, its queue, its known jobs)."""
     states = SiteState.objects.filter(site_id=_pk(site))
     if at is not None:
         states = states.filter(reported_at__lte=at)
@@ -108,9 +143,9 @@ def site_state_by_id(*, state_id: int) -> LiveState | None:
 
 def site_state_latest_many(*, sites: Iterable[Any], at: datetime | None = None) -> dict[int, LiveState]:
     """:func:`site_state_latest` of every site in ``sites`` (Site objects or pks): site pk → state, sites
-    without a state left out. Four queries whatever the number of sites: the latest time per site (a
+    without a state left out. Five queries whatever the number of sites: the latest time per site (a
     ``GROUP BY`` served by the ``(site, reported_at)`` index), the states at those times, their batteries and
-    queues."""
+    queues and known jobs."""
     ids = sorted({_pk(site) for site in sites})
     if not ids:
         return {}

@@ -28,6 +28,7 @@ from apps.markets.models import Program
 from apps.replay.reset import replay_records, replay_records_remove
 from apps.settlement.choices import RunStatus
 from apps.settlement.models import SettlementRun, SiteSettlement
+from apps.telemetry.models import SiteState
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -186,6 +187,8 @@ def test_every_figure_is_the_same_everywhere(replayed: dict) -> None:
         call_command("replay", "--start", START, "--days", DAYS, "--no-server", verbosity=0)
     programs, sites = Program.objects.count(), Site.objects.count()
     assert replay_records().any
+    assert SiteState.objects.filter(known_jobs__isnull=False).exists()  # the sites reported their Philly jobs
     replay_records_remove()
     assert not replay_records().any
+    assert not SiteState.objects.exists()  # a later replay's SLA figures never read these reports
     assert (Program.objects.count(), Site.objects.count()) == (programs, sites)

@@ -11,6 +11,7 @@ same figures. After the replay the product clock stays at the replay's end.
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pandas as pd
@@ -45,6 +46,13 @@ class Command(BaseCommand):
             help="start a Celery worker: plans at award and activation are made by it",
         )
         parser.add_argument("--no-server", action="store_true", help="do not serve the dashboard afterwards")
+        parser.add_argument(
+            "--jobs",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="drive each site's training class with the shipped Philly jobs (data/jobs, CC BY 4.0); "
+            "--no-jobs: every class a share of the PDU trace",
+        )
         parser.add_argument(
             "--carbon-price",
             type=float,
@@ -81,6 +89,7 @@ class Command(BaseCommand):
             days=days,
             speed=float(opts["speed"]),  # type: ignore[arg-type]
             worker=bool(opts["worker"]),
+            jobs=bool(opts["jobs"]),
             password=str(opts["password"]),
             progress=progress,
         )
