@@ -11,7 +11,7 @@ import pytest
 from flexibility import BlockResult, BlockSpec, combine, plan_blocks, solve, solve_block
 from flexibility.blocks import solve_specs
 from flexibility.decompose import column_components, site_components
-from flexibility.model import build_model
+from flexibility.model import build_layout, build_model
 from flexibility.problem import Problem
 from flexibility.synthetic import synthetic_problem
 
@@ -137,3 +137,41 @@ def test_workload_constraints_split_across_blocks_give_the_one_lp_optimum():
     assert combined.objective == pytest.approx(direct.objective, rel=1e-9)
     assert "lateness_penalty" in combined.cost
     assert combined.late_kwh_hours == pytest.approx(direct.late_kwh_hours, abs=1e-3)
+
+
+@pytest.mark.parametrize("kind", ["plain", "green", "workload"])
+def test_the_layout_is_the_whole_lps_without_its_matrix(kind):
+    p = Problem.from_json(_variant(synthetic_problem(9, seed=3), kind))
+    whole, layout = build_model(p), build_layout(p)
+    assert not hasattr(layout, "A")
+    assert layout.offsets == whole.offsets and layout.n_cols == whole.n_cols == whole.c.size
+    assert np.array_equal(layout.base.grid_kw, whole.base.grid_kw)
+    assert np.array_equal(layout.flex.place_site, whole.flex.place_site)
+    assert np.array_equal(layout.green.place_contract, whole.green.place_contract)
+
+
+@pytest.mark.parametrize("kind", ["plain", "green", "workload"])
+def test_combining_on_the_layout_gives_the_whole_lps_result(kind):
+    d = _variant(synthetic_problem(10, seed=1), kind)
+    p = Problem.from_json(d)
+    results = _through_json(plan_blocks(p))
+    on_layout, on_whole = combine(p, results, model=build_layout(p)), combine(p, results, model=build_model(p))
+    assert on_layout.objective == pytest.approx(on_whole.objective, rel=1e-9)
+    assert on_layout.objective == on_whole.objective  # the same values placed, the same arithmetic
+    assert on_layout.lp == on_whole.lp  # the blocks' sizes add up to the whole LP's
+    assert on_layout.cost == on_whole.cost
+    for sid, site in on_whole.sites.items():
+        assert np.array_equal(on_layout.sites[sid].grid_kw, site.grid_kw)
+        assert np.array_equal(on_layout.sites[sid].battery_kw, site.battery_kw)
+    assert [m.kwh for m in on_layout.migrations] == [m.kwh for m in on_whole.migrations]
+    assert on_layout.objective == pytest.approx(solve(d).objective, rel=1e-9)
+
+
+def test_a_problem_with_commitments_is_not_combined_on_a_layout():
+    d = synthetic_problem(8, seed=2)
+    d["commitments"] = [{"id": "ev", "sites": "all", "start_step": 60, "end_step": 76,
+                         "reduction_kw": 15000, "shortfall_penalty_per_mwh": 5000}]  # fmt: skip
+    p = Problem.from_json(d)
+    results = solve_specs(plan_blocks(p))
+    with pytest.raises(ValueError, match="commitments"):
+        combine(p, results, model=build_layout(p))
