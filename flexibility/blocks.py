@@ -29,7 +29,13 @@ from typing import Any
 import highspy
 import numpy as np
 
-from flexibility.decompose import BlockSolution, coupled_repair, place_blocks, site_components
+from flexibility.decompose import (
+    BlockSolution,
+    coupled_repair,
+    fill_cumulative,
+    place_blocks,
+    site_components,
+)
 from flexibility.highs import new_highs, pass_lp, run
 from flexibility.lp_inputs import flex_workloads, green_layout
 from flexibility.model import Layout, Model, build_model
@@ -94,6 +100,10 @@ class BlockResult:
         solve_seconds: HiGHS time; warm_started: whether a basis of an identical block was reused.
         col_status, row_status: HiGHS basis status codes (``int8``) when the spec asked for the basis.
         rows, nonzeros: the size of the block's LP (their sums are the whole LP's size without commitments).
+        cum_cols: the block LP's ``cum`` columns ``[start, stop)`` (cumulative served energy, kWh): they are
+            left out of :meth:`to_json` (about 15 % of the bytes), since :func:`combine_solution` recomputes them
+            from the placements (:func:`flexibility.decompose.fill_cumulative`); after :meth:`from_json` they
+            hold NaN and ``cum_dropped`` is True.
     """
 
     index: int
@@ -106,13 +116,19 @@ class BlockResult:
     row_status: np.ndarray | None = None
     rows: int = 0
     nonzeros: int = 0
+    cum_cols: tuple[int, int] = (0, 0)
+    cum_dropped: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; arrays travel as base64 of their raw bytes, so :meth:`from_json` is exact."""
+        """A JSON-ready dict; arrays travel as base64 of their raw bytes, so :meth:`from_json` is exact (except
+        the ``cum_cols``, left out: see the class docstring)."""
+        a, b = self.cum_cols if self.x.size else (0, 0)
+        x = self.x.astype(np.float64)
         out: dict[str, Any] = {
             "index": self.index,
             "status": self.status,
-            "x": _b64(self.x.astype(np.float64)),
+            "x": _b64(np.concatenate([x[:a], x[b:]]) if b > a else x),
+            "cum_cols": [a, b],
             "objective": self.objective,
             "solve_seconds": self.solve_seconds,
             "warm_started": self.warm_started,
@@ -125,12 +141,16 @@ class BlockResult:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BlockResult:
-        """Read :meth:`to_json` output."""
+        """Read :meth:`to_json` output (left-out ``cum_cols`` come back as NaN, ``cum_dropped`` True)."""
         has_basis = "col_status" in data
+        a, b = (int(v) for v in data.get("cum_cols", (0, 0)))
+        x = _unb64(data["x"], np.float64)
+        if b > a:
+            x = np.concatenate([x[:a], np.full(b - a, np.nan), x[a:]])
         return cls(
             index=int(data["index"]),
             status=str(data["status"]),
-            x=_unb64(data["x"], np.float64),
+            x=x,
             objective=float(data["objective"]),
             solve_seconds=float(data["solve_seconds"]),
             warm_started=bool(data.get("warm_started", False)),
@@ -138,6 +158,8 @@ class BlockResult:
             row_status=_unb64(data["row_status"], np.int8) if has_basis else None,
             rows=int(data.get("rows", 0)),
             nonzeros=int(data.get("nonzeros", 0)),
+            cum_cols=(a, b),
+            cum_dropped=b > a,
         )
 
 
@@ -217,6 +239,7 @@ def solve_block(
         sol = run(h)
     elapsed = time.perf_counter() - t0
     rows, nnz = int(A.shape[0]), int(A.nnz)
+    cum = (model.offsets["cum"], model.offsets["cum"] + model.flex.origin.size * model.problem.steps)
     if sol.status != "optimal":
         return BlockResult(
             spec.index, sol.status, np.zeros(0), float("nan"), elapsed, warm, rows=rows, nonzeros=nnz
@@ -226,7 +249,9 @@ def solve_block(
         bases[key] = basis
     col_st = _codes(basis.col_status) if spec.keep_basis and basis is not None else None
     row_st = _codes(basis.row_status) if spec.keep_basis and basis is not None else None
-    return BlockResult(spec.index, "optimal", sol.x, sol.objective, elapsed, warm, col_st, row_st, rows, nnz)
+    return BlockResult(
+        spec.index, "optimal", sol.x, sol.objective, elapsed, warm, col_st, row_st, rows, nnz, cum
+    )
 
 
 def solve_specs(
@@ -272,6 +297,8 @@ def combine_solution(
     if not isinstance(model, Model) and model.problem.commitments:
         raise ValueError("a problem with commitments is combined on its whole LP (build_model), not a layout")
     placed = place_blocks(model, ordered)
+    if any(r.cum_dropped for r in ordered):
+        fill_cumulative(model, placed.x)
     objective = float(sum(r.objective for r in ordered))
     if not isinstance(model, Model):
         rows, nnz = sum(r.rows for r in ordered), sum(r.nonzeros for r in ordered)

@@ -155,6 +155,19 @@ def place_blocks(model: Layout, results: Sequence[BlockResult]) -> Placed:
     return Placed(x, col_lab, row_lab, col_st, row_st)
 
 
+def fill_cumulative(model: Layout, x: np.ndarray) -> None:
+    """Set the ``cum`` columns of ``x`` ``(n_cols,)`` in place from the placements, as the cumulative rows
+    define them: ``S_t = Δt Σ_{u ≤ t} Σ_sites x_u`` (kWh; S_{−1} = 0). Equal to the LP's values up to its
+    feasibility tolerance; nothing in a :class:`~flexibility.result.Result` reads them."""
+    T, off, fl = model.problem.steps, model.offsets, model.flex
+    nf, npl = fl.origin.size, fl.place_flex.size
+    if not nf:
+        return
+    served = np.zeros((nf, T))
+    np.add.at(served, fl.place_flex, x[off["x"] : off["x"] + npl * T].reshape(npl, T))
+    x[off["cum"] : off["cum"] + nf * T] = (np.cumsum(served, axis=1) * model.arrays.dt_hours).ravel()
+
+
 def _row_labels(model: Model, col_lab: np.ndarray) -> np.ndarray:
     """Block label of every row before the commitment rows: that of any of its columns (all share one in the
     block-diagonal part), read from the CSC matrix as it is rather than converting it to CSR (seconds at
