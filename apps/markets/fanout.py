@@ -1,6 +1,7 @@
 """The portfolio LP across Celery workers: the blocks of ``flexibility.plan_blocks`` go to the ``lp`` queue as a
-group, the whole LP is built here meanwhile (only its column layout, ``flexibility.model.build_layout``, when
-there are no commitments to repair), each chunk's results are decoded as it finishes, and
+group (each chunk sent as soon as it is encoded), the whole LP is built here meanwhile (only its column layout,
+``flexibility.model.build_layout``, when there are no commitments to repair), each chunk's results are decoded
+as it finishes, and
 ``flexibility.combine`` puts the optima together and repairs the commitment rows exactly: the same optimum as
 ``flexibility.solve`` (objective within rounding, 1e-9 relative).
 
@@ -27,7 +28,8 @@ import logging
 import time
 from collections.abc import Sequence
 
-from celery import current_app, group
+from celery import current_app, uuid
+from celery.result import GroupResult
 from django.conf import settings
 
 import flexibility
@@ -60,9 +62,17 @@ def lp_workers_available(*, timeout_s: float = 1.0) -> bool:
     return found
 
 
-def _chunks(specs: Sequence[flexibility.BlockSpec], n: int) -> list[str]:
+def _dispatch(specs: Sequence[flexibility.BlockSpec], n: int) -> GroupResult:
+    """Send ``specs`` to the ``lp`` queue in ``n`` contiguous chunks, each as soon as it is encoded (the first
+    workers start while the later chunks are still being encoded), as one saved-less :class:`GroupResult`."""
+    from apps.markets.lp_tasks import solve_lp_blocks
+
     size = -(-len(specs) // max(1, n))
-    return [encode_specs(specs[i : i + size]) for i in range(0, len(specs), size)]
+    sent = [
+        solve_lp_blocks.apply_async((encode_specs(specs[i : i + size]),), queue=LP_QUEUE)
+        for i in range(0, len(specs), size)
+    ]
+    return GroupResult(uuid(), sent, app=current_app)
 
 
 def portfolio_solve(
@@ -94,11 +104,8 @@ def portfolio_solve(
     wait_s: float = (
         timeout_s if timeout_s is not None else float(getattr(settings, "LP_FANOUT_TIMEOUT_S", 600.0))
     )
-    from apps.markets.lp_tasks import solve_lp_blocks
-
     t0 = time.perf_counter()
-    parts = _chunks(specs, n_chunks)
-    job = group(solve_lp_blocks.s(part) for part in parts).apply_async(queue=LP_QUEUE)
+    job = _dispatch(specs, n_chunks)
     # while the workers solve: the whole LP only when the commitment repair needs it, else its layout
     model: Layout = build_model(problem) if problem.commitments else build_layout(problem)
     precheck(model)
@@ -122,7 +129,11 @@ def portfolio_solve(
     finally:
         job.forget()
     wait = time.perf_counter() - t0 - build_s
-    timings = {"fanout_tasks": float(len(parts)), "fanout_wait_seconds": wait, "decode_seconds": decode_s}
+    timings = {
+        "fanout_tasks": float(len(job.results)),
+        "fanout_wait_seconds": wait,
+        "decode_seconds": decode_s,
+    }
     return flexibility.combine(problem, results, model=model, timings={"build_seconds": build_s, **timings})
 
 
