@@ -6,13 +6,10 @@ sites whose enrolment is active (DESIGN.md: staff approve, then activate).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
-from django.core.exceptions import EmptyResultSet
-from django.db.models import Count, F, Func, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from apps.accounts.principal import Principal
@@ -68,48 +65,13 @@ def _totals(qs: QuerySet, **fields: str) -> dict[str, float]:
     return {name: float(value or 0.0) for name, value in result.items()}
 
 
-#: Seconds the registry totals stay cached: a change to the registry changes their key at once; this bounds
-#: the one case the key misses (a write whose transaction commits after a later-stamped one was read).
-TOTALS_CACHE_SECONDS = 300
+def portfolio_summary(*, principal: Principal) -> PortfolioSummary:
+    """Capacity by zone, sites by status, the enrolment queue (its oldest :data:`QUEUE_SHOWN` sites, and how
+    many wait in all) and the portfolio's batteries and PV.
 
-
-@dataclass(frozen=True)
-class _RegistryTotals:
-    zones: list[ZoneCapacity]
-    status_counts: dict[str, int]
-    battery: dict[str, float]
-    pv: dict[str, float]
-
-
-def _fingerprint(sites: QuerySet, *assets: QuerySet) -> str:
-    """Row count and newest ``updated_at`` of ``sites`` and of each asset queryset, in one query, with the
-    querysets' SQL (their scope): any create, edit, enrolment transition or delete of a site, battery or PV
-    array changes it (every write path sets ``updated_at``: ``auto_now``, and the enrolment service sets it
-    explicitly)."""
-    scopes = []
-    for qs in (sites, *assets):
-        try:
-            scopes.append(str(qs.query))
-        except EmptyResultSet:  # qs.none(): nothing in scope
-            scopes.append("none")
-    scalars = {}
-    for i, qs in enumerate(assets):
-        base = qs.order_by()
-        # COUNT/MAX as plain functions: a scalar subquery without GROUP BY (Max() over it makes it an aggregate)
-        scalars[f"n{i}"] = Max(Subquery(base.values(v=Func(F("id"), function="COUNT"))))
-        scalars[f"e{i}"] = Max(Subquery(base.values(v=Func(F("updated_at"), function="MAX"))))
-    row = sites.order_by().aggregate(n=Count("id"), edited=Max("updated_at"), **scalars)
-    figures = [f"{k}={v.isoformat() if hasattr(v, 'isoformat') else v}" for k, v in sorted(row.items())]
-    return hashlib.blake2b("#".join(scopes + figures).encode(), digest_size=16).hexdigest()
-
-
-def _registry_totals(sites: QuerySet, battery: QuerySet, pv: QuerySet) -> _RegistryTotals:
-    """Capacity by zone, sites by status, battery and PV sums over the caller's scope: four aggregates over
-    the registry, cached under :func:`_fingerprint` of the three tables (one cheaper query)."""
-    key = f"dashboard:registry-totals:v1:{_fingerprint(sites, battery, pv)}"
-    cached = cache.get(key)
-    if isinstance(cached, _RegistryTotals):
-        return cached
+    Five queries whatever the size of the portfolio.
+    """
+    sites = selectors.site_list(principal=principal).order_by()
     zone_rows = (
         sites.filter(enrolment_status__in=(EnrolmentStatus.ACTIVE, *PIPELINE))
         .values("market_zone")
@@ -124,36 +86,18 @@ def _registry_totals(sites: QuerySet, battery: QuerySet, pv: QuerySet) -> _Regis
         for row in zone_rows
     ]
     counts = dict(sites.values_list("enrolment_status").annotate(n=Count("id")).order_by())
-    active = Q(site__enrolment_status=EnrolmentStatus.ACTIVE)
-    totals = _RegistryTotals(
-        zones=zones,
-        status_counts={status.value: counts.get(status.value, 0) for status in EnrolmentStatus},
-        battery=_totals(battery.filter(active), energy="energy_capacity_kwh", power="max_discharge_kw"),
-        pv=_totals(pv.filter(active), dc="dc_capacity_kwp", ac="ac_limit_kw"),
-    )
-    cache.set(key, totals, TOTALS_CACHE_SECONDS)
-    return totals
-
-
-def portfolio_summary(*, principal: Principal) -> PortfolioSummary:
-    """Capacity by zone, sites by status, the enrolment queue (its oldest :data:`QUEUE_SHOWN` sites, and how
-    many wait in all) and the portfolio's batteries and PV.
-
-    Two queries whatever the size of the portfolio when the registry is unchanged since the last request
-    (:func:`_registry_totals`: the fingerprint query and the queue), six when it changed.
-    """
-    sites = selectors.site_list(principal=principal).order_by()
-    battery = selectors.battery_list(principal=principal)
-    pv = selectors.pv_array_list(principal=principal)
-    totals = _registry_totals(sites, battery, pv)
-    zones, status_counts = totals.zones, totals.status_counts
+    status_counts = {status.value: counts.get(status.value, 0) for status in EnrolmentStatus}
     queue = list(
         selectors.site_list(principal=principal)
         .filter(enrolment_status=EnrolmentStatus.SUBMITTED)
         .annotate(workloads=_count_of(selectors.workload_class_list(principal=principal)))
         .order_by("updated_at", "id")[:QUEUE_SHOWN]
     )
-    battery_sums, pv_sums = totals.battery, totals.pv
+    active = Q(site__enrolment_status=EnrolmentStatus.ACTIVE)
+    battery = selectors.battery_list(principal=principal).filter(active)
+    pv = selectors.pv_array_list(principal=principal).filter(active)
+    battery_sums = _totals(battery, energy="energy_capacity_kwh", power="max_discharge_kw")
+    pv_sums = _totals(pv, dc="dc_capacity_kwp", ac="ac_limit_kw")
     return PortfolioSummary(
         zones=zones,
         status_counts=status_counts,
