@@ -134,10 +134,7 @@ def extract(
     model: Layout, x: np.ndarray, timings: dict[str, float], *, lp: Mapping[str, int] | None = None
 ) -> Result:
     """Turn LP primal values ``x`` (shape ``(n_cols,)``) into a :class:`Result` (vectorised); ``lp`` is the LP's
-    ``rows``/``cols``/``nonzeros`` (read from ``model`` when it is a whole :class:`Model`).
-
-    Raises:
-        ValueError: ``model`` is a bare layout and ``lp`` is not given."""
+    ``rows``/``cols``/``nonzeros`` (read from a whole :class:`Model`; a bare layout without it: ValueError)."""
     p = model.problem
     a = model.arrays
     T, n = p.steps, len(p.sites)
