@@ -29,10 +29,16 @@ from typing import Any
 import highspy
 import numpy as np
 
-from flexibility.decompose import BlockSolution, coupled_repair, place_blocks, site_components
+from flexibility.decompose import (
+    BlockSolution,
+    coupled_repair,
+    fill_cumulative,
+    place_blocks,
+    site_components,
+)
 from flexibility.highs import new_highs, pass_lp, run
 from flexibility.lp_inputs import flex_workloads, green_layout
-from flexibility.model import Model, build_model
+from flexibility.model import Layout, Model, build_model
 from flexibility.problem import Problem, as_problem
 
 
@@ -93,6 +99,11 @@ class BlockResult:
         x: primal values ``(n_block_cols,)`` in the block LP's column order; objective: c·x (currency).
         solve_seconds: HiGHS time; warm_started: whether a basis of an identical block was reused.
         col_status, row_status: HiGHS basis status codes (``int8``) when the spec asked for the basis.
+        rows, nonzeros: the size of the block's LP (their sums are the whole LP's size without commitments).
+        cum_cols: the block LP's ``cum`` columns ``[start, stop)`` (cumulative served energy, kWh): they are
+            left out of :meth:`to_json` (about 15 % of the bytes), since :func:`combine_solution` recomputes them
+            from the placements (:func:`flexibility.decompose.fill_cumulative`); after :meth:`from_json` they
+            hold NaN and ``cum_dropped`` is True.
     """
 
     index: int
@@ -103,16 +114,26 @@ class BlockResult:
     warm_started: bool = False
     col_status: np.ndarray | None = None
     row_status: np.ndarray | None = None
+    rows: int = 0
+    nonzeros: int = 0
+    cum_cols: tuple[int, int] = (0, 0)
+    cum_dropped: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; arrays travel as base64 of their raw bytes, so :meth:`from_json` is exact."""
+        """A JSON-ready dict; arrays travel as base64 of their raw bytes, so :meth:`from_json` is exact (except
+        the ``cum_cols``, left out: see the class docstring)."""
+        a, b = self.cum_cols if self.x.size else (0, 0)
+        x = self.x.astype(np.float64)
         out: dict[str, Any] = {
             "index": self.index,
             "status": self.status,
-            "x": _b64(self.x.astype(np.float64)),
+            "x": _b64(np.concatenate([x[:a], x[b:]]) if b > a else x),
+            "cum_cols": [a, b],
             "objective": self.objective,
             "solve_seconds": self.solve_seconds,
             "warm_started": self.warm_started,
+            "rows": self.rows,
+            "nonzeros": self.nonzeros,
         }
         if self.col_status is not None and self.row_status is not None:
             out["col_status"], out["row_status"] = _b64(self.col_status), _b64(self.row_status)
@@ -120,17 +141,25 @@ class BlockResult:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BlockResult:
-        """Read :meth:`to_json` output."""
+        """Read :meth:`to_json` output (left-out ``cum_cols`` come back as NaN, ``cum_dropped`` True)."""
         has_basis = "col_status" in data
+        a, b = (int(v) for v in data.get("cum_cols", (0, 0)))
+        x = _unb64(data["x"], np.float64)
+        if b > a:
+            x = np.concatenate([x[:a], np.full(b - a, np.nan), x[a:]])
         return cls(
             index=int(data["index"]),
             status=str(data["status"]),
-            x=_unb64(data["x"], np.float64),
+            x=x,
             objective=float(data["objective"]),
             solve_seconds=float(data["solve_seconds"]),
             warm_started=bool(data.get("warm_started", False)),
             col_status=_unb64(data["col_status"], np.int8) if has_basis else None,
             row_status=_unb64(data["row_status"], np.int8) if has_basis else None,
+            rows=int(data.get("rows", 0)),
+            nonzeros=int(data.get("nonzeros", 0)),
+            cum_cols=(a, b),
+            cum_dropped=b > a,
         )
 
 
@@ -209,14 +238,20 @@ def solve_block(
         h = fresh()
         sol = run(h)
     elapsed = time.perf_counter() - t0
+    rows, nnz = int(A.shape[0]), int(A.nnz)
+    cum = (model.offsets["cum"], model.offsets["cum"] + model.flex.origin.size * model.problem.steps)
     if sol.status != "optimal":
-        return BlockResult(spec.index, sol.status, np.zeros(0), float("nan"), elapsed, warm)
+        return BlockResult(
+            spec.index, sol.status, np.zeros(0), float("nan"), elapsed, warm, rows=rows, nonzeros=nnz
+        )
     basis = h.getBasis() if bases is not None or spec.keep_basis else None
     if bases is not None and basis is not None:
         bases[key] = basis
     col_st = _codes(basis.col_status) if spec.keep_basis and basis is not None else None
     row_st = _codes(basis.row_status) if spec.keep_basis and basis is not None else None
-    return BlockResult(spec.index, "optimal", sol.x, sol.objective, elapsed, warm, col_st, row_st)
+    return BlockResult(
+        spec.index, "optimal", sol.x, sol.objective, elapsed, warm, col_st, row_st, rows, nnz, cum
+    )
 
 
 def solve_specs(
@@ -240,17 +275,32 @@ def solve_specs(
 
 
 def combine_solution(
-    model: Model, results: Sequence[BlockResult], *, threads: int | None = None
+    model: Layout, results: Sequence[BlockResult], *, threads: int | None = None
 ) -> BlockSolution:
     """The whole LP's primal solution from the blocks' optima (``results`` in any order, one per block of
     :func:`plan_blocks` on ``model.problem``), with the commitment rows repaired exactly
-    (:func:`flexibility.decompose.coupled_repair`). ``status`` is the first non-optimal block status if any."""
+    (:func:`flexibility.decompose.coupled_repair`). ``status`` is the first non-optimal block status if any.
+
+    ``model`` may be a bare :class:`~flexibility.model.Layout` when the problem has no commitments: the
+    blocks' optimum is then the whole LP's, and its size is the sum of the blocks' sizes.
+
+    Raises:
+        ValueError: results that do not fit the problem's blocks, or a layout for a problem with commitments
+            (the repair needs the whole LP: pass :func:`~flexibility.model.build_model`'s).
+    """
     ordered = sorted(results, key=lambda r: r.index)
     solve_s = sum(r.solve_seconds for r in ordered)
     warm = sum(r.warm_started for r in ordered)
     bad = next((r.status for r in ordered if r.status != "optimal"), None)
     if bad is not None:
         return BlockSolution(bad, np.zeros(0), float("nan"), solve_s, len(ordered), warm)
+    if not isinstance(model, Model) and model.problem.commitments:
+        raise ValueError("a problem with commitments is combined on its whole LP (build_model), not a layout")
     placed = place_blocks(model, ordered)
+    if any(r.cum_dropped for r in ordered):
+        fill_cumulative(model, placed.x)
     objective = float(sum(r.objective for r in ordered))
+    if not isinstance(model, Model):
+        rows, nnz = sum(r.rows for r in ordered), sum(r.nonzeros for r in ordered)
+        return BlockSolution("optimal", placed.x, objective, solve_s, len(ordered), warm, False, rows, nnz)
     return coupled_repair(model, placed, objective, solve_s, len(ordered), warm, threads=threads)

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from flexibility.errors import FlexibilityInfeasible
 from flexibility.highs import solve_lp
-from flexibility.model import Model
+from flexibility.model import Layout, Model
 
 _TOL = 1e-6
 
@@ -50,7 +50,7 @@ def fastest_cumulative_kwh(cum_kwh: np.ndarray, cap_kw: np.ndarray, dt_hours: fl
     return np.where(np.isfinite(cap_kw)[:, None], fast, cum_kwh)
 
 
-def precheck(model: Model) -> None:
+def precheck(model: Layout) -> None:
     """Raise :class:`FlexibilityInfeasible` for the first constraint family that cannot be met on its own.
 
     Families checked: battery SoC bounds at the start (``battery_soc``: the SoC must lie in
@@ -111,7 +111,7 @@ def precheck(model: Model) -> None:
         )
 
 
-def _check_deadlines(model: Model) -> None:
+def _check_deadlines(model: Layout) -> None:
     """Hard deadlines that ``max_kw`` alone cannot meet (family ``deferrable_deadline``; none when soft)."""
     p, fl, dt, T = model.problem, model.flex, model.arrays.dt_hours, model.problem.steps
     sid = [s.id for s in p.sites]
@@ -140,7 +140,7 @@ def _check_deadlines(model: Model) -> None:
             )
 
 
-def _check_min_power(model: Model) -> None:
+def _check_min_power(model: Layout) -> None:
     """``min_power_fraction`` × baseline above ``max_kw`` cannot be served (family ``min_power_fraction``)."""
     fl = model.flex
     need = fl.min_fraction[:, None] * fl.baseline_kw

@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 
 from flexibility.highs import new_highs, pass_lp, run
 from flexibility.lp_inputs import Flex, GreenLayout
-from flexibility.model import Model
+from flexibility.model import Layout, Model
 
 if TYPE_CHECKING:
     from flexibility.blocks import BlockResult
@@ -40,7 +40,8 @@ _TOL = 1e-7
 
 @dataclass(frozen=True, eq=False)
 class BlockSolution:
-    """Primal values of the whole LP assembled from its blocks."""
+    """Primal values of the whole LP assembled from its blocks; ``lp_rows`` and ``lp_nonzeros`` give the whole
+    LP's size when it was not built (the sum of the blocks' sizes, :func:`place_blocks` on a layout)."""
 
     status: str
     x: np.ndarray
@@ -49,6 +50,8 @@ class BlockSolution:
     blocks: int
     warm_started: int
     coupled_run: bool = False
+    lp_rows: int | None = None
+    lp_nonzeros: int | None = None
 
 
 def site_components(
@@ -74,7 +77,7 @@ def site_components(
     return connected_components(g, directed=False)[1]
 
 
-def column_components(model: Model, site_comp: np.ndarray) -> np.ndarray:
+def column_components(model: Layout, site_comp: np.ndarray) -> np.ndarray:
     """Component label of every column before the commitment block (layout of :mod:`flexibility.model`)."""
     T = model.problem.steps
     fl, bt = model.flex, model.batt
@@ -110,38 +113,35 @@ class Placed:
     row_status: np.ndarray | None
 
 
-def place_blocks(model: Model, results: Sequence[BlockResult]) -> Placed:
+def place_blocks(model: Layout, results: Sequence[BlockResult]) -> Placed:
     """Scatter the blocks' values (``results`` sorted by block number) into the whole LP's column order.
 
     A block's columns (rows) are the whole LP's columns (rows) with its label, in increasing order, which is
-    the column (row) order of its sub-problem's LP (:mod:`flexibility.blocks`).
+    the column (row) order of its sub-problem's LP (:mod:`flexibility.blocks`). ``model`` may be a bare
+    :class:`~flexibility.model.Layout` (no matrix): then only the values are placed (no row labels, no bases),
+    which is all a problem without commitments needs.
 
     Raises:
         ValueError: a block's size does not match the whole LP (results of another problem).
     """
     n = len(model.problem.sites)
     col_lab = column_components(model, site_components(n, model.flex, model.green))
-    nc, nr = model.offsets["short"], model.row_offsets.get("commitment", model.n_rows)
-    # a row's label is that of any of its columns (all share one in the block-diagonal part): read it from the
-    # CSC matrix as it is, rather than converting the whole matrix to CSR (seconds at 10,000 sites)
-    A = model.A.tocsc()
-    end = int(A.indptr[nc])
-    row_of = A.indices[:end]
-    in_blocks = row_of < nr
-    row_lab = np.empty(nr, dtype=col_lab.dtype)
-    row_lab[row_of[in_blocks]] = np.repeat(col_lab, np.diff(A.indptr[: nc + 1]))[in_blocks]
-    col_perm, row_perm = np.argsort(col_lab, kind="stable"), np.argsort(row_lab, kind="stable")
     n_blocks = int(col_lab.max()) + 1 if col_lab.size else 0
-    cb = np.searchsorted(col_lab[col_perm], np.arange(n_blocks + 1))
-    rb = np.searchsorted(row_lab[row_perm], np.arange(n_blocks + 1))
     if len(results) != n_blocks:
         raise ValueError(f"expected {n_blocks} block results, got {len(results)}")
+    col_perm = np.argsort(col_lab, kind="stable")
+    cb = np.searchsorted(col_lab[col_perm], np.arange(n_blocks + 1))
+    with_basis = isinstance(model, Model) and all(r.col_status is not None for r in results)
+    row_lab, row_perm, rb = np.zeros(0, dtype=col_lab.dtype), np.zeros(0, dtype=np.int64), np.zeros(0, int)
+    if isinstance(model, Model):
+        row_lab = _row_labels(model, col_lab)
+        row_perm = np.argsort(row_lab, kind="stable")
+        rb = np.searchsorted(row_lab[row_perm], np.arange(n_blocks + 1))
     x = np.zeros(model.n_cols)
-    with_basis = all(r.col_status is not None for r in results)
-    col_st = np.zeros(nc, dtype=np.int8) if with_basis else None
-    row_st = np.zeros(nr, dtype=np.int8) if with_basis else None
+    col_st = np.zeros(col_lab.size, dtype=np.int8) if with_basis else None
+    row_st = np.zeros(row_lab.size, dtype=np.int8) if with_basis else None
     for k, r in enumerate(results):
-        cols, rows = col_perm[cb[k] : cb[k + 1]], row_perm[rb[k] : rb[k + 1]]
+        cols = col_perm[cb[k] : cb[k + 1]]
         if r.index != k or r.x.size != cols.size:
             raise ValueError(f"block {r.index}: {r.x.size} values for {cols.size} columns of block {k}")
         x[cols] = r.x
@@ -151,8 +151,35 @@ def place_blocks(model: Model, results: Sequence[BlockResult]) -> Placed:
             and r.col_status is not None
             and r.row_status is not None
         ):
-            col_st[cols], row_st[rows] = r.col_status, r.row_status
+            col_st[cols], row_st[row_perm[rb[k] : rb[k + 1]]] = r.col_status, r.row_status
     return Placed(x, col_lab, row_lab, col_st, row_st)
+
+
+def fill_cumulative(model: Layout, x: np.ndarray) -> None:
+    """Set the ``cum`` columns of ``x`` ``(n_cols,)`` in place from the placements, as the cumulative rows
+    define them: ``S_t = Δt Σ_{u ≤ t} Σ_sites x_u`` (kWh; S_{−1} = 0). Equal to the LP's values up to its
+    feasibility tolerance; nothing in a :class:`~flexibility.result.Result` reads them."""
+    T, off, fl = model.problem.steps, model.offsets, model.flex
+    nf, npl = fl.origin.size, fl.place_flex.size
+    if not nf:
+        return
+    served = np.zeros((nf, T))
+    np.add.at(served, fl.place_flex, x[off["x"] : off["x"] + npl * T].reshape(npl, T))
+    x[off["cum"] : off["cum"] + nf * T] = (np.cumsum(served, axis=1) * model.arrays.dt_hours).ravel()
+
+
+def _row_labels(model: Model, col_lab: np.ndarray) -> np.ndarray:
+    """Block label of every row before the commitment rows: that of any of its columns (all share one in the
+    block-diagonal part), read from the CSC matrix as it is rather than converting it to CSR (seconds at
+    10,000 sites)."""
+    nc, nr = model.offsets["short"], model.row_offsets.get("commitment", model.n_rows)
+    A = model.A.tocsc()
+    end = int(A.indptr[nc])
+    row_of = A.indices[:end]
+    in_blocks = row_of < nr
+    row_lab = np.empty(nr, dtype=col_lab.dtype)
+    row_lab[row_of[in_blocks]] = np.repeat(col_lab, np.diff(A.indptr[: nc + 1]))[in_blocks]
+    return row_lab
 
 
 def _statuses(codes: np.ndarray) -> list[highspy.HighsBasisStatus]:

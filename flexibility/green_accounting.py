@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from flexibility.green import Ledger, ledger
-from flexibility.model import Model
+from flexibility.model import Layout
 
 
-def top_up_take_or_pay(model: Model, import_kw: np.ndarray, matched: np.ndarray) -> np.ndarray:
+def top_up_take_or_pay(model: Layout, import_kw: np.ndarray, matched: np.ndarray) -> np.ndarray:
     """The LP's match ``(n_gplace, T)`` kW with take-or-pay placements topped up greedily to the import left
     unmatched and the volume left over. Take-or-pay energy costs the same matched or not, so the LP may leave
     any amount of it unmatched where no green-share row needs it; topping up changes no cost and only adds clean
@@ -33,7 +33,7 @@ def top_up_take_or_pay(model: Model, import_kw: np.ndarray, matched: np.ndarray)
     return out
 
 
-def _greedy_match(model: Model, import_kw: np.ndarray) -> np.ndarray:
+def _greedy_match(model: Layout, import_kw: np.ndarray) -> np.ndarray:
     """Baseline matching ``(n_gplace, T)`` kW: each contract, in order, covers the remaining import of its sites
     in their order (the run-as-it-arrives site takes whatever green energy its contracts deliver)."""
     gl = model.green
@@ -49,7 +49,7 @@ def _greedy_match(model: Model, import_kw: np.ndarray) -> np.ndarray:
 
 
 def green_accounting(
-    model: Model, imp: np.ndarray, exp: np.ndarray, pv: np.ndarray, matched_place: np.ndarray
+    model: Layout, imp: np.ndarray, exp: np.ndarray, pv: np.ndarray, matched_place: np.ndarray
 ) -> dict[str, Any]:
     """The ``green`` section of the result and the green cost terms (keys ``_cost`` / ``_baseline_cost``).
 
@@ -105,7 +105,7 @@ def green_accounting(
     }
 
 
-def _contract_costs(model: Model, matched: np.ndarray) -> np.ndarray:
+def _contract_costs(model: Layout, matched: np.ndarray) -> np.ndarray:
     """Cost per green contract (currency) for a match ``(n_gplace, T)`` kW (rule in :func:`green_accounting`)."""
     p, gl, a = model.problem, model.green, model.arrays
     T, dt, ncon = p.steps, a.dt_hours, gl.profile_kw.shape[0]
@@ -120,7 +120,7 @@ def _contract_costs(model: Model, matched: np.ndarray) -> np.ndarray:
 
 
 def _per_site(
-    model: Model, matched: np.ndarray, s_imp: np.ndarray, s_exp: np.ndarray, s_pv: np.ndarray
+    model: Layout, matched: np.ndarray, s_imp: np.ndarray, s_exp: np.ndarray, s_pv: np.ndarray
 ) -> list[tuple[Ledger, np.ndarray, float]]:
     """Per site: its hourly green :class:`Ledger`, matched kW ``(T,)`` and annual matched share (take-or-pay
     volume no site matched counted as split evenly among the contract's eligible sites)."""

@@ -83,8 +83,10 @@ __all__ = [
     "Batteries",
     "Flex",
     "GreenLayout",
+    "Layout",
     "Model",
     "batteries",
+    "build_layout",
     "build_model",
     "cumulative_lower_kwh",
     "flex_workloads",
@@ -93,20 +95,15 @@ __all__ = [
 
 
 @dataclass(frozen=True, eq=False)
-class Model:
-    """The LP ``min c·x  s.t. row_lo ≤ A x ≤ row_hi, col_lo ≤ x ≤ col_hi`` plus the index layout.
+class Layout:
+    """The column layout of the LP and the site data a schedule is read from, without the constraint matrix.
 
-    ``offsets`` maps block name -> first column; ``row_offsets`` maps row family -> first row.
+    Enough to place block optima and extract a :class:`~flexibility.result.Result` (:func:`build_layout`);
+    ``offsets`` maps block name -> first column, ``cols`` is the column count.
     """
 
-    c: np.ndarray
-    col_lo: np.ndarray
-    col_hi: np.ndarray
-    A: sp.csc_matrix
-    row_lo: np.ndarray
-    row_hi: np.ndarray
     offsets: dict[str, int]
-    row_offsets: dict[str, int]
+    cols: int
     problem: Problem
     arrays: SiteArrays
     base: Baseline
@@ -118,12 +115,44 @@ class Model:
     @property
     def n_cols(self) -> int:
         """Number of LP columns."""
-        return self.c.size
+        return self.cols
+
+
+@dataclass(frozen=True, eq=False)
+class Model(Layout):
+    """The LP ``min c·x  s.t. row_lo ≤ A x ≤ row_hi, col_lo ≤ x ≤ col_hi`` plus the index layout.
+
+    ``offsets`` maps block name -> first column; ``row_offsets`` maps row family -> first row.
+    """
+
+    c: np.ndarray
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    A: sp.csc_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    row_offsets: dict[str, int]
 
     @property
     def n_rows(self) -> int:
         """Number of LP rows."""
         return self.row_lo.size
+
+
+def build_layout(problem: Problem, *, merge_batteries: bool = True) -> Layout:
+    """The :class:`Layout` of ``build_model(problem, merge_batteries=...)`` (same offsets, site arrays,
+    baseline, batteries, workloads, green layout and commitment mask) without assembling any constraint: a
+    fraction of the cost of :func:`build_model` (26 M nonzeros at 10,000 synthetic sites)."""
+    T, n = problem.steps, len(problem.sites)
+    a = site_arrays(problem)
+    fl = flex_workloads(problem)
+    bt = batteries(problem, merge=merge_batteries)
+    cmask = commitment_site_mask(problem)
+    short_len = sum(c.end_step - c.start_step for c in problem.commitments)
+    gl = green_layout(problem, enabled=True)
+    soft = problem.lateness_penalty_per_mwh is not None
+    off, n_cols = column_layout(n, T, fl, bt, gl, short_len, soft_deadlines=soft)
+    return Layout(off, n_cols, problem, a, baseline(problem, a), fl, bt, cmask, gl)
 
 
 def build_model(
@@ -182,6 +211,7 @@ def build_model(
         dtype=np.float64,
     )
     return Model(
+        cols=n_cols,
         c=c,
         col_lo=lo,
         col_hi=hi,

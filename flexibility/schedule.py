@@ -15,7 +15,7 @@ from flexibility.decompose import BlockSolution
 from flexibility.errors import FlexibilityError
 from flexibility.green_accounting import green_accounting, top_up_take_or_pay
 from flexibility.highs import LpSolution, new_highs, pass_lp, run
-from flexibility.model import Model, build_model
+from flexibility.model import Layout, Model, build_layout, build_model
 from flexibility.problem import Problem, as_problem
 from flexibility.result import CommitmentResult, Migration, Result, SiteResult, WorkloadResult
 
@@ -78,7 +78,7 @@ def combine(
     problem: Problem | Mapping[str, Any],
     results: Sequence[BlockResult],
     *,
-    model: Model | None = None,
+    model: Layout | None = None,
     threads: int | None = None,
     timings: Mapping[str, float] | None = None,
 ) -> Result:
@@ -89,37 +89,52 @@ def combine(
     Args:
         problem: the problem the blocks were planned from (Problem or its JSON dict).
         results: one :class:`~flexibility.blocks.BlockResult` per planned block, any order.
-        model: the whole LP, if the caller built it already (e.g. while the blocks were being solved), with the
-            same ``merge_batteries`` as the blocks; built here (and prechecked) otherwise.
+        model: the whole LP (:func:`~flexibility.model.build_model`) or, for a problem without commitments,
+            its :class:`~flexibility.model.Layout` (:func:`~flexibility.model.build_layout`: no constraint
+            matrix, all the combine needs), if the caller built it already (e.g. while the blocks were being
+            solved), with the same ``merge_batteries`` as the blocks; built here (and prechecked) otherwise,
+            the layout only when there are no commitments.
         timings: extra figures for ``Result.timings``.
 
     Raises:
         FlexibilityInfeasible: a block or the repaired LP is infeasible (``family`` names the constraint).
-        FlexibilityError: another HiGHS failure. ValueError: results that do not fit the problem's blocks.
+        FlexibilityError: another HiGHS failure. ValueError: results that do not fit the problem's blocks, or
+            a layout passed for a problem with commitments.
     """
     t0 = time.perf_counter()
     if model is None:
-        model = build_model(as_problem(problem))
+        p = as_problem(problem)
+        model = build_model(p) if p.commitments else build_layout(p)
         precheck(model)
     out = {"build_seconds": time.perf_counter() - t0, **(timings or {})}
     return finish(model, combine_solution(model, results, threads=threads), out)
 
 
-def finish(model: Model, sol: BlockSolution | LpSolution, timings: Mapping[str, float]) -> Result:
-    """The :class:`Result` of an LP solution, or the error that explains a failed one (see :func:`solve`)."""
+def finish(model: Layout, sol: BlockSolution | LpSolution, timings: Mapping[str, float]) -> Result:
+    """The :class:`Result` of an LP solution, or the error that explains a failed one (see :func:`solve`);
+    the diagnosis builds the whole LP when ``model`` is only its layout."""
     if sol.status != "optimal":
         if sol.status in ("infeasible", "unbounded_or_infeasible"):
-            raise diagnose_infeasible(model)
+            whole = model if isinstance(model, Model) else build_model(model.problem)
+            raise diagnose_infeasible(whole)
         raise FlexibilityError(f"HiGHS did not solve the LP: {sol.status}")
     t1 = time.perf_counter()
-    result = extract(model, sol.x, {**timings, "solve_seconds": sol.solve_seconds})
+    if isinstance(model, Model):
+        lp = {"rows": model.n_rows, "cols": model.n_cols, "nonzeros": int(model.A.nnz)}
+    else:
+        assert isinstance(sol, BlockSolution) and sol.lp_rows is not None and sol.lp_nonzeros is not None
+        lp = {"rows": sol.lp_rows, "cols": model.n_cols, "nonzeros": sol.lp_nonzeros}
+    result = extract(model, sol.x, {**timings, "solve_seconds": sol.solve_seconds}, lp=lp)
     out = dict(result.timings)
     out["extract_seconds"] = time.perf_counter() - t1
     return Result(**{**result.__dict__, "timings": out})
 
 
-def extract(model: Model, x: np.ndarray, timings: dict[str, float]) -> Result:
-    """Turn LP primal values ``x`` (shape ``(n_cols,)``) into a :class:`Result` (vectorised)."""
+def extract(
+    model: Layout, x: np.ndarray, timings: dict[str, float], *, lp: Mapping[str, int] | None = None
+) -> Result:
+    """Turn LP primal values ``x`` (shape ``(n_cols,)``) into a :class:`Result` (vectorised); ``lp`` is the LP's
+    ``rows``/``cols``/``nonzeros`` (read from a whole :class:`Model`; a bare layout without it: ValueError)."""
     p = model.problem
     a = model.arrays
     T, n = p.steps, len(p.sites)
@@ -190,14 +205,20 @@ def extract(model: Model, x: np.ndarray, timings: dict[str, float]) -> Result:
         migrations=tuple(migrations),
         commitments=commitments,
         timings=timings,
-        lp={"rows": model.n_rows, "cols": model.n_cols, "nonzeros": int(model.A.nnz)},
+        lp=dict(lp) if lp is not None else _lp_size(model),
         green=green,
         late_kwh_hours=float(late.sum() * dt),
     )
 
 
+def _lp_size(model: Layout) -> dict[str, int]:
+    if not isinstance(model, Model):
+        raise ValueError("extract: a bare layout needs the LP size (lp=...)")
+    return {"rows": model.n_rows, "cols": model.n_cols, "nonzeros": int(model.A.nnz)}
+
+
 def _commitments(
-    model: Model, x: np.ndarray, grid_kw: np.ndarray
+    model: Layout, x: np.ndarray, grid_kw: np.ndarray
 ) -> tuple[dict[str, CommitmentResult], float]:
     """Delivered kW and shortfall kWh per commitment, and the shortfall penalty (currency), from the primal
     values ``x`` and the grid power ``(n_sites, T)``."""
@@ -223,7 +244,7 @@ def _commitments(
 
 
 def _workloads(
-    model: Model, xs: np.ndarray, late: np.ndarray
+    model: Layout, xs: np.ndarray, late: np.ndarray
 ) -> tuple[list[dict[str, WorkloadResult]], list[Migration]]:
     """Served power per workload per site (a migrated share keyed ``origin/workload`` at its destination) and
     the migrations above a tolerance, from the placement values ``xs`` ``(n_place, T)`` kW; a flexible

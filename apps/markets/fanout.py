@@ -1,6 +1,9 @@
 """The portfolio LP across Celery workers: the blocks of ``flexibility.plan_blocks`` go to the ``lp`` queue as a
-group, the whole LP is built here meanwhile, and ``flexibility.combine`` puts the optima together and repairs the
-commitment rows exactly: the same optimum as ``flexibility.solve`` (objective within rounding, 1e-9 relative).
+group (each chunk sent as soon as it is encoded), the whole LP is built here meanwhile (only its column layout,
+``flexibility.model.build_layout``, when there are no commitments to repair), each chunk's results are decoded
+as it finishes, and
+``flexibility.combine`` puts the optima together and repairs the commitment rows exactly: the same optimum as
+``flexibility.solve`` (objective within rounding, 1e-9 relative).
 
 When it fans out: the problem has at least ``settings.LP_FANOUT_MIN_SITES`` sites (default 2,000: below that
 the messages and duplicated builds cost more than a second core saves, as measured in
@@ -25,13 +28,14 @@ import logging
 import time
 from collections.abc import Sequence
 
-from celery import current_app, group
+from celery import current_app, uuid
+from celery.result import GroupResult
 from django.conf import settings
 
 import flexibility
 from flexibility.checks import precheck
 from flexibility.codec import encode_specs
-from flexibility.model import build_model
+from flexibility.model import Layout, build_layout, build_model
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +62,17 @@ def lp_workers_available(*, timeout_s: float = 1.0) -> bool:
     return found
 
 
-def _chunks(specs: Sequence[flexibility.BlockSpec], n: int) -> list[str]:
+def _dispatch(specs: Sequence[flexibility.BlockSpec], n: int) -> GroupResult:
+    """Send ``specs`` to the ``lp`` queue in ``n`` contiguous chunks, each as soon as it is encoded (the first
+    workers start while the later chunks are still being encoded), as one saved-less :class:`GroupResult`."""
+    from apps.markets.lp_tasks import solve_lp_blocks
+
     size = -(-len(specs) // max(1, n))
-    return [encode_specs(specs[i : i + size]) for i in range(0, len(specs), size)]
+    sent = [
+        solve_lp_blocks.apply_async((encode_specs(specs[i : i + size]),), queue=LP_QUEUE)
+        for i in range(0, len(specs), size)
+    ]
+    return GroupResult(uuid(), sent, app=current_app)
 
 
 def portfolio_solve(
@@ -92,16 +104,24 @@ def portfolio_solve(
     wait_s: float = (
         timeout_s if timeout_s is not None else float(getattr(settings, "LP_FANOUT_TIMEOUT_S", 600.0))
     )
-    from apps.markets.lp_tasks import solve_lp_blocks
-
     t0 = time.perf_counter()
-    parts = _chunks(specs, n_chunks)
-    job = group(solve_lp_blocks.s(part) for part in parts).apply_async(queue=LP_QUEUE)
-    model = build_model(problem)  # while the workers solve
+    job = _dispatch(specs, n_chunks)
+    # while the workers solve: the whole LP only when the commitment repair needs it, else its layout
+    model: Layout = build_model(problem) if problem.commitments else build_layout(problem)
     precheck(model)
     build_s = time.perf_counter() - t0
+    results: list[flexibility.BlockResult] = []
+    decode_s = 0.0
+
+    def decode(_task_id: str, part: list[dict]) -> None:  # as each chunk finishes, while the others run
+        nonlocal decode_s
+        t = time.perf_counter()
+        results.extend(flexibility.BlockResult.from_json(r) for r in part)
+        decode_s += time.perf_counter() - t
+
+    join = job.join_native if job.supports_native_join else job.join
     try:
-        raw = job.get(timeout=wait_s, disable_sync_subtasks=False)
+        join(timeout=wait_s, callback=decode, disable_sync_subtasks=False)
     except Exception:  # a lost or late worker: the pure solve is safe to repeat here
         logger.exception("lp fan-out of %d blocks failed; solving in process", len(specs))
         job.revoke()
@@ -109,8 +129,11 @@ def portfolio_solve(
     finally:
         job.forget()
     wait = time.perf_counter() - t0 - build_s
-    results = [flexibility.BlockResult.from_json(r) for part in raw for r in part]
-    timings = {"fanout_tasks": float(len(parts)), "fanout_wait_seconds": wait}
+    timings = {
+        "fanout_tasks": float(len(job.results)),
+        "fanout_wait_seconds": wait,
+        "decode_seconds": decode_s,
+    }
     return flexibility.combine(problem, results, model=model, timings={"build_seconds": build_s, **timings})
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from flexibility import BlockResult, BlockSpec, combine, plan_blocks, solve, solve_block
 from flexibility.blocks import solve_specs
-from flexibility.decompose import column_components, site_components
-from flexibility.model import build_model
+from flexibility.decompose import column_components, fill_cumulative, place_blocks, site_components
+from flexibility.model import build_layout, build_model
 from flexibility.problem import Problem
 from flexibility.synthetic import synthetic_problem
 
@@ -137,3 +137,67 @@ def test_workload_constraints_split_across_blocks_give_the_one_lp_optimum():
     assert combined.objective == pytest.approx(direct.objective, rel=1e-9)
     assert "lateness_penalty" in combined.cost
     assert combined.late_kwh_hours == pytest.approx(direct.late_kwh_hours, abs=1e-3)
+
+
+@pytest.mark.parametrize("kind", ["plain", "green", "workload"])
+def test_the_layout_is_the_whole_lps_without_its_matrix(kind):
+    p = Problem.from_json(_variant(synthetic_problem(9, seed=3), kind))
+    whole, layout = build_model(p), build_layout(p)
+    assert not hasattr(layout, "A")
+    assert layout.offsets == whole.offsets and layout.n_cols == whole.n_cols == whole.c.size
+    assert np.array_equal(layout.base.grid_kw, whole.base.grid_kw)
+    assert np.array_equal(layout.flex.place_site, whole.flex.place_site)
+    assert np.array_equal(layout.green.place_contract, whole.green.place_contract)
+
+
+@pytest.mark.parametrize("kind", ["plain", "green", "workload"])
+def test_combining_on_the_layout_gives_the_whole_lps_result(kind):
+    d = _variant(synthetic_problem(10, seed=1), kind)
+    p = Problem.from_json(d)
+    results = _through_json(plan_blocks(p))
+    on_layout, on_whole = (
+        combine(p, results, model=build_layout(p)),
+        combine(p, results, model=build_model(p)),
+    )
+    assert on_layout.objective == pytest.approx(on_whole.objective, rel=1e-9)
+    assert on_layout.objective == on_whole.objective  # the same values placed, the same arithmetic
+    assert on_layout.lp == on_whole.lp  # the blocks' sizes add up to the whole LP's
+    assert on_layout.cost == on_whole.cost
+    for sid, site in on_whole.sites.items():
+        assert np.array_equal(on_layout.sites[sid].grid_kw, site.grid_kw)
+        assert np.array_equal(on_layout.sites[sid].battery_kw, site.battery_kw)
+    assert [m.kwh for m in on_layout.migrations] == [m.kwh for m in on_whole.migrations]
+    assert on_layout.objective == pytest.approx(solve(d).objective, rel=1e-9)
+
+
+def test_a_problem_with_commitments_is_not_combined_on_a_layout():
+    d = synthetic_problem(8, seed=2)
+    d["commitments"] = [{"id": "ev", "sites": "all", "start_step": 60, "end_step": 76,
+                         "reduction_kw": 15000, "shortfall_penalty_per_mwh": 5000}]  # fmt: skip
+    p = Problem.from_json(d)
+    results = solve_specs(plan_blocks(p))
+    with pytest.raises(ValueError, match="commitments"):
+        combine(p, results, model=build_layout(p))
+
+
+@pytest.mark.parametrize("kind", ["plain", "workload"])
+def test_the_cumulative_columns_stay_home_and_are_recomputed_exactly_enough(kind):
+    p = Problem.from_json(_variant(synthetic_problem(10, seed=1), kind))
+    local = solve_specs(plan_blocks(p))
+    wire = [json.dumps(r.to_json()) for r in local]
+    back = [BlockResult.from_json(json.loads(w)) for w in wire]
+    a, b = local[0].cum_cols
+    assert b > a and back[0].cum_dropped and np.isnan(back[0].x[a:b]).all()
+    assert np.array_equal(back[0].x[:a], local[0].x[:a]) and np.array_equal(back[0].x[b:], local[0].x[b:])
+    full = sum(len(r.x) for r in local) * 8 * 4 / 3  # base64 of every column
+    assert sum(len(w) for w in wire) < 0.95 * full
+    layout = build_layout(p)
+    from_wire, from_lp = combine(p, back, model=layout), combine(p, local, model=layout)
+    assert from_wire.objective == from_lp.objective and from_wire.cost == from_lp.cost
+    for sid, site in from_lp.sites.items():
+        assert np.array_equal(from_wire.sites[sid].grid_kw, site.grid_kw)
+    # the recomputed S(t) is the LP's within its feasibility tolerance
+    x = place_blocks(layout, local).x
+    lp_cum = x[layout.offsets["cum"] : layout.offsets["green"]].copy()
+    fill_cumulative(layout, x)
+    assert lp_cum.size and np.allclose(x[layout.offsets["cum"] : layout.offsets["green"]], lp_cum, atol=1e-5)

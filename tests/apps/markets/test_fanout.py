@@ -31,6 +31,9 @@ def test_fanout_objective_equals_the_one_process_solve(commitment):
         spread = fanout.portfolio_solve(problem, min_sites=0, chunks=3)
     assert spread.timings["fanout_tasks"] == 3  # really went through the workers
     assert spread.objective == pytest.approx(direct.objective, rel=1e-9)
+    assert spread.lp == direct.lp  # without commitments from the blocks' sizes (no whole matrix built)
+    assert spread.timings["decode_seconds"] > 0  # every chunk decoded as it came in
+    assert spread.cost == pytest.approx(direct.cost, rel=1e-9)
     if commitment:
         assert spread.commitments["ev"].shortfall_kwh == pytest.approx(
             direct.commitments["ev"].shortfall_kwh, rel=1e-6, abs=1e-3
