@@ -113,6 +113,27 @@ class Placed:
     row_status: np.ndarray | None
 
 
+def block_columns(model: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The whole LP's columns grouped by block: ``(col_lab, col_perm, bounds)``, where ``col_lab`` ``(n_cols,)``
+    is each column's block number (:func:`column_components`), ``col_perm`` lists the columns block by block
+    (increasing within a block) and block ``k``'s columns are ``col_perm[bounds[k]:bounds[k + 1]]``
+    (``bounds`` ``(n_blocks + 1,)``).
+
+    Computed once per ``model`` and kept on it (a sort of every column: 0.3 s at 10,000 sites), so a caller
+    that fans the blocks out can compute it while the workers solve (:mod:`apps.markets.fanout`)."""
+    cached = model.__dict__.get("_block_columns")
+    if cached is None:
+        n = len(model.problem.sites)
+        col_lab = column_components(model, site_components(n, model.flex, model.green))
+        n_blocks = int(col_lab.max()) + 1 if col_lab.size else 0
+        col_perm = np.argsort(col_lab, kind="stable")
+        bounds = np.zeros(n_blocks + 1, dtype=np.int64)
+        np.cumsum(np.bincount(col_lab, minlength=n_blocks), out=bounds[1:])
+        cached = (col_lab, col_perm, bounds)
+        model.__dict__["_block_columns"] = cached  # frozen dataclass: a cache, not a field
+    return cached
+
+
 def place_blocks(model: Layout, results: Sequence[BlockResult]) -> Placed:
     """Scatter the blocks' values (``results`` sorted by block number) into the whole LP's column order.
 
@@ -124,13 +145,10 @@ def place_blocks(model: Layout, results: Sequence[BlockResult]) -> Placed:
     Raises:
         ValueError: a block's size does not match the whole LP (results of another problem).
     """
-    n = len(model.problem.sites)
-    col_lab = column_components(model, site_components(n, model.flex, model.green))
-    n_blocks = int(col_lab.max()) + 1 if col_lab.size else 0
+    col_lab, col_perm, cb = block_columns(model)
+    n_blocks = cb.size - 1
     if len(results) != n_blocks:
         raise ValueError(f"expected {n_blocks} block results, got {len(results)}")
-    col_perm = np.argsort(col_lab, kind="stable")
-    cb = np.searchsorted(col_lab[col_perm], np.arange(n_blocks + 1))
     with_basis = isinstance(model, Model) and all(r.col_status is not None for r in results)
     row_lab, row_perm, rb = np.zeros(0, dtype=col_lab.dtype), np.zeros(0, dtype=np.int64), np.zeros(0, int)
     if isinstance(model, Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,7 @@ def celery_worker(
     extra_env: dict[str, str] | None = None,
     wait_ready: bool = True,
 ) -> Iterator[WorkerProcess]:
-    """Run ``celery -A vpp worker`` until the block ends; waits until it answers a ping (60 s at most; skipped
+    """Run ``celery -A vpp worker`` until the block ends; waits until it (by its node name) answers a ping (60 s at most; skipped
     with ``wait_ready=False``, e.g. for a worker on another broker than this process's, set in ``extra_env``).
     Its output goes to a temporary log file (``proc.log_path``), never to an unread pipe that could fill up and
     stall it.
@@ -64,6 +65,7 @@ def celery_worker(
 
     if purge:
         app.control.purge()  # messages left by earlier runs must not reach this worker
+    node = f"w{os.getpid()}-{time.monotonic_ns()}@{socket.gethostname()}"  # its ping is awaited by name
     with tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False) as log:
         log_path = log.name
     with open(log_path, "w") as log_file:
@@ -86,7 +88,7 @@ def celery_worker(
                 "--without-gossip",
                 "--without-mingle",
                 "-n",
-                f"w{os.getpid()}-{time.monotonic_ns()}@%h",
+                node,
             ],
             cwd=settings.BASE_DIR,
             env=worker_env(settings_module) | (extra_env or {}),
@@ -96,7 +98,7 @@ def celery_worker(
     proc.log_path = log_path
     try:
         if wait_ready:
-            _wait_for_ping(proc, log_path, app)
+            _wait_for_ping(proc, log_path, app, node)
         yield proc
     finally:
         proc.terminate()
@@ -106,12 +108,13 @@ def celery_worker(
             proc.kill()
 
 
-def _wait_for_ping(proc: subprocess.Popen, log_path: str, app: Celery) -> None:
+def _wait_for_ping(proc: subprocess.Popen, log_path: str, app: Celery, node: str) -> None:
+    """Until this worker (``node``), not merely any worker, answers a ping."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             with open(log_path) as handle:
                 raise RuntimeError(f"worker exited early:\n{handle.read()[-5000:]}")
-        if app.control.ping(timeout=0.5):
+        if app.control.ping(destination=[node], timeout=0.5):
             return
     raise RuntimeError("worker did not answer a ping within 60 s")

@@ -35,6 +35,7 @@ from django.conf import settings
 import flexibility
 from flexibility.checks import precheck
 from flexibility.codec import encode_specs
+from flexibility.decompose import block_columns
 from flexibility.model import Layout, build_layout, build_model
 
 logger = logging.getLogger(__name__)
@@ -52,11 +53,17 @@ def lp_workers_available(*, timeout_s: float = 1.0) -> bool:
     now = time.monotonic()
     if now - _worker_seen.get(LP_QUEUE, -1e9) < _WORKER_CHECK_S:
         return True
+    found = False
     try:
-        replies = current_app.control.inspect(timeout=timeout_s).active_queues() or {}
+        # the first reply usually settles it (``limit=1`` returns on it, not at the timeout); only when it
+        # came from a worker of other queues are all the workers asked
+        for limit in (1, None):
+            replies = current_app.control.inspect(timeout=timeout_s, limit=limit).active_queues() or {}
+            found = any(q.get("name") == LP_QUEUE for queues in replies.values() for q in queues)
+            if found or not replies:
+                break
     except Exception:  # every failure here means "solve in process"
         return False
-    found = any(q.get("name") == LP_QUEUE for queues in replies.values() for q in queues)
     if found:
         _worker_seen[LP_QUEUE] = now
     return found
@@ -109,6 +116,7 @@ def portfolio_solve(
     # while the workers solve: the whole LP only when the commitment repair needs it, else its layout
     model: Layout = build_model(problem) if problem.commitments else build_layout(problem)
     precheck(model)
+    block_columns(model)  # the combine's column index, computed now rather than after the last chunk
     build_s = time.perf_counter() - t0
     results: list[flexibility.BlockResult] = []
     decode_s = 0.0

@@ -10,7 +10,13 @@ import pytest
 
 from flexibility import BlockResult, BlockSpec, combine, plan_blocks, solve, solve_block
 from flexibility.blocks import solve_specs
-from flexibility.decompose import column_components, fill_cumulative, place_blocks, site_components
+from flexibility.decompose import (
+    block_columns,
+    column_components,
+    fill_cumulative,
+    place_blocks,
+    site_components,
+)
 from flexibility.model import build_layout, build_model
 from flexibility.problem import Problem
 from flexibility.synthetic import synthetic_problem
@@ -168,6 +174,22 @@ def test_combining_on_the_layout_gives_the_whole_lps_result(kind):
         assert np.array_equal(on_layout.sites[sid].battery_kw, site.battery_kw)
     assert [m.kwh for m in on_layout.migrations] == [m.kwh for m in on_whole.migrations]
     assert on_layout.objective == pytest.approx(solve(d).objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["plain", "green"])
+def test_block_columns_list_each_blocks_columns_in_order_and_are_computed_once(kind):
+    p = Problem.from_json(_variant(synthetic_problem(9, seed=4), kind))
+    layout = build_layout(p)
+    col_lab, col_perm, bounds = block_columns(layout)
+    assert (
+        block_columns(layout)[1] is col_perm
+    )  # kept on the layout: the fan-out computes it while workers solve
+    expected = column_components(layout, site_components(len(p.sites), layout.flex, layout.green))
+    assert np.array_equal(col_lab, expected)
+    assert bounds[0] == 0 and bounds[-1] == col_lab.size and len(bounds) == len(plan_blocks(p)) + 1
+    for k in range(len(bounds) - 1):
+        cols = col_perm[bounds[k] : bounds[k + 1]]
+        assert (col_lab[cols] == k).all() and (np.diff(cols) > 0).all()
 
 
 def test_a_problem_with_commitments_is_not_combined_on_a_layout():

@@ -55,3 +55,15 @@ def test_a_small_portfolio_never_asks_for_workers(monkeypatch):
 
     monkeypatch.setattr(fanout, "lp_workers_available", boom)
     assert fanout.portfolio_solve(_problem(4), min_sites=100).timings["fanout_tasks"] == 0
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_only_a_worker_of_the_lp_queue_counts():
+    require_service("REDIS_URL")
+    with celery_worker(queues="default"):
+        fanout._worker_seen.clear()
+        assert not fanout.lp_workers_available()  # one reply, from a worker of other queues: all are asked
+        with celery_worker(queues=fanout.LP_QUEUE):
+            assert fanout.lp_workers_available()
+    fanout._worker_seen.clear()
