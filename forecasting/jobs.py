@@ -7,7 +7,7 @@ as it arrives runs from its submission for its run time at ``num_gpus × kw_per_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -116,3 +116,50 @@ def workload_aware_forecast(
     fresh = table.reindex(keys).fillna(0.0).to_numpy(float)
     q = np.sort(known[:, None] + fresh, axis=1)
     return pd.DataFrame(q, index=index, columns=["p10", "p50", "p90"])
+
+
+def class_demand_kw(
+    total_kw: np.ndarray, shares: Mapping[str, float], known_kw: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Each workload class's expected IT demand (kW, ``(steps,)`` each) within a site's forecast ``total_kw``
+    ``(steps,)``, where some classes report the jobs they know.
+
+    A class with known work ``K(t)`` (kW of its known jobs over the horizon, e.g. from
+    ``apps.forecasts.workload_aware.known_jobs_kw``) expects ``K(t) + s·D(t)·(1 − S(t))``: the known jobs still
+    running, plus new jobs refilling what the finished ones freed at the class's long-run level ``s·D(t)``
+    (its share ``s`` of the total). ``S(t) = K(t) / max_{u ≤ t} K(u)`` is the share of the known work still
+    running. This is the mean occupancy of an M/G/∞ queue started from its running jobs, whose remaining run
+    times follow the equilibrium excess distribution (Takács; Kleinrock, *Queueing Systems* vol. 1, §5.9).
+    Near the start the known jobs dominate; far out the class returns to its share. The result is clipped to
+    ``[0, total]``.
+
+    The rest of the total (never below 0) goes to the classes without known work, and to the IT load in no
+    class (share ``1 − Σ shares``), in proportion to their shares. This is how a site shares its IT load
+    (``apps.simulation.arrivals.split_arrivals``). Without any known work, every class gets ``share × total``.
+
+    Args:
+        total_kw: the site's IT demand forecast (kW per step).
+        shares: class name → share of the IT load (fraction, ≥ 0, summing to ≤ 1).
+        known_kw: class name → its known work (kW per step, same shape); classes absent or all zero have none.
+
+    Raises:
+        ValueError: a known-work array of another shape, or a class in ``known_kw`` missing from ``shares``.
+    """
+    total = np.clip(np.asarray(total_kw, dtype=float), 0.0, None)
+    own: dict[str, np.ndarray] = {}
+    left = total.copy()
+    for name, known in known_kw.items():
+        if name not in shares:
+            raise ValueError(f"known work of class {name!r}, which has no share")
+        k = np.clip(np.asarray(known, dtype=float), 0.0, None)
+        if k.shape != total.shape:
+            raise ValueError(f"known work of class {name!r} has shape {k.shape}, expected {total.shape}")
+        if not k.any():
+            continue
+        peak = np.maximum.accumulate(k)
+        still = np.divide(k, peak, out=np.zeros_like(k), where=peak > 0)
+        expected = k + shares[name] * total * (1.0 - still)
+        own[name] = np.minimum(expected, left)
+        left = left - own[name]
+    rest_share = max(1.0 - sum(shares[name] for name in own), 1e-9)
+    return own | {name: left * s / rest_share for name, s in shares.items() if name not in own}

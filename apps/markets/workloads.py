@@ -17,8 +17,11 @@ Field by field (the LP's semantics in :class:`flexibility.Workload`):
   before its deadline plus less than one step (rounded up: a 15-minute plan cannot do better), less the guard;
   entries past their deadline due at once.
 
-Deferrable classes may run up to 1.5× their share of the site's IT capacity (catching up); the rest of the IT
-load is an inflexible ``other``.
+Each class's baseline is its ``share_pct`` of the IT demand forecast, unless the live state lists jobs of the
+class that the site knows (running or submitted): then the known jobs plus new ones refilling what finishes, at
+the class's share (:func:`forecasting.jobs.class_demand_kw`), and the other classes share the rest. Deferrable
+classes may run up to 1.5× their share of the site's IT capacity (catching up); the rest of the IT load is an
+inflexible ``other``.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 import flexibility
 from apps.assets.models import Site
+from forecasting.jobs import class_demand_kw
 
 #: Plans finish deferred work this many steps before its deadline: slack for forecast error, so that work the
 #: site must run at its deadline does not meet an IT load that turned out higher than forecast
@@ -61,6 +66,30 @@ def _queue(state: Any | None, class_id: int, start: datetime, resolution_s: int)
     return entries
 
 
+def class_baselines_kw(
+    site: Site, it_kw: np.ndarray, start: datetime, resolution_s: int, state: Any | None = None
+) -> dict[str, np.ndarray]:
+    """Each workload class's expected IT demand (class name → kW per step ``(steps,)``) within the site's IT
+    demand forecast ``it_kw`` ``(steps,)`` over the horizon from ``start``: its ``share_pct``, or, for a class
+    whose known jobs the live ``state`` lists, :func:`forecasting.jobs.class_demand_kw` (module docstring).
+    What is left of ``it_kw`` is the IT load in no class."""
+    from apps.forecasts.workload_aware import known_jobs_kw
+
+    classes = list(site.workload_classes.all())
+    shares = {wc.name: wc.share_pct / 100.0 for wc in classes}
+    jobs = getattr(state, "known_jobs", ()) or ()
+    if not jobs:
+        return {name: it_kw * share for name, share in shares.items()}
+    index = pd.date_range(pd.Timestamp(start), periods=len(it_kw), freq=pd.Timedelta(seconds=resolution_s))
+    names = {wc.pk: wc.name for wc in classes}
+    by_class: dict[str, list] = {}
+    for job in jobs:
+        if job.workload_class_id in names:
+            by_class.setdefault(names[job.workload_class_id], []).append(job)
+    known = {name: known_jobs_kw(entries, index) for name, entries in by_class.items()}
+    return class_demand_kw(it_kw, shares, known)
+
+
 def workload_models(
     site: Site,
     it_kw: np.ndarray,
@@ -77,10 +106,9 @@ def workload_models(
     """
     key = str(site.pk)
     workloads = []
-    total_share = 0.0
+    baselines = class_baselines_kw(site, it_kw, start, resolution_s, state)
     for wc in site.workload_classes.all():
         share = wc.share_pct / 100.0
-        total_share += share
         deferrable = bool(wc.max_delay_h)
         targets = tuple(str(t.pk) for t in wc.migratable_to.all() if t.pk in members)
         flexible = deferrable or bool(targets)
@@ -100,7 +128,7 @@ def workload_models(
             flexibility.Workload.from_json(
                 {
                     "id": f"{key}:{wc.name}",
-                    "baseline_kw": it_kw * share,
+                    "baseline_kw": baselines[wc.name],
                     "max_delay_steps": max(
                         int((wc.max_delay_h or 0.0) * 3600 // resolution_s) - 1 - deadline_guard_steps(), 0
                     )
@@ -116,6 +144,7 @@ def workload_models(
                 f"site {site.name} ({key}).workload {wc.name}",
             )
         )
-    if total_share < 1.0 - 1e-9:
-        workloads.append(flexibility.Workload(id=f"{key}:other", baseline_kw=it_kw * (1.0 - total_share)))
+    other = it_kw - sum(baselines.values(), np.zeros(len(it_kw)))
+    if (other > 1e-9).any():
+        workloads.append(flexibility.Workload(id=f"{key}:other", baseline_kw=np.clip(other, 0.0, None)))
     return tuple(workloads)

@@ -9,6 +9,7 @@ import pytest
 from forecasting.jobs import (
     KW_PER_GPU,
     arrival_power_kw,
+    class_demand_kw,
     jobs_read,
     known_work_kw,
     workload_aware_forecast,
@@ -59,3 +60,50 @@ def test_the_shipped_philly_slice_reads_and_shifts() -> None:
     )
     assert len(trace) > 1800 and trace["submitted"].iloc[0] == pd.Timestamp("2022-09-01", tz="UTC")
     assert trace["submitted"].is_monotonic_increasing and (trace["num_gpus"] >= 4).all()
+
+
+SHARES = {"batch": 0.25, "inference": 0.40, "training": 0.35}
+
+
+def test_without_known_work_every_class_gets_its_share():
+    total = np.array([1000.0, 2000.0, 0.0])
+    out = class_demand_kw(total, SHARES, {"training": np.zeros(3)})
+    for name, share in SHARES.items():
+        assert np.allclose(out[name], share * total)
+
+
+def test_long_known_jobs_set_their_class_and_the_others_share_the_rest():
+    """Jobs that run through the horizon: the class is its known work (not 35 % of the total), and batch and
+    inference split what is left 25:40, as the simulated site shares its load."""
+    total = np.full(8, 6000.0)
+    known = np.full(8, 1000.0)
+    out = class_demand_kw(total, SHARES, {"training": known})
+    assert np.allclose(out["training"], 1000.0)
+    assert np.allclose(out["batch"], 5000.0 * 0.25 / 0.65)
+    assert np.allclose(out["inference"], 5000.0 * 0.40 / 0.65)
+    assert np.allclose(sum(out.values()), total)
+
+
+def test_as_known_jobs_finish_the_class_returns_to_its_share():
+    total = np.full(5, 4000.0)
+    known = np.array([800.0, 800.0, 400.0, 0.0, 0.0])  # half the known work ends at step 2, the rest at 3
+    out = class_demand_kw(total, SHARES, {"training": known})["training"]
+    assert out[0] == pytest.approx(800.0)
+    assert out[2] == pytest.approx(400.0 + 0.35 * 4000.0 * 0.5)
+    assert np.allclose(out[3:], 0.35 * 4000.0)
+
+
+def test_known_work_never_exceeds_the_total_and_unclassified_load_keeps_its_part():
+    shares = {"training": 0.5, "batch": 0.3}  # 20 % of the load is in no class
+    out = class_demand_kw(np.array([500.0, 1000.0]), shares, {"training": np.array([900.0, 900.0])})
+    assert np.allclose(out["training"], [500.0, 900.0])
+    assert np.allclose(
+        out["batch"], [0.0, 100.0 * 0.3 / 0.5]
+    )  # the rest: 0.3 of it to batch, 0.2 to no class
+
+
+def test_known_work_of_the_wrong_shape_or_class_is_refused():
+    with pytest.raises(ValueError, match="shape"):
+        class_demand_kw(np.ones(3), SHARES, {"training": np.ones(2)})
+    with pytest.raises(ValueError, match="no share"):
+        class_demand_kw(np.ones(3), SHARES, {"gaming": np.ones(3)})

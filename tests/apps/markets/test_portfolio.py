@@ -165,3 +165,40 @@ def test_every_declared_workload_constraint_and_the_live_queue_reach_the_lp(two_
     result = flexibility.solve(built.problem)
     served = result.sites[str(a.pk)].workloads[w.id].served_kw
     assert np.all(served >= 0.3 * w.baseline_kw - 1e-6)
+
+
+def test_known_jobs_of_the_live_state_set_their_class_baseline(two_sites) -> None:  # type: ignore[no-untyped-def]
+    """A class whose known jobs the site reports is planned on them, not on its share of the IT forecast; the
+    site's total is unchanged, and a site without known jobs keeps the shares."""
+    from types import SimpleNamespace
+
+    a, _ = two_sites
+    training = a.workload_classes.get(name="training")
+    job = SimpleNamespace(
+        job_id="j1",
+        workload_class_id=training.pk,
+        workload_name="training",
+        energy_kwh=400.0,
+        power_kw=100.0,
+        duration_h=4.0,
+        submitted_at=START - timedelta(hours=1),
+        earliest_start=START - timedelta(hours=1),
+        deadline=None,
+    )
+    state = SimpleNamespace(reported_at=START, battery_soc_kwh={}, queue=(), known_jobs=(job,))
+    kwargs = {"sites": [a], "start": START, "steps": 16, "belief_time": START}
+    shared = portfolio_problem(**kwargs).problem.sites[0]
+    known = portfolio_problem(**kwargs, live_states={a.pk: state}).problem.sites[0]
+
+    def baseline(site, name):  # type: ignore[no-untyped-def]
+        return next(w.baseline_kw for w in site.workloads if w.id.endswith(name))
+
+    it_total = baseline(shared, "training") / 0.35
+    assert np.allclose(baseline(shared, "training"), 0.35 * it_total)
+    assert np.allclose(baseline(known, "training")[:12], 100.0)  # the job runs 3 more hours: 12 steps
+    assert np.allclose(baseline(known, "training")[12:], 0.35 * it_total[12:])  # then new jobs at the share
+    rest = it_total[:12] - 100.0
+    assert np.allclose(baseline(known, "inference")[:12], rest * 0.40 / 0.65)
+    assert np.allclose(
+        sum(w.baseline_kw for w in known.workloads), sum(w.baseline_kw for w in shared.workloads)
+    )
