@@ -119,7 +119,11 @@ def workload_aware_forecast(
 
 
 def class_demand_kw(
-    total_kw: np.ndarray, shares: Mapping[str, float], known_kw: Mapping[str, np.ndarray]
+    total_kw: np.ndarray,
+    shares: Mapping[str, float],
+    known_kw: Mapping[str, np.ndarray],
+    *,
+    complete: bool = False,
 ) -> dict[str, np.ndarray]:
     """Each workload class's expected IT demand (kW, ``(steps,)`` each) within a site's forecast ``total_kw``
     ``(steps,)``, where some classes report the jobs they know.
@@ -136,6 +140,8 @@ def class_demand_kw(
     The rest of the total (never below 0) goes to the classes without known work, and to the IT load in no
     class (share ``1 − Σ shares``), in proportion to their shares. This is how a site shares its IT load
     (``apps.simulation.arrivals.split_arrivals``). Without any known work, every class gets ``share × total``.
+    With ``complete`` the known work is all of its class's work over the horizon (perfect foresight: every job
+    that ran), so the class is ``K(t)`` itself, with nothing refilled.
 
     Args:
         total_kw: the site's IT demand forecast (kW per step).
@@ -158,7 +164,7 @@ def class_demand_kw(
             continue
         peak = np.maximum.accumulate(k)
         still = np.divide(k, peak, out=np.zeros_like(k), where=peak > 0)
-        expected = k + shares[name] * total * (1.0 - still)
+        expected = k if complete else k + shares[name] * total * (1.0 - still)
         own[name] = np.minimum(expected, left)
         left = left - own[name]
     rest_share = max(1.0 - sum(shares[name] for name in own), 1e-9)

@@ -134,6 +134,14 @@ def _site(
         reserve = reserve + _headroom_fraction() * site.it_capacity_kw
         notes[f"site:{key}:it_headroom"] = f"{h.headroom_quantile} − {h.quantile}: {upper.source}"
     pv_kw = _site_pv_kw(site, h.start, h.steps, h.resolution_s, h.belief, notes, h.perfect_foresight)
+    all_jobs = None
+    if h.perfect_foresight:  # every job the site ran: its classes as they were, not their shares
+        from apps.telemetry.selectors import known_jobs_reported_between
+
+        end = h.start + timedelta(seconds=h.steps * h.resolution_s)
+        all_jobs = known_jobs_reported_between(site=site, start=h.start, end=end)
+        if all_jobs:
+            notes[f"site:{key}:classes"] = f"{len(all_jobs)} jobs it reported"
     return flexibility.Site(
         id=key,
         zone=site.market_zone_id,
@@ -143,7 +151,7 @@ def _site(
         pv_kw=pv_kw if pv_kw.any() else None,
         it_capacity_kw=site.it_capacity_kw,
         it_reserve_kw=reserve if reserve is not None and reserve.any() else None,
-        workloads=workload_models(site, it_kw, h.start, h.resolution_s, members, state),
+        workloads=workload_models(site, it_kw, h.start, h.resolution_s, members, state, all_jobs),
         batteries=_site_batteries(site, h.resolution_s, h.belief, notes, state),
     )
 

@@ -27,6 +27,7 @@ inflexible ``other``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -67,17 +68,25 @@ def _queue(state: Any | None, class_id: int, start: datetime, resolution_s: int)
 
 
 def class_baselines_kw(
-    site: Site, it_kw: np.ndarray, start: datetime, resolution_s: int, state: Any | None = None
+    site: Site,
+    it_kw: np.ndarray,
+    start: datetime,
+    resolution_s: int,
+    state: Any | None = None,
+    *,
+    all_jobs: Sequence[Any] | None = None,
 ) -> dict[str, np.ndarray]:
     """Each workload class's expected IT demand (class name → kW per step ``(steps,)``) within the site's IT
     demand forecast ``it_kw`` ``(steps,)`` over the horizon from ``start``: its ``share_pct``, or, for a class
     whose known jobs the live ``state`` lists, :func:`forecasting.jobs.class_demand_kw` (module docstring).
-    What is left of ``it_kw`` is the IT load in no class."""
+    ``all_jobs`` (perfect foresight: every job the site ran over the horizon, known-job entries) replaces the
+    state's jobs, and each class that has some is those jobs exactly. What is left of ``it_kw`` is the IT load
+    in no class."""
     from apps.forecasts.workload_aware import known_jobs_kw
 
     classes = list(site.workload_classes.all())
     shares = {wc.name: wc.share_pct / 100.0 for wc in classes}
-    jobs = getattr(state, "known_jobs", ()) or ()
+    jobs = all_jobs if all_jobs is not None else getattr(state, "known_jobs", ()) or ()
     if not jobs:
         return {name: it_kw * share for name, share in shares.items()}
     index = pd.date_range(pd.Timestamp(start), periods=len(it_kw), freq=pd.Timedelta(seconds=resolution_s))
@@ -87,7 +96,7 @@ def class_baselines_kw(
         if job.workload_class_id in names:
             by_class.setdefault(names[job.workload_class_id], []).append(job)
     known = {name: known_jobs_kw(entries, index) for name, entries in by_class.items()}
-    return class_demand_kw(it_kw, shares, known)
+    return class_demand_kw(it_kw, shares, known, complete=all_jobs is not None)
 
 
 def workload_models(
@@ -97,16 +106,18 @@ def workload_models(
     resolution_s: int,
     members: set[int],
     state: Any | None = None,
+    all_jobs: Sequence[Any] | None = None,
 ) -> tuple[flexibility.Workload, ...]:
     """One LP workload per workload class of ``site`` (its share of ``it_kw``, kW per step ``(steps,)``), with
     the constraints of the module docstring, and an inflexible ``other`` for the rest of the IT load.
 
     ``members``: primary keys of the sites in the problem (migration targets outside it are dropped); ``state``:
-    the site's live state (:class:`apps.telemetry.selectors.LiveState`) or ``None``.
+    the site's live state (:class:`apps.telemetry.selectors.LiveState`) or ``None``; ``all_jobs``: every job
+    the site ran over the horizon (perfect foresight, :func:`class_baselines_kw`).
     """
     key = str(site.pk)
     workloads = []
-    baselines = class_baselines_kw(site, it_kw, start, resolution_s, state)
+    baselines = class_baselines_kw(site, it_kw, start, resolution_s, state, all_jobs=all_jobs)
     for wc in site.workload_classes.all():
         share = wc.share_pct / 100.0
         deferrable = bool(wc.max_delay_h)

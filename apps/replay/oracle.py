@@ -4,6 +4,10 @@ arrives is the most any scheduler could have saved; the replay reports the share
 (model-predictive control on forecasts captures within ~2 % of such an optimum in the literature: CarbonFlex,
 2024).
 
+It knows the workload classes as they ran: each site's classes are the jobs its state reports listed over the
+period (:func:`apps.telemetry.selectors.known_jobs_reported_between`), each at its power for its run time, and
+the other classes share the rest; a site that reports no jobs has its classes' shares of the actual demand.
+
 The oracle keeps the product's promises: every award and activation of the period is a commitment of the same
 LP, to the settlement target (:func:`apps.dispatch.services.replan.promises_between`), so that it solves the
 problem the product solved (delivering an award costs energy-cost saving, and earns its revenue apart). The

@@ -20,6 +20,7 @@ __all__ = [
     "LiveState",
     "QueueEntry",
     "SlaOutcome",
+    "known_jobs_reported_between",
     "site_state_by_id",
     "site_state_latest",
     "site_state_latest_many",
@@ -162,6 +163,31 @@ def site_state_latest_many(*, sites: Iterable[Any], at: datetime | None = None) 
     for state in _with_children(SiteState.objects.filter(match).order_by("site_id", "reported_at", "id")):
         found[state.site_id] = _live(state)  # equal times: the last stored wins
     return found
+
+
+def known_jobs_reported_between(*, site: Any, start: datetime, end: datetime) -> tuple[KnownJobEntry, ...]:
+    """Every job that the site's state reports in ``[start, end)`` listed, once each (its first report),
+    ordered by earliest start: what the site ran over the period, for a perfect-foresight plan
+    (:mod:`apps.replay.oracle`). One query.
+
+    Raises:
+        ValueError: ``end`` is not after ``start``.
+    """
+    if end <= start:
+        raise ValueError("end must be after start.")
+    rows = (
+        KnownJob.objects.filter(state__site_id=_pk(site), state__reported_at__gte=start, state__reported_at__lt=end)
+        .order_by("job_id", "state__reported_at", "id")
+        .values_list(
+            "job_id", "workload_class_id", "workload_class__name", "energy_kwh", "power_kw", "duration_h",
+            "submitted_at", "earliest_start", "deadline",
+        )
+    )  # fmt: skip
+    first: dict[str, KnownJobEntry] = {}
+    for row in rows:
+        if row[0] not in first:
+            first[row[0]] = KnownJobEntry(*row)
+    return tuple(sorted(first.values(), key=lambda j: (j.earliest_start, j.job_id)))
 
 
 def sla_outcomes(*, sites: Iterable[Any], start: datetime, end: datetime) -> SlaOutcome:

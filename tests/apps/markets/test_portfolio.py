@@ -202,3 +202,35 @@ def test_known_jobs_of_the_live_state_set_their_class_baseline(two_sites) -> Non
     assert np.allclose(
         sum(w.baseline_kw for w in known.workloads), sum(w.baseline_kw for w in shared.workloads)
     )
+
+
+def test_perfect_foresight_plans_each_class_on_every_job_the_site_reported(two_sites) -> None:  # type: ignore[no-untyped-def]
+    """The oracle knows the classes as they ran: each job once (however many states listed it), at its power
+    for its run time, nothing refilled after it; a job reported outside the horizon does not count."""
+    from apps.telemetry.choices import StateSource
+    from apps.telemetry.selectors import known_jobs_reported_between
+    from apps.telemetry.services import site_state_report
+
+    a, _ = two_sites
+
+    def job(job_id: str, start: datetime, kw: float, hours: float) -> dict:
+        return {"job_id": job_id, "workload_class": "training", "power_kw": kw, "duration_h": hours,
+                "submitted_at": start}  # fmt: skip
+
+    reports = {
+        START: [job("long", START, 120.0, 3.0)],
+        START + timedelta(hours=1): [job("long", START, 120.0, 3.0), job("short", START + timedelta(hours=1), 60.0, 1.0)],
+        START + timedelta(hours=5): [job("later", START + timedelta(hours=5), 500.0, 1.0)],  # after the horizon
+    }  # fmt: skip
+    for at, rows in reports.items():
+        site_state_report(principal=None, site=a, data={"reported_at": at, "it_load_kw": 1.0, "known_jobs": rows},
+                          source=StateSource.AGENT)  # fmt: skip
+    jobs = known_jobs_reported_between(site=a, start=START, end=START + timedelta(hours=4))
+    assert [j.job_id for j in jobs] == ["long", "short"]
+    kwargs = {"sites": [a], "start": START, "steps": 16, "belief_time": START}
+    oracle = portfolio_problem(**kwargs, perfect_foresight=True).problem.sites[0]
+    training = next(w.baseline_kw for w in oracle.workloads if w.id.endswith("training"))
+    expected = np.zeros(16)
+    expected[:12] += 120.0
+    expected[4:8] += 60.0
+    assert np.allclose(training, np.minimum(expected, sum(w.baseline_kw for w in oracle.workloads)))
