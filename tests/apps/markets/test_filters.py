@@ -91,7 +91,7 @@ def test_event_filters_keep_the_operator_scope(api_as, market) -> None:  # type:
     # another operator's zone and program: the filter applies inside the caller's own events only
     assert market["ercot_cancelled"].pk in _ids(operator, "/api/v1/market/events/", zone="ERCOT_HUB")
     assert market["theirs"].pk not in _ids(operator, "/api/v1/market/events/", zone="ERCOT_HUB")
-    assert _ids(operator, "/api/v1/market/events/", program=market["theirs"].pk) == set()
+    assert _ids(operator, "/api/v1/market/events/", program=market["theirs"].program_id) == set()
     # the public event list shows every program's events; its filters narrow it the same way
     public = _ids(api_as("owner_a"), "/api/v1/events/", zone="ERCOT_HUB")
     assert public == {market["ercot_cancelled"].pk, market["theirs"].pk}
