@@ -36,6 +36,7 @@ import pandas as pd
 
 import flexibility
 from apps.assets.models import Site
+from apps.forecasts.workload_aware import known_jobs_kw
 from forecasting.jobs import class_demand_kw
 
 #: Plans finish deferred work this many steps before its deadline: slack for forecast error, so that work the
@@ -82,8 +83,6 @@ def class_baselines_kw(
     ``all_jobs`` (perfect foresight: every job the site ran over the horizon, known-job entries) replaces the
     state's jobs, and each class that has some is those jobs exactly. What is left of ``it_kw`` is the IT load
     in no class."""
-    from apps.forecasts.workload_aware import known_jobs_kw
-
     classes = list(site.workload_classes.all())
     shares = {wc.name: wc.share_pct / 100.0 for wc in classes}
     jobs = all_jobs if all_jobs is not None else getattr(state, "known_jobs", ()) or ()
